@@ -1,0 +1,144 @@
+//! The types of the tool table. `tools.rs` (generated from the OpenAPI document) fills one
+//! `Catalog`; everything else in the runtime reads it and never knows which API it serves.
+
+/// Everything the generator knew about the API.
+#[derive(Debug)]
+pub struct Catalog {
+    /// Crate and binary name; also the MCP `serverInfo.name`.
+    pub server_name: &'static str,
+    /// Human title (the spec's `info.title`); `resource_name` in the protected-resource metadata.
+    pub server_title: &'static str,
+    /// The spec's `info.version`.
+    pub api_version: &'static str,
+    /// Issuer baked in from `--oauth-server`; `AUTHORIZATION_SERVER_URL` overrides it.
+    pub default_issuer: &'static str,
+    /// The spec's first server URL; `UPSTREAM_BASE_URL` overrides it.
+    pub default_upstream: &'static str,
+    pub tools: &'static [ToolSpec],
+    pub upstream_schemes: &'static [UpstreamScheme],
+}
+
+#[derive(Debug)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub title: Option<&'static str>,
+    pub description: &'static str,
+    /// JSON Schema 2020-12 text; root `{"type":"object"}`, no `$ref`.
+    pub input_schema: &'static str,
+    /// JSON Schema text of the 2xx JSON object response, when there is one.
+    pub output_schema: Option<&'static str>,
+    pub annotations: Annotations,
+    pub access: Access,
+    pub http: HttpBinding,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Annotations {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+}
+
+/// Who may call a tool (the MCP side, design §4).
+/// noauth: `anonymous` and no `oauth2`; oauth2: `oauth2` only; mixed: both.
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    pub anonymous: bool,
+    /// Scopes a token must carry, all of them; `Some(&[])` means any valid token.
+    pub oauth2: Option<&'static [&'static str]>,
+}
+
+/// How a tool call becomes the upstream HTTP request.
+#[derive(Debug)]
+pub struct HttpBinding {
+    /// Upper case: `GET`, `POST`, …
+    pub method: &'static str,
+    /// Path template relative to the upstream base URL, e.g. `/pet/{petId}`.
+    pub path: &'static str,
+    pub params: &'static [Param],
+    pub body: Option<Body>,
+    /// Alternatives (any one suffices), each a set of upstream scheme names (all needed).
+    /// Empty: the operation needs no upstream credential.
+    pub credentials: &'static [&'static [&'static str]],
+}
+
+#[derive(Debug)]
+pub struct Param {
+    /// Argument name in the tool's inputSchema.
+    pub arg: &'static str,
+    /// Name on the wire (path placeholder, query key, header or cookie name).
+    pub name: &'static str,
+    pub location: Location,
+    pub required: bool,
+    pub style: Style,
+    pub explode: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Simple,
+    Form,
+    SpaceDelimited,
+    PipeDelimited,
+    DeepObject,
+    Matrix,
+    Label,
+}
+
+#[derive(Debug)]
+pub struct Body {
+    /// The media type sent, e.g. `application/json`, `application/x-www-form-urlencoded`,
+    /// `multipart/form-data`.
+    pub media_type: &'static str,
+    pub required: bool,
+    pub shape: BodyShape,
+}
+
+#[derive(Debug)]
+pub enum BodyShape {
+    /// The whole body is one argument (`body` unless that name was taken).
+    Whole { arg: &'static str },
+    /// An object body whose properties are top-level arguments of the same names.
+    Flattened { fields: &'static [&'static str] },
+}
+
+/// An upstream credential described by the spec's securitySchemes (design §6).
+#[derive(Debug)]
+pub struct UpstreamScheme {
+    /// The scheme's key in `components.securitySchemes`.
+    pub name: &'static str,
+    pub kind: SchemeKind,
+}
+
+#[derive(Debug)]
+pub enum SchemeKind {
+    /// Sent as `param` in `location`; value from `env`.
+    ApiKey {
+        location: Location,
+        param: &'static str,
+        env: &'static str,
+    },
+    /// `Authorization: Bearer <env>`.
+    Bearer { env: &'static str },
+    /// `Authorization: Basic base64(<username_env>:<password_env>)`.
+    Basic {
+        username_env: &'static str,
+        password_env: &'static str,
+    },
+    /// OAuth 2 client credentials at `token_url`; the token is fetched and cached.
+    ClientCredentials {
+        token_url: &'static str,
+        client_id_env: &'static str,
+        client_secret_env: &'static str,
+        scopes: &'static [&'static str],
+    },
+}
