@@ -1,0 +1,171 @@
+//! The generated project's non-Rust files (Cargo.toml, README, .env.example, Dockerfile),
+//! rendered from minijinja templates in `templates/project/`.
+
+use minijinja::{context, AutoEscape, Environment};
+use serde::Serialize;
+
+use super::{lockfile, Settings};
+use crate::error::{Error, Result};
+use crate::model::{Api, SchemeKind};
+
+pub const LOCK_TEMPLATE: &str = include_str!("../../templates/project/Cargo.lock");
+
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "Cargo.toml",
+        include_str!("../../templates/project/Cargo.toml.j2"),
+    ),
+    (
+        "README.md",
+        include_str!("../../templates/project/README.md.j2"),
+    ),
+    (
+        ".env.example",
+        include_str!("../../templates/project/env.example.j2"),
+    ),
+    (
+        "Dockerfile",
+        include_str!("../../templates/project/Dockerfile.j2"),
+    ),
+    (
+        ".gitignore",
+        include_str!("../../templates/project/gitignore.j2"),
+    ),
+];
+
+#[derive(Serialize)]
+struct ToolRow {
+    name: String,
+    method: String,
+    path: String,
+    security: String,
+    scopes: Vec<String>,
+    credentials: String,
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct EnvVar {
+    name: String,
+    default: String,
+    about: String,
+}
+
+pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_keep_trailing_newline(true);
+    env.add_filter("cell", cell);
+    env.add_filter("oneline", oneline);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).map_err(internal)?;
+    }
+    let ctx = context! {
+        name => settings.name,
+        title => api.title,
+        api_version => api.version,
+        generator_version => env!("CARGO_PKG_VERSION"),
+        issuer => settings.issuer,
+        resource_url => settings.resource_url,
+        upstream => api.default_upstream,
+        oauth => api.tools.iter().any(|t| t.access.oauth2.is_some()),
+        tools => api.tools.iter().map(row).collect::<Vec<_>>(),
+        credentials => credential_vars(api),
+        scopes => scopes_supported(api),
+    };
+    let mut out = Vec::new();
+    for (name, _) in TEMPLATES {
+        let text = env
+            .get_template(name)
+            .and_then(|t| t.render(&ctx))
+            .map_err(internal)?;
+        out.push((name.to_string(), text));
+    }
+    let lock = lockfile::for_package(LOCK_TEMPLATE, &settings.name)
+        .map_err(|e| Error::Io(format!("internal error: {e}")))?;
+    out.push(("Cargo.lock".to_string(), lock));
+    Ok(out)
+}
+
+fn internal(e: minijinja::Error) -> Error {
+    Error::Io(format!("internal error in a project template: {e:#}"))
+}
+
+fn row(t: &crate::model::Tool) -> ToolRow {
+    let security = match (t.access.anonymous, &t.access.oauth2) {
+        (true, None) => "noauth",
+        (false, Some(_)) => "oauth2",
+        (true, Some(_)) => "noauth + oauth2",
+        (false, None) => "none",
+    };
+    ToolRow {
+        name: t.name.clone(),
+        method: t.http.method.clone(),
+        path: t.http.path.clone(),
+        security: security.to_string(),
+        scopes: t.access.oauth2.clone().unwrap_or_default(),
+        credentials: t
+            .http
+            .credentials
+            .iter()
+            .map(|set| set.join(" + "))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        summary: t.title.clone().unwrap_or_default(),
+    }
+}
+
+fn credential_vars(api: &Api) -> Vec<EnvVar> {
+    let mut vars = Vec::new();
+    for scheme in &api.upstream_schemes {
+        let about = match &scheme.kind {
+            SchemeKind::ApiKey {
+                location, param, ..
+            } => {
+                format!(
+                    "API key for scheme `{}`, sent as {} `{param}`",
+                    scheme.name,
+                    location.as_str()
+                )
+            }
+            SchemeKind::Bearer { .. } => format!("Bearer token for scheme `{}`", scheme.name),
+            SchemeKind::Basic { .. } => {
+                format!("HTTP Basic credential for scheme `{}`", scheme.name)
+            }
+        };
+        for env in scheme.kind.env_vars() {
+            vars.push(EnvVar {
+                name: env.to_string(),
+                default: String::new(),
+                about: about.clone(),
+            });
+        }
+    }
+    vars
+}
+
+fn scopes_supported(api: &Api) -> Vec<String> {
+    let set: std::collections::BTreeSet<&String> = api
+        .tools
+        .iter()
+        .filter_map(|t| t.access.oauth2.as_ref())
+        .flatten()
+        .collect();
+    set.into_iter().cloned().collect()
+}
+
+/// Text from the spec inside a Markdown table cell: one line, no cell breaks.
+fn cell(value: String) -> String {
+    oneline(value).replace('|', "\\|")
+}
+
+/// Text from the spec on one line: control characters (a newline in an env file would
+/// start a new variable) become spaces.
+fn oneline(value: String) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}

@@ -1,0 +1,121 @@
+//! `mcp-gen inspect`: the mapping preview, one row per tool, as a table or JSON.
+
+use serde_json::{json, Value};
+
+use crate::model::{Api, SchemeKind, Tool};
+
+pub fn to_json(api: &Api) -> Value {
+    json!({
+        "api": {"title": api.title, "version": api.version, "upstream": api.default_upstream},
+        "summary": summary_json(api),
+        "tools": api.tools.iter().map(tool_json).collect::<Vec<_>>(),
+        "upstreamSchemes": api.upstream_schemes.iter().map(|s| {
+            let kind = match &s.kind {
+                SchemeKind::ApiKey { location, param, .. } => json!({"type": "apiKey", "in": location.as_str(), "name": param}),
+                SchemeKind::Bearer { .. } => json!({"type": "http", "scheme": "bearer"}),
+                SchemeKind::Basic { .. } => json!({"type": "http", "scheme": "basic"}),
+            };
+            json!({"name": s.name, "scheme": kind, "env": s.kind.env_vars()})
+        }).collect::<Vec<_>>(),
+        "warnings": api.warnings,
+    })
+}
+
+fn summary_json(api: &Api) -> Value {
+    json!({
+        "operations": api.operations_read,
+        "tools": api.tools.len(),
+        "dropped": api.operations_read - api.tools.len(),
+    })
+}
+
+fn tool_json(t: &Tool) -> Value {
+    let schemes = t.access.security_schemes();
+    let mut tool = json!({
+        "name": t.name,
+        "title": t.title,
+        "description": t.description,
+        "method": t.http.method,
+        "path": t.http.path,
+        "securitySchemes": schemes,
+        "upstreamCredentials": t.http.credentials,
+        "annotations": {
+            "readOnlyHint": t.annotations.read_only,
+            "destructiveHint": t.annotations.destructive,
+            "idempotentHint": t.annotations.idempotent,
+            "openWorldHint": t.annotations.open_world,
+        },
+        "inputSchema": t.input_schema,
+    });
+    if let (Some(output), Value::Object(map)) = (&t.output_schema, &mut tool) {
+        map.insert("outputSchema".into(), output.clone());
+    }
+    tool
+}
+
+/// A fixed-width table for people.
+pub fn to_table(api: &Api) -> String {
+    let header = ["TOOL", "METHOD", "PATH", "SECURITY", "UPSTREAM CREDENTIAL"];
+    let rows: Vec<[String; 5]> = api
+        .tools
+        .iter()
+        .map(|t| {
+            let mut security = Vec::new();
+            if t.access.anonymous {
+                security.push("noauth".to_string());
+            }
+            if let Some(scopes) = &t.access.oauth2 {
+                security.push(if scopes.is_empty() {
+                    "oauth2".to_string()
+                } else {
+                    format!("oauth2({})", scopes.join(" "))
+                });
+            }
+            let credentials = t
+                .http
+                .credentials
+                .iter()
+                .map(|s| s.join("+"))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            [
+                t.name.clone(),
+                t.http.method.clone(),
+                t.http.path.clone(),
+                security.join(", "),
+                if credentials.is_empty() {
+                    "-".into()
+                } else {
+                    credentials
+                },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(padded.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(&header.map(String::from));
+    for row in &rows {
+        line(row);
+    }
+    out.push_str(&format!(
+        "\n{} operations read, {} tools, {} dropped\n",
+        api.operations_read,
+        api.tools.len(),
+        api.operations_read - api.tools.len()
+    ));
+    out
+}

@@ -1,0 +1,21 @@
+//! mcp-gen: an OpenAPI document in, an authenticated Rust MCP server out.
+//!
+//! The pipeline runs one way: [`load`] → [`normalize`] → [`model`] → [`emit`].
+
+pub mod emit;
+pub mod error;
+pub mod inspect;
+pub mod load;
+pub mod model;
+pub mod normalize;
+mod pointer;
+
+pub use error::{Error, Result};
+
+/// Load, normalize and map a document: everything but writing.
+pub fn read_api(source: &str, options: &model::Options) -> Result<(load::Loaded, model::Api)> {
+    let mut loaded = load::load(source)?;
+    let doc = normalize::normalize(std::mem::take(&mut loaded.value))?;
+    let api = model::build(&doc, options)?;
+    Ok((loaded, api))
+}

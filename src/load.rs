@@ -1,0 +1,147 @@
+//! Stage 1: read the document from a file, a URL or stdin and parse JSON or YAML into a
+//! JSON value. Nothing here knows about OpenAPI.
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Documents larger than this are refused rather than parsed (MS Graph is about 35 MB).
+const MAX_BYTES: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug)]
+pub struct Loaded {
+    /// Where it came from, as given (path, URL or `-`).
+    pub origin: String,
+    pub value: Value,
+    /// SHA-256 of the raw bytes, hex.
+    pub digest: String,
+}
+
+pub fn load(source: &str) -> Result<Loaded> {
+    let bytes = read_source(source)?;
+    let value = parse(source, &bytes)?;
+    Ok(Loaded {
+        origin: source.to_string(),
+        value,
+        digest: hex(&Sha256::digest(&bytes)),
+    })
+}
+
+fn read_source(source: &str) -> Result<Vec<u8>> {
+    if source == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(MAX_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::spec("<stdin>", format!("cannot read: {e}")))?;
+        return Ok(bytes);
+    }
+    if source.starts_with("http://") || source.starts_with("https://") {
+        return fetch(source);
+    }
+    let meta =
+        std::fs::metadata(source).map_err(|e| Error::spec(source, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_BYTES {
+        return Err(Error::spec(
+            source,
+            format!("larger than {MAX_BYTES} bytes"),
+        ));
+    }
+    std::fs::read(source).map_err(|e| Error::spec(source, format!("cannot read: {e}")))
+}
+
+fn fetch(url: &str) -> Result<Vec<u8>> {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .user_agent(concat!("mcp-gen/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::spec(url, format!("cannot start an HTTP client: {e}")))?;
+    let response = client
+        .get(url)
+        .send()
+        .map_err(|e| Error::spec(url, format!("no answer: {e}")))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Error::spec(
+            url,
+            format!("the server answered HTTP {status}"),
+        ));
+    }
+    let mut bytes = Vec::new();
+    response
+        .take(MAX_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::spec(url, format!("reading the body failed: {e}")))?;
+    Ok(bytes)
+}
+
+/// JSON when the first meaningful character opens an object or array, YAML otherwise
+/// (YAML is a superset, but serde_json gives better positions for JSON).
+fn parse(origin: &str, bytes: &[u8]) -> Result<Value> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Error::spec(origin, format!("not UTF-8 text: {e}")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first = text.trim_start().chars().next();
+    let value: Value = if matches!(first, Some('{') | Some('[')) {
+        serde_json::from_str(text).map_err(|e| {
+            Error::spec(
+                format!("{origin}:{}:{}", e.line(), e.column()),
+                format!("invalid JSON: {e}"),
+            )
+        })?
+    } else {
+        serde_yaml_ng::from_str(text).map_err(|e| {
+            let place = match e.location() {
+                Some(l) => format!("{origin}:{}:{}", l.line(), l.column()),
+                None => origin.to_string(),
+            };
+            Error::spec(place, format!("invalid YAML: {e}"))
+        })?
+    };
+    if !value.is_object() {
+        return Err(Error::spec(
+            origin,
+            "the document is not a JSON/YAML object",
+        ));
+    }
+    Ok(value)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_yaml_give_the_same_value() {
+        let json = parse("a.json", br#"{"openapi": "3.0.3", "paths": {}}"#).unwrap();
+        let yaml = parse("a.yaml", b"openapi: 3.0.3\npaths: {}\n").unwrap();
+        assert_eq!(json, yaml);
+    }
+
+    #[test]
+    fn invalid_json_names_line_and_column() {
+        let err = parse("spec.json", b"{\n  \"openapi\": ,\n}").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("spec.json:2:"), "{text}");
+        assert_eq!(err.exit_code(), 1);
+    }
+
+    #[test]
+    fn invalid_yaml_names_the_line() {
+        let err = parse("spec.yaml", b"openapi: 3.0.3\npaths: [\n  - a: b\n  c\n").unwrap_err();
+        assert!(err.to_string().starts_with("spec.yaml:"), "{err}");
+    }
+
+    #[test]
+    fn a_scalar_document_is_refused() {
+        assert!(parse("x.yaml", b"just text").is_err());
+    }
+}

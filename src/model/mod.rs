@@ -1,0 +1,315 @@
+//! Stage 3: the tool IR. Walks a normalized document and decides, per operation, the tool's
+//! name, schemas, HTTP binding, security and annotations. Nothing here writes files.
+
+mod naming;
+mod operation;
+mod schema;
+mod security;
+mod servers;
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::normalize::Document;
+use crate::pointer::Pointer;
+
+pub use naming::{crate_name, DEFAULT_MAX_LEN};
+pub use security::AuthMode;
+
+/// Choices that shape the mapping.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub auth: AuthMode,
+    /// Scopes for tools that need a token but whose operation names no OAuth scopes.
+    pub default_scopes: Vec<String>,
+    pub max_name_len: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            auth: AuthMode::OAuth2,
+            default_scopes: Vec::new(),
+            max_name_len: DEFAULT_MAX_LEN,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    pub title: String,
+    pub version: String,
+    pub default_upstream: String,
+    pub tools: Vec<Tool>,
+    pub upstream_schemes: Vec<UpstreamScheme>,
+    /// Operations in the document, before any was dropped.
+    pub operations_read: usize,
+    /// What was dropped or changed in mapping, with the reason and place.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub input_schema: Value,
+    pub output_schema: Option<Value>,
+    pub annotations: Annotations,
+    pub access: Access,
+    pub http: HttpBinding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Annotations {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+}
+
+impl Annotations {
+    pub fn for_method(method: &str) -> Self {
+        Annotations {
+            read_only: matches!(method, "GET" | "HEAD"),
+            destructive: method == "DELETE",
+            idempotent: matches!(method, "GET" | "HEAD" | "PUT" | "DELETE"),
+            open_world: true,
+        }
+    }
+}
+
+/// Who may call a tool (design §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub anonymous: bool,
+    pub oauth2: Option<Vec<String>>,
+}
+
+impl Access {
+    /// The `securitySchemes` value clients read, top level and in `_meta`.
+    pub fn security_schemes(&self) -> Value {
+        let mut schemes = Vec::new();
+        if self.anonymous {
+            schemes.push(json!({"type": "noauth"}));
+        }
+        if let Some(scopes) = &self.oauth2 {
+            schemes.push(json!({"type": "oauth2", "scopes": scopes}));
+        }
+        Value::Array(schemes)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpBinding {
+    pub method: String,
+    pub path: String,
+    pub params: Vec<Param>,
+    pub body: Option<Body>,
+    pub credentials: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub arg: String,
+    pub name: String,
+    pub location: Location,
+    pub required: bool,
+    pub style: Style,
+    pub explode: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+impl Location {
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "path" => Location::Path,
+            "query" => Location::Query,
+            "header" => Location::Header,
+            "cookie" => Location::Cookie,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+            Location::Cookie => "cookie",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Simple,
+    Form,
+    SpaceDelimited,
+    PipeDelimited,
+    DeepObject,
+    Matrix,
+    Label,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    pub media_type: String,
+    pub required: bool,
+    pub shape: BodyShape,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyShape {
+    Whole { arg: String },
+    Flattened { fields: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamScheme {
+    pub name: String,
+    pub kind: SchemeKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SchemeKind {
+    ApiKey {
+        location: Location,
+        param: String,
+        env: String,
+    },
+    Bearer {
+        env: String,
+    },
+    Basic {
+        username_env: String,
+        password_env: String,
+    },
+}
+
+impl SchemeKind {
+    /// The environment variables the generated server reads for this credential.
+    pub fn env_vars(&self) -> Vec<&str> {
+        match self {
+            SchemeKind::ApiKey { env, .. } | SchemeKind::Bearer { env } => vec![env],
+            SchemeKind::Basic {
+                username_env,
+                password_env,
+            } => vec![username_env, password_env],
+        }
+    }
+}
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+pub fn build(doc: &Document, options: &Options) -> Result<Api> {
+    let root = &doc.root;
+    let info = root.get("info").unwrap_or(&Value::Null);
+    let text = |key: &str| {
+        info.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let mut warnings = Vec::new();
+    let schemes = security::Schemes::read(root, options, &mut warnings)?;
+    let default_upstream = servers::default_upstream(root, &mut warnings);
+
+    let mut names = naming::Registry::default();
+    let mut tools = Vec::new();
+    let mut operations_read = 0;
+    let paths_at = Pointer::root().push("paths");
+    let Some(Value::Object(paths)) = root.get("paths") else {
+        return Err(Error::spec("/paths", "not an object"));
+    };
+    for (path, item) in paths {
+        let item_at = paths_at.push(path);
+        let item = resolve_item(root, item, &item_at)?;
+        for method in METHODS {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            operations_read += 1;
+            let op_at = item_at.push(method);
+            if op.get("x-mcp") == Some(&Value::Bool(false)) {
+                warnings.push(format!("{op_at}: hidden by `x-mcp: false`"));
+                continue;
+            }
+            let site = operation::Site {
+                root,
+                version: doc.version,
+                path,
+                method,
+                item,
+                op,
+                at: &op_at,
+            };
+            let tool = operation::build(&site, &schemes, options, &mut names, &mut warnings)?;
+            tools.push(tool);
+        }
+    }
+    let upstream_schemes = schemes.used(&tools);
+    Ok(Api {
+        title: text("title"),
+        version: text("version"),
+        default_upstream,
+        tools,
+        upstream_schemes,
+        operations_read,
+        warnings,
+    })
+}
+
+/// A path item may itself be a `$ref` (to `#/components/pathItems/…` in 3.1).
+fn resolve_item<'a>(root: &'a Value, item: &'a Value, at: &Pointer) -> Result<&'a Value> {
+    let Some(reference) = item.get("$ref").and_then(Value::as_str) else {
+        return Ok(item);
+    };
+    Pointer::parse(reference)
+        .and_then(|p| p.resolve(root))
+        .ok_or_else(|| {
+            Error::spec(
+                format!("{at}/$ref"),
+                format!("`{reference}` points to nothing in this document"),
+            )
+        })
+}
+
+/// Follow a chain of local `$ref`s to the object they name (parameters, bodies, responses).
+pub(crate) fn deref<'a>(
+    root: &'a Value,
+    value: &'a Value,
+    at: &Pointer,
+) -> Result<(&'a Value, Pointer)> {
+    let mut current = value;
+    let mut place = at.clone();
+    for _ in 0..32 {
+        let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
+            return Ok((current, place));
+        };
+        let target = Pointer::parse(reference).ok_or_else(|| {
+            Error::spec(
+                format!("{place}/$ref"),
+                format!("`{reference}` is not a local reference (only `#/…` is supported)"),
+            )
+        })?;
+        current = target.resolve(root).ok_or_else(|| {
+            Error::spec(
+                format!("{place}/$ref"),
+                format!("`{reference}` points to nothing in this document"),
+            )
+        })?;
+        place = target;
+    }
+    Err(Error::spec(at.to_string(), "`$ref` chain does not end"))
+}

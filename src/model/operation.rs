@@ -1,0 +1,609 @@
+//! One operation to one tool: name, description, input and output schemas, HTTP binding.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+
+use super::schema::{self, Converter};
+use super::security::Schemes;
+use super::{
+    deref, naming, Annotations, Body, BodyShape, HttpBinding, Location, Options, Param, Style, Tool,
+};
+use crate::error::{Error, Result};
+use crate::normalize::Version;
+use crate::pointer::Pointer;
+
+/// Descriptions longer than this are cut: clients put them in a model's context.
+const MAX_DESCRIPTION: usize = 1024;
+
+/// Where an operation sits in the document.
+pub struct Site<'a> {
+    pub root: &'a Value,
+    pub version: Version,
+    pub path: &'a str,
+    pub method: &'a str,
+    pub item: &'a Value,
+    pub op: &'a Value,
+    pub at: &'a Pointer,
+}
+
+/// A parameter after `$ref`s are followed, with its converted schema.
+struct RawParam {
+    name: String,
+    location: Location,
+    required: bool,
+    style: Style,
+    explode: bool,
+    schema: Value,
+}
+
+pub fn build(
+    site: &Site,
+    schemes: &Schemes,
+    options: &Options,
+    names: &mut naming::Registry,
+    warnings: &mut Vec<String>,
+) -> Result<Tool> {
+    let method = site.method.to_ascii_uppercase();
+    let op_id = site.op.get("operationId").and_then(Value::as_str);
+    let wanted = match site.op.get("x-mcp-name").and_then(Value::as_str) {
+        Some(name) => naming::sanitize(name),
+        None => naming::candidate(op_id, site.method, site.path),
+    };
+    let name = names.claim(&wanted, options.max_name_len);
+
+    let security = schemes.resolve(site.root, site.op, site.at, warnings)?;
+    // Places the server's own credential fills are not the caller's to set.
+    let filled: BTreeSet<(Location, String)> = security
+        .credentials
+        .iter()
+        .flatten()
+        .filter_map(|s| schemes.fills(s))
+        .map(|(l, n)| (l, n.to_ascii_lowercase()))
+        .collect();
+
+    let mut converter = Converter::new(site.root, site.version);
+    let raw = parameters(site, &mut converter, warnings)?;
+    let raw: Vec<RawParam> = raw
+        .into_iter()
+        .filter(|p| {
+            let keep = !filled.contains(&(p.location, p.name.to_ascii_lowercase()));
+            if !keep {
+                warnings.push(format!(
+                    "{}: {} parameter `{}` is filled by the upstream credential, not taken as an argument",
+                    site.at,
+                    p.location.as_str(),
+                    p.name
+                ));
+            }
+            keep
+        })
+        .collect();
+
+    let (params, mut properties, mut required) = arguments(raw);
+    let body = body(
+        site,
+        &mut converter,
+        &mut properties,
+        &mut required,
+        warnings,
+    )?;
+
+    let mut input = Map::new();
+    input.insert("type".into(), "object".into());
+    input.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        input.insert("required".into(), json!(required));
+    }
+
+    Ok(Tool {
+        name,
+        title: text(site.op, "summary").map(|s| single_line(&s)),
+        description: description(site, &method),
+        input_schema: Value::Object(input),
+        output_schema: output_schema(site, &mut converter)?,
+        annotations: Annotations::for_method(&method),
+        access: security.access,
+        http: HttpBinding {
+            method,
+            path: site.path.to_string(),
+            params,
+            body,
+            credentials: security.credentials,
+        },
+    })
+}
+
+fn text(value: &Value, key: &str) -> Option<String> {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+fn single_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn description(site: &Site, method: &str) -> String {
+    let parts: Vec<String> = [text(site.op, "summary"), text(site.op, "description")]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut parts = parts;
+    parts.dedup();
+    let mut full = if parts.is_empty() {
+        format!("{method} {}", site.path)
+    } else {
+        parts.join("\n\n")
+    };
+    if site.op.get("deprecated") == Some(&Value::Bool(true)) {
+        full.push_str("\n\nDeprecated.");
+    }
+    truncate(&full, MAX_DESCRIPTION)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// Path-item parameters overlaid by the operation's (same name and location replaces).
+fn parameters(
+    site: &Site,
+    converter: &mut Converter,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<RawParam>> {
+    let mut merged: Vec<(Value, Pointer)> = Vec::new();
+    let item_at = parent(site.at);
+    for (owner, at) in [(site.item, item_at), (site.op, site.at.clone())] {
+        let Some(list) = owner.get("parameters") else {
+            continue;
+        };
+        let list_at = at.push("parameters");
+        let Some(list) = list.as_array() else {
+            return Err(Error::spec(list_at.to_string(), "must be an array"));
+        };
+        for (i, p) in list.iter().enumerate() {
+            let (p, p_at) = deref(site.root, p, &list_at.index(i))?;
+            let key = (p.get("name").cloned(), p.get("in").cloned());
+            merged.retain(|(q, _)| (q.get("name").cloned(), q.get("in").cloned()) != key);
+            merged.push((p.clone(), p_at));
+        }
+    }
+    let mut out = Vec::new();
+    for (p, at) in merged {
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::spec(at.to_string(), "parameter without a `name`"))?;
+        let location = p
+            .get("in")
+            .and_then(Value::as_str)
+            .and_then(Location::parse)
+            .ok_or_else(|| {
+                Error::spec(
+                    at.push("in").to_string(),
+                    "must be path, query, header or cookie",
+                )
+            })?;
+        // OpenAPI: these headers are described by other fields and ignored as parameters.
+        if location == Location::Header
+            && ["accept", "content-type", "authorization"]
+                .contains(&name.to_ascii_lowercase().as_str())
+        {
+            warnings.push(format!(
+                "{at}: header `{name}` is set by the server, not taken as an argument"
+            ));
+            continue;
+        }
+        let mut schema = parameter_schema(&p, &at, converter)?;
+        if let (Some(desc), Value::Object(map)) = (text(&p, "description"), &mut schema) {
+            map.insert("description".into(), Value::String(desc));
+        }
+        let style = match p.get("style").and_then(Value::as_str) {
+            Some("form") => Style::Form,
+            Some("spaceDelimited") => Style::SpaceDelimited,
+            Some("pipeDelimited") => Style::PipeDelimited,
+            Some("deepObject") => Style::DeepObject,
+            Some("matrix") => Style::Matrix,
+            Some("label") => Style::Label,
+            Some("simple") => Style::Simple,
+            Some(other) => {
+                return Err(Error::spec(
+                    at.push("style").to_string(),
+                    format!("unknown style `{other}`"),
+                ))
+            }
+            None if matches!(location, Location::Query | Location::Cookie) => Style::Form,
+            None => Style::Simple,
+        };
+        let explode = p
+            .get("explode")
+            .and_then(Value::as_bool)
+            .unwrap_or(style == Style::Form);
+        out.push(RawParam {
+            name: name.to_string(),
+            location,
+            // Path parameters are always required, whatever the document says.
+            required: location == Location::Path || p.get("required") == Some(&Value::Bool(true)),
+            style,
+            explode,
+            schema,
+        });
+    }
+    Ok(out)
+}
+
+fn parent(at: &Pointer) -> Pointer {
+    let text = at.to_string();
+    let cut = text.rfind('/').unwrap_or(0);
+    Pointer::parse(&text[..cut]).unwrap_or_else(Pointer::root)
+}
+
+fn parameter_schema(p: &Value, at: &Pointer, converter: &mut Converter) -> Result<Value> {
+    let (schema, schema_at) = if let Some(s) = p.get("schema") {
+        (s, at.push("schema"))
+    } else if let Some((media, m)) = p
+        .get("content")
+        .and_then(Value::as_object)
+        .and_then(|c| c.iter().next())
+    {
+        match m.get("schema") {
+            Some(s) => (s, at.push("content").push(media).push("schema")),
+            None => return Ok(json!({})),
+        }
+    } else {
+        return Ok(json!({"type": "string"}));
+    };
+    converter
+        .convert(schema, &schema_at)
+        .map_err(|e| Error::spec(schema_at.to_string(), e))
+}
+
+/// Argument names for parameters; a name used in two locations is prefixed with the
+/// location (`query_id`) everywhere but in the path, so the clash is visible.
+fn arguments(raw: Vec<RawParam>) -> (Vec<Param>, Map<String, Value>, Vec<String>) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &raw {
+        *seen.entry(naming::argument(&p.name)).or_default() += 1;
+    }
+    let mut taken = BTreeSet::new();
+    let mut params = Vec::new();
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for p in raw {
+        let plain = naming::argument(&p.name);
+        let mut arg = if seen.get(&plain).copied().unwrap_or(0) > 1 && p.location != Location::Path
+        {
+            naming::argument(&format!("{}_{}", p.location.as_str(), p.name))
+        } else {
+            plain
+        };
+        while !taken.insert(arg.clone()) {
+            arg.push('_');
+        }
+        let mut schema = p.schema;
+        if arg != p.name {
+            if let Value::Object(map) = &mut schema {
+                let note = format!("({} parameter `{}`)", p.location.as_str(), p.name);
+                let desc = match map.get("description").and_then(Value::as_str) {
+                    Some(d) => format!("{d} {note}"),
+                    None => note,
+                };
+                map.insert("description".into(), Value::String(desc));
+            }
+        }
+        properties.insert(arg.clone(), schema);
+        if p.required {
+            required.push(arg.clone());
+        }
+        params.push(Param {
+            arg,
+            name: p.name,
+            location: p.location,
+            required: p.required,
+            style: p.style,
+            explode: p.explode,
+        });
+    }
+    (params, properties, required)
+}
+
+/// The media type sent: JSON first, then forms, then anything else the spec lists.
+fn pick_media_type(content: &Map<String, Value>) -> Option<(&String, &Value)> {
+    let rank = |media: &str| {
+        let m = media
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if m == "application/json" {
+            0
+        } else if m.ends_with("+json") || m.ends_with("/json") {
+            1
+        } else if m == "application/x-www-form-urlencoded" {
+            2
+        } else if m == "multipart/form-data" {
+            3
+        } else {
+            4
+        }
+    };
+    content.iter().min_by_key(|(media, _)| rank(media))
+}
+
+fn body(
+    site: &Site,
+    converter: &mut Converter,
+    properties: &mut Map<String, Value>,
+    required: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Body>> {
+    let Some(raw) = site.op.get("requestBody") else {
+        return Ok(None);
+    };
+    let (body, body_at) = deref(site.root, raw, &site.at.push("requestBody"))?;
+    let Some(content) = body.get("content").and_then(Value::as_object) else {
+        return Err(Error::spec(
+            body_at.push("content").to_string(),
+            "a request body needs `content`",
+        ));
+    };
+    let Some((media, media_obj)) = pick_media_type(content) else {
+        warnings.push(format!(
+            "{body_at}/content: no media type listed; the tool sends no body"
+        ));
+        return Ok(None);
+    };
+    let body_required = body.get("required") == Some(&Value::Bool(true));
+    let schema_at = body_at.push("content").push(media).push("schema");
+    let mut schema = match media_obj.get("schema") {
+        Some(s) => converter
+            .convert(s, &schema_at)
+            .map_err(|e| Error::spec(schema_at.to_string(), e))?,
+        None => json!({}),
+    };
+    let is_json = media.contains("json");
+    let is_form = media.starts_with("application/x-www-form-urlencoded")
+        || media.starts_with("multipart/form-data");
+    if !is_json && !is_form {
+        // Raw payloads (text, XML, octet-stream) travel as one string argument.
+        schema = json!({"type": "string", "description": format!("Request body ({media})")});
+    }
+    if let (Some(desc), Value::Object(map)) = (text(body, "description"), &mut schema) {
+        map.entry("description").or_insert(Value::String(desc));
+    }
+
+    let flattenable = (is_json || is_form)
+        && schema::is_object_schema(&schema)
+        && schema
+            .get("additionalProperties")
+            .is_none_or(|a| a == &Value::Bool(false))
+        && schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| {
+                !p.is_empty()
+                    && p.keys()
+                        .all(|k| naming::is_valid_argument(k) && !properties.contains_key(k))
+            });
+    let shape = if flattenable {
+        let fields = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let inner_required: Vec<String> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let names: Vec<String> = fields.keys().cloned().collect();
+        for (k, v) in fields {
+            properties.insert(k, v);
+        }
+        if body_required {
+            required.extend(inner_required.into_iter().filter(|r| names.contains(r)));
+        }
+        BodyShape::Flattened { fields: names }
+    } else {
+        let mut arg = "body".to_string();
+        while properties.contains_key(&arg) {
+            arg = format!("request_{arg}");
+        }
+        properties.insert(arg.clone(), schema);
+        if body_required {
+            required.push(arg.clone());
+        }
+        BodyShape::Whole { arg }
+    };
+    Ok(Some(Body {
+        media_type: media.clone(),
+        required: body_required,
+        shape,
+    }))
+}
+
+/// The first 2xx JSON response whose schema is an object: what structuredContent will be.
+fn output_schema(site: &Site, converter: &mut Converter) -> Result<Option<Value>> {
+    let Some(responses) = site.op.get("responses").and_then(Value::as_object) else {
+        return Ok(None);
+    };
+    let responses_at = site.at.push("responses");
+    let Some((code, response)) = responses.iter().find(|(code, _)| code.starts_with('2')) else {
+        return Ok(None);
+    };
+    let (response, at) = deref(site.root, response, &responses_at.push(code))?;
+    let Some(content) = response.get("content").and_then(Value::as_object) else {
+        return Ok(None);
+    };
+    let Some((media, media_obj)) = content.iter().find(|(m, _)| m.contains("json")) else {
+        return Ok(None);
+    };
+    let Some(schema) = media_obj.get("schema") else {
+        return Ok(None);
+    };
+    let schema_at = at.push("content").push(media).push("schema");
+    let converted = converter
+        .convert(schema, &schema_at)
+        .map_err(|e| Error::spec(schema_at.to_string(), e))?;
+    Ok(schema::is_object_schema(&converted).then_some(converted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Options;
+    use serde_json::json;
+
+    fn tool(root: Value, path: &str, method: &str) -> (Tool, Vec<String>) {
+        let op = &root["paths"][path][method];
+        let item = &root["paths"][path];
+        let at = Pointer::root().push("paths").push(path).push(method);
+        let site = Site {
+            root: &root,
+            version: Version::V3_0,
+            path,
+            method,
+            item,
+            op,
+            at: &at,
+        };
+        let mut w = Vec::new();
+        let schemes = Schemes::read(&root, &Options::default(), &mut w).unwrap();
+        let t = build(
+            &site,
+            &schemes,
+            &Options::default(),
+            &mut naming::Registry::default(),
+            &mut w,
+        )
+        .unwrap();
+        (t, w)
+    }
+
+    #[test]
+    fn path_query_header_and_flattened_body() {
+        let root = json!({"paths": {"/pets/{id}": {
+            "parameters": [{"name": "id", "in": "path", "schema": {"type": "integer"}}],
+            "put": {
+                "operationId": "updatePet",
+                "parameters": [
+                    {"name": "dry", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "X-Trace", "in": "header", "required": true, "schema": {"type": "string"}, "description": "trace id"}
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}
+                }}}},
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            }
+        }}});
+        let (t, _) = tool(root, "/pets/{id}", "put");
+        assert_eq!(t.name, "update_pet");
+        assert_eq!(
+            t.input_schema,
+            json!({
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "dry": {"type": "boolean"},
+                    "X-Trace": {"type": "string", "description": "trace id"},
+                    "name": {"type": "string"},
+                    "age": {"type": "integer"}
+                },
+                "required": ["id", "X-Trace", "name"]
+            })
+        );
+        assert_eq!(
+            t.http.body,
+            Some(Body {
+                media_type: "application/json".into(),
+                required: true,
+                shape: BodyShape::Flattened {
+                    fields: vec!["name".into(), "age".into()]
+                }
+            })
+        );
+        assert_eq!(t.http.params[1].style, Style::Form);
+        assert!(t.http.params[1].explode);
+        assert_eq!(t.output_schema, Some(json!({"type": "object"})));
+        assert!(t.annotations.idempotent && !t.annotations.read_only && !t.annotations.destructive);
+    }
+
+    #[test]
+    fn clashing_names_are_prefixed_and_bodies_that_clash_stay_whole() {
+        let root = json!({"paths": {"/a/{id}": {"post": {
+            "parameters": [
+                {"name": "id", "in": "path", "schema": {"type": "string"}},
+                {"name": "id", "in": "query", "schema": {"type": "string"}}
+            ],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}}}}}},
+            "responses": {}
+        }}}});
+        let (t, _) = tool(root, "/a/{id}", "post");
+        let keys: Vec<&String> = t.input_schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(keys, ["id", "query_id", "body"]);
+        assert_eq!(t.http.params[1].arg, "query_id");
+        assert_eq!(t.http.params[1].name, "id");
+        assert_eq!(t.name, "post_a_id");
+    }
+
+    #[test]
+    fn credential_headers_are_not_arguments() {
+        let root = json!({
+            "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "api_key"}}},
+            "paths": {"/x": {"delete": {
+                "security": [{"key": []}],
+                "parameters": [{"name": "api_key", "in": "header", "schema": {"type": "string"}}],
+                "responses": {}
+            }}}
+        });
+        let (t, w) = tool(root, "/x", "delete");
+        assert_eq!(t.input_schema["properties"], json!({}));
+        assert!(
+            w.iter()
+                .any(|w| w.contains("filled by the upstream credential")),
+            "{w:?}"
+        );
+        assert!(t.annotations.destructive);
+    }
+
+    #[test]
+    fn raw_bodies_are_one_string_argument() {
+        let root = json!({"paths": {"/up": {"post": {
+            "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {}
+        }}}});
+        let (t, _) = tool(root, "/up", "post");
+        assert_eq!(t.input_schema["properties"]["body"]["type"], "string");
+        assert!(
+            matches!(t.http.body.unwrap().shape, BodyShape::Whole { ref arg } if arg == "body")
+        );
+    }
+
+    #[test]
+    fn long_descriptions_are_cut() {
+        let long = "word ".repeat(1000);
+        let root = json!({"paths": {"/x": {"get": {"summary": "Sum", "description": long, "responses": {}}}}});
+        let (t, _) = tool(root, "/x", "get");
+        assert!(t.description.chars().count() <= MAX_DESCRIPTION);
+        assert!(t.description.starts_with("Sum\n\nword"));
+        assert_eq!(t.title.as_deref(), Some("Sum"));
+    }
+}

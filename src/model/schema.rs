@@ -1,0 +1,375 @@
+//! OpenAPI schemas to self-contained JSON Schema 2020-12 (design §3): every local `$ref`
+//! inlined, cycles and runaway nesting cut at a bounded depth, OpenAPI 3.0 dialect translated.
+
+use serde_json::{Map, Value};
+
+use crate::normalize::Version;
+use crate::pointer::Pointer;
+
+/// How many `$ref`s may be open at once on one branch before expansion stops. Keeps one
+/// tool's schema a sane size on specs whose types reference each other in long chains.
+pub const MAX_REF_DEPTH: usize = 8;
+/// Nesting bound for any schema, referenced or not: no stack overflow on hostile input.
+const MAX_NESTING: usize = 64;
+
+/// Keywords whose value is one schema.
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "items",
+    "additionalProperties",
+    "not",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "additionalItems",
+    "contentSchema",
+];
+/// Keywords whose value is an array of schemas.
+const SCHEMA_ARRAY_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
+/// Keywords whose value maps names to schemas.
+const SCHEMA_MAP_KEYWORDS: &[&str] = &["properties", "patternProperties", "dependentSchemas"];
+/// OpenAPI-only keywords with no JSON Schema meaning, dropped from tool schemas.
+const OPENAPI_ONLY: &[&str] = &[
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "nullable",
+    "$defs",
+    "definitions",
+    "$schema",
+    "$id",
+    "$anchor",
+    "$dynamicAnchor",
+    "$comment",
+];
+
+pub struct Converter<'a> {
+    root: &'a Value,
+    version: Version,
+    /// `$ref`s being expanded on the current branch.
+    open: Vec<Pointer>,
+}
+
+impl<'a> Converter<'a> {
+    pub fn new(root: &'a Value, version: Version) -> Self {
+        Converter {
+            root,
+            version,
+            open: Vec::new(),
+        }
+    }
+
+    /// Convert the schema found at `at` (used to name broken references).
+    pub fn convert(&mut self, schema: &Value, at: &Pointer) -> Result<Value, String> {
+        self.open.clear();
+        self.walk(schema, at, 0)
+    }
+
+    fn walk(&mut self, schema: &Value, at: &Pointer, nesting: usize) -> Result<Value, String> {
+        if nesting > MAX_NESTING {
+            return Ok(cut("nested too deeply"));
+        }
+        let Value::Object(map) = schema else {
+            // `true`/`false` are valid 2020-12 schemas; anything else is not a schema.
+            return match schema {
+                Value::Bool(_) => Ok(schema.clone()),
+                _ => Err(format!("{at}: expected a schema object")),
+            };
+        };
+        if let Some(reference) = map.get("$ref") {
+            return self.expand(reference, map, at, nesting);
+        }
+        let mut out = Map::new();
+        for (key, value) in map {
+            if key.starts_with("x-") || OPENAPI_ONLY.contains(&key.as_str()) {
+                continue;
+            }
+            let here = at.push(key);
+            let converted = if SCHEMA_KEYWORDS.contains(&key.as_str()) {
+                // 3.0 allows `items` only as one schema; 3.1 tuples use prefixItems.
+                if value.is_object() || value.is_boolean() {
+                    self.walk(value, &here, nesting + 1)?
+                } else {
+                    value.clone()
+                }
+            } else if SCHEMA_ARRAY_KEYWORDS.contains(&key.as_str()) {
+                let Value::Array(items) = value else {
+                    return Err(format!("{here}: expected an array of schemas"));
+                };
+                let mut list = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    list.push(self.walk(item, &here.index(i), nesting + 1)?);
+                }
+                Value::Array(list)
+            } else if SCHEMA_MAP_KEYWORDS.contains(&key.as_str()) {
+                let Value::Object(members) = value else {
+                    return Err(format!("{here}: expected an object of schemas"));
+                };
+                let mut converted = Map::new();
+                for (name, member) in members {
+                    converted.insert(
+                        name.clone(),
+                        self.walk(member, &here.push(name), nesting + 1)?,
+                    );
+                }
+                Value::Object(converted)
+            } else {
+                // enum, const, default, examples, …: data, copied as is (never searched for refs).
+                value.clone()
+            };
+            out.insert(key.clone(), converted);
+        }
+        if self.version == Version::V3_0 {
+            translate_3_0(map, &mut out);
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn expand(
+        &mut self,
+        reference: &Value,
+        map: &Map<String, Value>,
+        at: &Pointer,
+        nesting: usize,
+    ) -> Result<Value, String> {
+        let text = reference
+            .as_str()
+            .ok_or_else(|| format!("{at}/$ref: not a string"))?;
+        let target = Pointer::parse(text).ok_or_else(|| {
+            format!("{at}/$ref: `{text}` is not a local reference (only `#/…` is supported)")
+        })?;
+        if self.open.contains(&target) {
+            return Ok(cut(&format!(
+                "recursive reference to {} not expanded",
+                target.last()
+            )));
+        }
+        if self.open.len() >= MAX_REF_DEPTH {
+            return Ok(cut(&format!(
+                "{} not expanded (reference depth limit)",
+                target.last()
+            )));
+        }
+        let resolved = target
+            .resolve(self.root)
+            .ok_or_else(|| format!("{at}/$ref: `{text}` points to nothing"))?;
+        self.open.push(target.clone());
+        let expanded = self.walk(resolved, &target, nesting + 1);
+        self.open.pop();
+        let mut expanded = expanded?;
+        // Siblings of `$ref` (3.1; common in 3.0 documents too): the referencing site's own
+        // description or default wins over the target's.
+        if let Value::Object(out) = &mut expanded {
+            for (key, value) in map {
+                if key == "$ref" || key.starts_with("x-") || OPENAPI_ONLY.contains(&key.as_str()) {
+                    continue;
+                }
+                if !SCHEMA_KEYWORDS.contains(&key.as_str())
+                    && !SCHEMA_ARRAY_KEYWORDS.contains(&key.as_str())
+                    && !SCHEMA_MAP_KEYWORDS.contains(&key.as_str())
+                {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        Ok(expanded)
+    }
+}
+
+/// A permissive schema standing where expansion stopped, saying why.
+fn cut(reason: &str) -> Value {
+    let mut map = Map::new();
+    map.insert("description".into(), Value::String(format!("({reason})")));
+    Value::Object(map)
+}
+
+/// OpenAPI 3.0's dialect to 2020-12: `nullable`, boolean exclusive bounds, `example`.
+fn translate_3_0(original: &Map<String, Value>, out: &mut Map<String, Value>) {
+    if original.get("nullable") == Some(&Value::Bool(true)) {
+        match out.get("type").cloned() {
+            Some(Value::String(t)) => {
+                out.insert(
+                    "type".into(),
+                    Value::Array(vec![Value::String(t), "null".into()]),
+                );
+                if let Some(Value::Array(values)) = out.get_mut("enum") {
+                    if !values.contains(&Value::Null) {
+                        values.push(Value::Null);
+                    }
+                }
+            }
+            Some(_) => {}
+            None => {
+                // No type: allow null beside whatever the composition says.
+                let rest = std::mem::take(out);
+                let mut any = Map::new();
+                any.insert(
+                    "anyOf".into(),
+                    Value::Array(vec![
+                        Value::Object(rest),
+                        serde_json::json!({"type": "null"}),
+                    ]),
+                );
+                *out = any;
+                return;
+            }
+        }
+    }
+    for (flag, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        match original.get(flag) {
+            Some(Value::Bool(true)) => match out.remove(bound) {
+                Some(limit) => {
+                    out.insert(flag.into(), limit);
+                }
+                None => {
+                    out.remove(flag);
+                }
+            },
+            Some(Value::Bool(false)) => {
+                out.remove(flag);
+            }
+            _ => {}
+        }
+    }
+    if let Some(example) = out.remove("example") {
+        out.entry("examples")
+            .or_insert_with(|| Value::Array(vec![example]));
+    }
+}
+
+/// Whether a converted schema describes a JSON object (what structuredContent must be).
+pub fn is_object_schema(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(_) => false,
+        None => schema.get("properties").is_some() && !has_composition(schema),
+    }
+}
+
+pub fn has_composition(schema: &Value) -> bool {
+    ["allOf", "anyOf", "oneOf", "not", "if"]
+        .iter()
+        .any(|k| schema.get(k).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn convert(doc: &Value, schema: Value) -> Value {
+        Converter::new(doc, Version::V3_0)
+            .convert(&schema, &Pointer::root())
+            .unwrap()
+    }
+
+    #[test]
+    fn refs_are_inlined_and_none_remain() {
+        let doc = json!({"components": {"schemas": {
+            "Pet": {"type": "object", "properties": {"category": {"$ref": "#/components/schemas/Category"}}},
+            "Category": {"type": "object", "properties": {"id": {"type": "integer"}}, "xml": {"name": "c"}}
+        }}});
+        let out = convert(&doc, json!({"$ref": "#/components/schemas/Pet"}));
+        assert_eq!(
+            out,
+            json!({"type": "object", "properties": {"category": {"type": "object", "properties": {"id": {"type": "integer"}}}}})
+        );
+    }
+
+    #[test]
+    fn cycles_are_cut_with_a_reason() {
+        let doc = json!({"components": {"schemas": {
+            "Node": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}}}
+        }}});
+        let out = convert(&doc, json!({"$ref": "#/components/schemas/Node"}));
+        assert_eq!(
+            out["properties"]["next"],
+            json!({"description": "(recursive reference to Node not expanded)"})
+        );
+        assert!(!out.to_string().contains("$ref"));
+    }
+
+    #[test]
+    fn dangling_refs_are_errors_naming_the_place() {
+        let doc = json!({});
+        let err = Converter::new(&doc, Version::V3_0)
+            .convert(
+                &json!({"$ref": "#/components/schemas/Nope"}),
+                &Pointer::root().push("paths"),
+            )
+            .unwrap_err();
+        assert!(
+            err.contains("/paths/$ref") && err.contains("points to nothing"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn openapi_3_0_dialect_is_translated() {
+        let doc = json!({});
+        let out = convert(
+            &doc,
+            json!({
+                "type": "integer", "nullable": true, "minimum": 1, "exclusiveMinimum": true,
+                "maximum": 9, "exclusiveMaximum": false, "example": 3, "x-internal": "yes"
+            }),
+        );
+        assert_eq!(
+            out,
+            json!({"type": ["integer", "null"], "exclusiveMinimum": 1, "maximum": 9, "examples": [3]})
+        );
+    }
+
+    #[test]
+    fn nullable_enum_accepts_null() {
+        let out = convert(
+            &json!({}),
+            json!({"type": "string", "enum": ["a"], "nullable": true}),
+        );
+        assert_eq!(
+            out,
+            json!({"type": ["string", "null"], "enum": ["a", null]})
+        );
+    }
+
+    #[test]
+    fn data_keywords_are_never_searched_for_refs() {
+        let out = convert(
+            &json!({}),
+            json!({"type": "object", "default": {"$ref": "not-a-ref"}, "properties": {"$ref": {"type": "string"}}}),
+        );
+        assert_eq!(out["default"], json!({"$ref": "not-a-ref"}));
+        assert_eq!(out["properties"]["$ref"], json!({"type": "string"}));
+    }
+
+    #[test]
+    fn ref_siblings_override_the_target() {
+        let doc =
+            json!({"components": {"schemas": {"Id": {"type": "integer", "description": "an id"}}}});
+        let out = convert(
+            &doc,
+            json!({"$ref": "#/components/schemas/Id", "description": "the pet's id"}),
+        );
+        assert_eq!(
+            out,
+            json!({"type": "integer", "description": "the pet's id"})
+        );
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let mut schema = json!({"type": "string"});
+        // Parsers stop at 128 levels; a built value can go deeper.
+        for _ in 0..500 {
+            schema = json!({"type": "array", "items": schema});
+        }
+        let out = convert(&json!({}), schema);
+        assert!(out.to_string().contains("nested too deeply"));
+    }
+}

@@ -1,0 +1,426 @@
+//! Per-tool security (design §4) and upstream credentials (design §6).
+//!
+//! oauth2/openIdConnect schemes describe what MCP clients must present; apiKey and http
+//! schemes describe the credential the generated server itself sends upstream. An operation
+//! guarded only by upstream credentials still needs a token on the MCP side, so the
+//! server's own credential is never spent on anonymous callers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{deref, naming, Access, Location, SchemeKind, Tool, UpstreamScheme};
+use crate::error::{Error, Result};
+use crate::pointer::Pointer;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    OAuth2,
+    None,
+}
+
+#[derive(Debug, Clone)]
+enum Class {
+    /// A token the MCP client obtains from the authorization server.
+    Mcp,
+    /// A credential the generated server holds for the upstream API.
+    Upstream(SchemeKind),
+    /// Understood by nobody here (digest auth, mutual TLS, …).
+    Unsupported(String),
+}
+
+#[derive(Debug)]
+pub struct Schemes {
+    classes: BTreeMap<String, Class>,
+    auth: AuthMode,
+    default_scopes: Vec<String>,
+}
+
+/// What the security requirements of one operation mean for its tool.
+#[derive(Debug, PartialEq)]
+pub struct Resolved {
+    pub access: Access,
+    pub credentials: Vec<Vec<String>>,
+}
+
+impl Schemes {
+    pub fn read(
+        root: &Value,
+        options: &super::Options,
+        warnings: &mut Vec<String>,
+    ) -> Result<Self> {
+        let at = Pointer::root().push("components").push("securitySchemes");
+        let mut raw = Vec::new();
+        if let Some(Value::Object(map)) = at.resolve(root) {
+            for (name, scheme) in map {
+                let (scheme, _) = deref(root, scheme, &at.push(name))?;
+                raw.push((name.clone(), scheme));
+            }
+        }
+        let api_keys = raw.iter().filter(|(_, s)| kind(s) == "apiKey").count();
+        let mut classes = BTreeMap::new();
+        for (name, scheme) in raw {
+            let class = classify(&name, scheme, api_keys == 1);
+            if let Class::Unsupported(reason) = &class {
+                warnings.push(format!(
+                    "{}: {reason}; operations needing only it get no upstream credential",
+                    at.push(&name)
+                ));
+            }
+            classes.insert(name, class);
+        }
+        Ok(Schemes {
+            classes,
+            auth: options.auth,
+            default_scopes: options.default_scopes.clone(),
+        })
+    }
+
+    /// The access rule and upstream credentials of the operation at `op_at`.
+    pub fn resolve(
+        &self,
+        root: &Value,
+        op: &Value,
+        op_at: &Pointer,
+        warnings: &mut Vec<String>,
+    ) -> Result<Resolved> {
+        let (requirements, req_at) = match op.get("security") {
+            Some(r) => (r, op_at.push("security")),
+            None => (
+                root.get("security").unwrap_or(&Value::Null),
+                Pointer::root().push("security"),
+            ),
+        };
+        let requirements = match requirements {
+            Value::Null => &[][..],
+            Value::Array(list) => list.as_slice(),
+            _ => {
+                return Err(Error::spec(
+                    req_at.to_string(),
+                    "`security` must be an array",
+                ))
+            }
+        };
+
+        let mut anonymous = requirements.is_empty();
+        let mut needs_token = false;
+        let mut oauth_scopes: Option<Vec<String>> = None;
+        let mut credentials = Vec::new();
+        for (i, requirement) in requirements.iter().enumerate() {
+            let Value::Object(requirement) = requirement else {
+                return Err(Error::spec(
+                    req_at.index(i).to_string(),
+                    "a security requirement must be an object",
+                ));
+            };
+            if requirement.is_empty() {
+                anonymous = true;
+                continue;
+            }
+            needs_token = true;
+            let mut upstream = Vec::new();
+            for (name, scopes) in requirement {
+                match self.classes.get(name) {
+                    Some(Class::Mcp) => {
+                        let scopes = scope_list(scopes);
+                        oauth_scopes.get_or_insert_with(|| dedup(scopes));
+                    }
+                    Some(Class::Upstream(_)) => upstream.push(name.clone()),
+                    Some(Class::Unsupported(_)) => {}
+                    None => warnings.push(format!(
+                        "{}: security scheme `{name}` is not defined in components.securitySchemes; ignored",
+                        req_at.index(i).push(name)
+                    )),
+                }
+            }
+            if !upstream.is_empty() && !credentials.contains(&upstream) {
+                credentials.push(upstream);
+            }
+        }
+
+        if let Some(scopes) = op.get("x-mcp-scopes") {
+            let Some(list) = scopes.as_array().filter(|l| l.iter().all(Value::is_string)) else {
+                return Err(Error::spec(
+                    op_at.push("x-mcp-scopes").to_string(),
+                    "must be an array of strings",
+                ));
+            };
+            oauth_scopes = Some(dedup(
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect(),
+            ));
+            needs_token = true;
+        }
+
+        let access = match self.auth {
+            AuthMode::None => Access {
+                anonymous: true,
+                oauth2: None,
+            },
+            AuthMode::OAuth2 if !needs_token => Access {
+                anonymous: true,
+                oauth2: None,
+            },
+            AuthMode::OAuth2 => Access {
+                anonymous,
+                oauth2: Some(oauth_scopes.unwrap_or_else(|| self.default_scopes.clone())),
+            },
+        };
+        Ok(Resolved {
+            access,
+            credentials,
+        })
+    }
+
+    /// The upstream schemes some tool uses, in name order.
+    pub fn used(&self, tools: &[Tool]) -> Vec<UpstreamScheme> {
+        let names: BTreeSet<&str> = tools
+            .iter()
+            .flat_map(|t| t.http.credentials.iter().flatten())
+            .map(String::as_str)
+            .collect();
+        names
+            .into_iter()
+            .filter_map(|name| match self.classes.get(name) {
+                Some(Class::Upstream(kind)) => Some(UpstreamScheme {
+                    name: name.to_string(),
+                    kind: kind.clone(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The wire place an upstream scheme fills, so a tool does not also take it as an argument.
+    pub fn fills(&self, scheme: &str) -> Option<(Location, String)> {
+        match self.classes.get(scheme) {
+            Some(Class::Upstream(SchemeKind::ApiKey {
+                location, param, ..
+            })) => Some((*location, param.clone())),
+            Some(Class::Upstream(_)) => Some((Location::Header, "Authorization".to_string())),
+            _ => None,
+        }
+    }
+}
+
+fn kind(scheme: &Value) -> &str {
+    scheme.get("type").and_then(Value::as_str).unwrap_or("")
+}
+
+fn classify(name: &str, scheme: &Value, sole_api_key: bool) -> Class {
+    let stem = naming::env_stem(name);
+    match kind(scheme) {
+        "oauth2" | "openIdConnect" => Class::Mcp,
+        "apiKey" => {
+            let location = scheme
+                .get("in")
+                .and_then(Value::as_str)
+                .and_then(Location::parse);
+            let param = scheme
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|p| !p.is_empty());
+            match (location, param) {
+                (Some(location), Some(param)) if location != Location::Path => {
+                    Class::Upstream(SchemeKind::ApiKey {
+                        location,
+                        param: param.to_string(),
+                        env: if sole_api_key {
+                            "UPSTREAM_API_KEY".into()
+                        } else {
+                            format!("{stem}_API_KEY")
+                        },
+                    })
+                }
+                _ => Class::Unsupported("apiKey scheme without a valid `in` and `name`".into()),
+            }
+        }
+        "http" => match scheme
+            .get("scheme")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("bearer") => Class::Upstream(SchemeKind::Bearer {
+                env: format!("{stem}_TOKEN"),
+            }),
+            Some("basic") => Class::Upstream(SchemeKind::Basic {
+                username_env: format!("{stem}_USERNAME"),
+                password_env: format!("{stem}_PASSWORD"),
+            }),
+            other => Class::Unsupported(format!(
+                "http scheme `{}` is not supported",
+                other.unwrap_or("")
+            )),
+        },
+        other => Class::Unsupported(format!("security scheme type `{other}` is not supported")),
+    }
+}
+
+fn scope_list(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn dedup(list: Vec<String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    list.into_iter()
+        .filter(|s| seen.insert(s.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Options;
+    use super::*;
+    use serde_json::json;
+
+    fn spec() -> Value {
+        json!({
+            "components": {"securitySchemes": {
+                "oauth": {"type": "oauth2", "flows": {}},
+                "key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+                "basic": {"type": "http", "scheme": "Basic"},
+                "digest": {"type": "http", "scheme": "digest"}
+            }}
+        })
+    }
+
+    fn resolve(op: Value, options: &Options) -> Resolved {
+        let root = spec();
+        let mut w = Vec::new();
+        let schemes = Schemes::read(&root, options, &mut w).unwrap();
+        schemes
+            .resolve(&root, &op, &Pointer::root(), &mut w)
+            .unwrap()
+    }
+
+    #[test]
+    fn oauth_requirement_gives_its_scopes() {
+        let r = resolve(
+            json!({"security": [{"oauth": ["write:pets", "read:pets"]}]}),
+            &Options::default(),
+        );
+        assert_eq!(
+            r.access,
+            Access {
+                anonymous: false,
+                oauth2: Some(vec!["write:pets".into(), "read:pets".into()])
+            }
+        );
+        assert!(r.credentials.is_empty());
+        assert_eq!(
+            r.access.security_schemes(),
+            json!([{"type": "oauth2", "scopes": ["write:pets", "read:pets"]}])
+        );
+    }
+
+    #[test]
+    fn no_security_is_noauth() {
+        let r = resolve(json!({}), &Options::default());
+        assert_eq!(
+            r.access,
+            Access {
+                anonymous: true,
+                oauth2: None
+            }
+        );
+        assert_eq!(r.access.security_schemes(), json!([{"type": "noauth"}]));
+    }
+
+    #[test]
+    fn empty_alternative_makes_it_mixed() {
+        let r = resolve(
+            json!({"security": [{}, {"oauth": ["read"]}]}),
+            &Options::default(),
+        );
+        assert_eq!(
+            r.access.security_schemes(),
+            json!([{"type": "noauth"}, {"type": "oauth2", "scopes": ["read"]}])
+        );
+    }
+
+    #[test]
+    fn upstream_only_requirement_still_needs_a_token_with_default_scopes() {
+        let options = Options {
+            default_scopes: vec!["api".into()],
+            ..Options::default()
+        };
+        let r = resolve(json!({"security": [{"key": []}]}), &options);
+        assert_eq!(
+            r.access,
+            Access {
+                anonymous: false,
+                oauth2: Some(vec!["api".into()])
+            }
+        );
+        assert_eq!(r.credentials, vec![vec!["key".to_string()]]);
+    }
+
+    #[test]
+    fn auth_none_makes_everything_anonymous_but_keeps_upstream_credentials() {
+        let options = Options {
+            auth: AuthMode::None,
+            ..Options::default()
+        };
+        let r = resolve(json!({"security": [{"oauth": ["a"], "key": []}]}), &options);
+        assert_eq!(
+            r.access,
+            Access {
+                anonymous: true,
+                oauth2: None
+            }
+        );
+        assert_eq!(r.credentials, vec![vec!["key".to_string()]]);
+    }
+
+    #[test]
+    fn x_mcp_scopes_override() {
+        let r = resolve(
+            json!({"security": [{"oauth": ["a"]}], "x-mcp-scopes": ["b", "b"]}),
+            &Options::default(),
+        );
+        assert_eq!(r.access.oauth2, Some(vec!["b".to_string()]));
+    }
+
+    #[test]
+    fn sole_api_key_uses_the_shorthand_env_name() {
+        let mut w = Vec::new();
+        let root = spec();
+        let s = Schemes::read(&root, &Options::default(), &mut w).unwrap();
+        assert!(
+            matches!(s.classes.get("key"), Some(Class::Upstream(SchemeKind::ApiKey { env, .. })) if env == "UPSTREAM_API_KEY")
+        );
+        assert!(
+            matches!(s.classes.get("basic"), Some(Class::Upstream(SchemeKind::Basic { username_env, .. })) if username_env == "BASIC_USERNAME")
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
+    }
+
+    #[test]
+    fn undefined_scheme_is_a_warning_and_keeps_the_tool_protected() {
+        let root = spec();
+        let mut w = Vec::new();
+        let s = Schemes::read(&root, &Options::default(), &mut w).unwrap();
+        w.clear();
+        let r = s
+            .resolve(
+                &root,
+                &json!({"security": [{"ghost": []}]}),
+                &Pointer::root(),
+                &mut w,
+            )
+            .unwrap();
+        assert_eq!(r.access.anonymous, false);
+        assert_eq!(w.len(), 1);
+    }
+}
