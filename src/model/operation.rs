@@ -370,6 +370,7 @@ fn body(
             .map_err(|e| Error::spec(schema_at.to_string(), e))?,
         None => json!({}),
     };
+    schema::strip_read_only(&mut schema);
     let is_json = media.contains("json");
     let is_form = media.starts_with("application/x-www-form-urlencoded")
         || media.starts_with("multipart/form-data");

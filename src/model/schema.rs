@@ -252,6 +252,38 @@ pub fn is_object_schema(schema: &Value) -> bool {
     }
 }
 
+/// Drop `readOnly` properties (and their `required` entries) everywhere in a request
+/// schema: OpenAPI says they are not sent, so a tool must not ask for them.
+pub fn strip_read_only(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    let mut removed = Vec::new();
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        properties.retain(|name, p| {
+            let read_only = p.get("readOnly") == Some(&Value::Bool(true));
+            if read_only {
+                removed.push(name.clone());
+            }
+            !read_only
+        });
+    }
+    if let Some(Value::Array(required)) = map.get_mut("required") {
+        required.retain(|r| !r.as_str().is_some_and(|r| removed.iter().any(|x| x == r)));
+    }
+    for (key, value) in map.iter_mut() {
+        if SCHEMA_KEYWORDS.contains(&key.as_str()) {
+            strip_read_only(value);
+        } else if SCHEMA_ARRAY_KEYWORDS.contains(&key.as_str()) {
+            if let Value::Array(items) = value {
+                items.iter_mut().for_each(strip_read_only);
+            }
+        } else if SCHEMA_MAP_KEYWORDS.contains(&key.as_str()) {
+            if let Value::Object(members) = value {
+                members.values_mut().for_each(strip_read_only);
+            }
+        }
+    }
+}
+
 pub fn has_composition(schema: &Value) -> bool {
     ["allOf", "anyOf", "oneOf", "not", "if"]
         .iter()
@@ -359,6 +391,23 @@ mod tests {
         assert_eq!(
             out,
             json!({"type": "integer", "description": "the pet's id"})
+        );
+    }
+
+    #[test]
+    fn read_only_properties_leave_request_schemas() {
+        let mut s = json!({"type": "object", "required": ["id", "name"], "properties": {
+            "id": {"type": "integer", "readOnly": true},
+            "name": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "object", "properties": {"id": {"readOnly": true}, "x": {}}}}
+        }});
+        strip_read_only(&mut s);
+        assert_eq!(
+            s,
+            json!({"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "object", "properties": {"x": {}}}}
+            }})
         );
     }
 

@@ -1,0 +1,217 @@
+//! The `mcp-gen` binary as users run it: exit codes, messages, and what lands on disk.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const PETSTORE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/petstore/petstore-3.0.json"
+);
+
+fn mcp_gen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mcp-gen"))
+        .args(args)
+        .output()
+        .expect("mcp-gen runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn generate(out: &Path) -> Output {
+    mcp_gen(&[
+        "generate",
+        "--url",
+        PETSTORE,
+        "--auth",
+        "oauth2",
+        "--oauth-server",
+        "http://127.0.0.1:9000",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn same_input_gives_byte_identical_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let first = generate(&a);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(generate(&b).status.success());
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert_eq!(ta, tb);
+    let names: Vec<String> = ta.iter().map(|(p, _)| p.display().to_string()).collect();
+    for expected in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "README.md",
+        ".env.example",
+        "Dockerfile",
+        "src/main.rs",
+        "src/tools.rs",
+        "schemas/get_pet_by_id.input.json",
+        "mcp-gen.json",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    // Regenerating in place changes nothing either.
+    assert!(generate(&a).status.success());
+    assert_eq!(tree(&a), tb);
+}
+
+#[test]
+fn generated_tool_table_names_every_tool_and_its_scopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("server");
+    assert!(generate(&out).status.success());
+    let tools = fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("name: \"add_pet\""));
+    assert!(tools.contains("oauth2: Some(&[\"write:pets\", \"read:pets\"])"));
+    assert!(tools.contains("default_issuer: \"http://127.0.0.1:9000\""));
+    assert_eq!(tools.matches("ToolSpec {").count(), 20);
+    let readme = fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(readme.contains("| `UPSTREAM_API_KEY` |"), "{readme}");
+    assert!(fs::read_to_string(out.join(".env.example"))
+        .unwrap()
+        .contains("UPSTREAM_API_KEY="));
+}
+
+#[test]
+fn invalid_document_exits_1_names_the_place_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("bad.json");
+    fs::write(&spec, "{\n  \"openapi\": \"3.0.3\",\n  \"info\": {\"title\": \"x\", \"version\": \"1\"},\n  \"paths\": {\"/a\": {\"get\": {\"responses\": {\"200\": {\"description\": 5}}}}}\n}\n").unwrap();
+    let out = dir.path().join("out");
+    let o = mcp_gen(&[
+        "generate",
+        "--url",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/paths/~1a/get/responses"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    // Only the spec is left in the directory: no temporary directories either.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    fs::write(&spec, "{\"openapi\": \"3.0.3\", \"info\": ").unwrap();
+    let o = mcp_gen(&[
+        "generate",
+        "--url",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("bad.json:1:"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_missing_file_and_a_dead_url_exit_1() {
+    let o = mcp_gen(&["inspect", "--url", "/nonexistent/spec.yaml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("/nonexistent/spec.yaml"),
+        "{}",
+        stderr(&o)
+    );
+    // Port 9 on loopback: nothing listens, the connection is refused at once.
+    let o = mcp_gen(&["inspect", "--url", "http://127.0.0.1:9/openapi.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("http://127.0.0.1:9/openapi.json"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = mcp_gen(&["generate", "--url", PETSTORE, "--oauth-server", "not a url"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--oauth-server"));
+    let o = mcp_gen(&["generate", "--url", PETSTORE, "--auth", "magic"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = mcp_gen(&["generate", "--url", PETSTORE, "--name", "Bad Name"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_directory_the_user_owns_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("main.rs"), "fn main() {}").unwrap();
+    let o = generate(dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("main.rs")).unwrap(),
+        "fn main() {}"
+    );
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn yaml_and_stdin_work_like_json() {
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(PETSTORE).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("petstore.yaml");
+    fs::write(&yaml, serde_yaml_ng::to_string(&json).unwrap()).unwrap();
+    let from_yaml = mcp_gen(&[
+        "inspect",
+        "--url",
+        yaml.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let from_json = mcp_gen(&["inspect", "--url", PETSTORE, "--format", "json"]);
+    assert!(from_yaml.status.success(), "{}", stderr(&from_yaml));
+    assert_eq!(from_yaml.stdout, from_json.stdout);
+
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-gen"))
+        .args(["inspect", "--url", "-", "--format", "json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&fs::read(PETSTORE).unwrap())
+        .unwrap();
+    let from_stdin = child.wait_with_output().unwrap();
+    assert_eq!(from_stdin.stdout, from_json.stdout);
+}
