@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every test of mcp-gen, on a fresh machine with nothing installed by hand:
+#   1. installs the pinned test peers (scripts/peers.sh; cached after the first run),
+#   2. checks the generator: rustfmt, clippy, unit, golden and CLI tests,
+#   3. generates the server from the bundled Petstore fixture, then builds, lints and
+#      unit-tests the generated project (`cargo build --locked`),
+#   4. drives that server end to end with real peers: oidc-provider, Prism, the Python `mcp`
+#      client and the MCP Inspector.
+# All generated projects share one CARGO_TARGET_DIR, so their dependencies build once.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+step() { printf '\n== %s\n' "$*"; }
+
+step "test peers"
+eval "$(scripts/peers.sh)"
+
+step "generator: fmt, clippy, tests"
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked
+cargo build --locked --release
+
+step "generate the Petstore server"
+out="$repo/target/e2e/swagger-petstore-mcp"
+export CARGO_TARGET_DIR="$repo/target/generated"
+"$repo/target/release/mcp-gen" generate \
+  --url fixtures/petstore/petstore-3.0.json \
+  --auth oauth2 --oauth-server http://127.0.0.1:9000 \
+  --out "$out"
+
+step "generated project: build --locked, fmt, clippy, unit tests"
+(
+  cd "$out"
+  cargo build --locked
+  cargo fmt -- --check
+  cargo clippy --locked --all-targets -- -D warnings
+  cargo test --locked
+)
+
+step "end to end: oidc-provider + Prism + generated server, driven by the Python mcp client and the MCP Inspector"
+MCP_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-mcp" \
+  "$PEERS_PYTHON" -m pytest -c tests/e2e/pytest.ini tests/e2e
