@@ -1,0 +1,613 @@
+//! Wiring: the HTTP app (`/mcp` behind the gate, protected-resource metadata, `/healthz`)
+//! and the stdio mode, both built from one catalog and one configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderName, HeaderValue, Method, request::Parts};
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use reqwest::Url;
+use rmcp::ServiceExt;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::{AllowHeaders, AllowOrigin, Any, CorsLayer};
+
+use crate::auth::Verifier;
+use crate::catalog::Catalog;
+use crate::challenge::Challenger;
+use crate::config::Config;
+use crate::credentials::Credentials;
+use crate::gate::{Gate, gate};
+use crate::jwks::KeyStore;
+use crate::metadata;
+use crate::server::McpServer;
+use crate::upstream::{self, Upstream};
+
+fn build_upstream(catalog: &'static Catalog, config: &Config) -> Result<Upstream, String> {
+    let http = upstream::http_client()?;
+    let credentials = Credentials::from_env(catalog, http.clone());
+    for (scheme, vars) in credentials.missing() {
+        tracing::warn!(
+            scheme,
+            missing = %vars.join(", "),
+            "upstream credential not configured; tools that need it will answer with an error"
+        );
+    }
+    Ok(Upstream::new(http, &config.upstream_base, credentials))
+}
+
+pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), String> {
+    // Local use: no OAuth on stdio (design §5).
+    let server = McpServer::new(catalog, build_upstream(catalog, &config)?, None)?;
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| format!("stdio transport failed: {e}"))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| format!("stdio session ended with an error: {e}"))?;
+    Ok(())
+}
+
+pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), String> {
+    let issuer = config.require_issuer(catalog).map_err(|e| e.to_string())?;
+    let resource = Url::parse(&config.resource).map_err(|e| format!("RESOURCE_SERVER_URL: {e}"))?;
+    let challenger = Challenger::new(metadata::metadata_url(&resource));
+    let verifier = match issuer {
+        Some(issuer) => {
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            let keys = KeyStore::new(issuer, http);
+            // Warm the key cache without delaying startup; failures are retried on demand.
+            let warm = Arc::clone(&keys);
+            tokio::spawn(async move { warm.refresh().await });
+            Some(Verifier::new(keys, issuer, &config.resource))
+        }
+        None => None,
+    };
+    let server = McpServer::new(
+        catalog,
+        build_upstream(catalog, &config)?,
+        verifier.is_some().then(|| challenger.clone()),
+    )?;
+    let shutdown = CancellationToken::new();
+    let app = router(
+        catalog,
+        &config,
+        server,
+        verifier,
+        challenger,
+        shutdown.child_token(),
+    );
+
+    let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on HOST={} PORT={}: {e}",
+                config.host, config.port
+            )
+        })?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    tracing::info!(
+        %address,
+        resource = %config.resource,
+        issuer = config.issuer.as_deref().unwrap_or("-"),
+        upstream = %config.upstream_base,
+        tools = catalog.tools.len(),
+        "serving MCP at /mcp"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            shutdown.cancel();
+        })
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+pub fn router(
+    catalog: &'static Catalog,
+    config: &Config,
+    server: McpServer,
+    verifier: Option<Verifier>,
+    challenger: Challenger,
+    shutdown: CancellationToken,
+) -> Router {
+    let mut mcp_config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_cancellation_token(shutdown);
+    mcp_config = if config.allowed_hosts.is_empty() {
+        mcp_config.disable_allowed_hosts()
+    } else {
+        mcp_config.with_allowed_hosts(config.allowed_hosts.clone())
+    };
+    if !config.allowed_origins.is_empty() {
+        mcp_config = mcp_config.with_allowed_origins(config.allowed_origins.clone());
+    }
+    let oauth = verifier.is_some();
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(NeverSessionManager::default()),
+        mcp_config,
+    );
+    let gate_state = Arc::new(Gate::new(catalog, verifier, challenger, config.challenge));
+    let mcp = Router::new()
+        .route_service("/mcp", service)
+        .layer(from_fn_with_state(gate_state, gate))
+        .layer(mcp_cors(&config.allowed_origins));
+
+    let mut app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(mcp);
+    if oauth && let (Some(issuer), Ok(resource)) = (&config.issuer, Url::parse(&config.resource)) {
+        let document = metadata::document(catalog, &config.resource, issuer).to_string();
+        let serve = move || {
+            let document = document.clone();
+            async move { ([(CONTENT_TYPE, "application/json")], document) }
+        };
+        let metadata_routes = Router::new()
+            .route(metadata::bare_metadata_path(), get(serve.clone()))
+            .route(&metadata::metadata_path(&resource), get(serve))
+            .layer(
+                CorsLayer::new()
+                    .allow_origin(Any)
+                    .allow_methods([Method::GET]),
+            );
+        app = app.merge(metadata_routes);
+    }
+    app
+}
+
+/// Browsers may call `/mcp` from the listed origins (any, when none are listed: the token is
+/// a header, not a cookie) and read the challenge and session headers.
+fn mcp_cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            WWW_AUTHENTICATE,
+            HeaderName::from_static("mcp-session-id"),
+            HeaderName::from_static("mcp-protocol-version"),
+        ])
+        .max_age(Duration::from_secs(600));
+    if origins.is_empty() {
+        return layer.allow_origin(Any);
+    }
+    let origins = origins.to_vec();
+    layer.allow_origin(AllowOrigin::predicate(
+        move |origin: &HeaderValue, _: &Parts| {
+            origin
+                .to_str()
+                .is_ok_and(|o| origins.iter().any(|allowed| origin_matches(allowed, o)))
+        },
+    ))
+}
+
+/// Exact match, or `scheme://host:*` for any port (the same notation rmcp accepts).
+fn origin_matches(allowed: &str, origin: &str) -> bool {
+    match allowed.strip_suffix(":*") {
+        Some(prefix) => origin.strip_prefix(prefix).is_some_and(|rest| {
+            rest.is_empty()
+                || rest
+                    .strip_prefix(':')
+                    .is_some_and(|p| p.parse::<u16>().is_ok())
+        }),
+        None => allowed.eq_ignore_ascii_case(origin),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::*;
+    use crate::testkit::{TestIssuer, echo_upstream};
+    use axum::body::{Body, to_bytes};
+    use axum::http::{Request, StatusCode};
+    use serde_json::{Value, json};
+    use std::collections::HashMap;
+    use tower::ServiceExt;
+
+    const RESOURCE: &str = "http://127.0.0.1:8000/mcp";
+    const READ: Annotations = Annotations {
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        open_world: true,
+    };
+    const fn tool(name: &'static str, access: Access) -> ToolSpec {
+        ToolSpec {
+            name,
+            title: None,
+            description: "test tool",
+            input_schema: r#"{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}"#,
+            output_schema: None,
+            annotations: READ,
+            access,
+            http: HttpBinding {
+                method: "GET",
+                path: "/items/{id}",
+                params: &[Param {
+                    arg: "id",
+                    name: "id",
+                    location: Location::Path,
+                    required: true,
+                    style: Style::Simple,
+                    explode: false,
+                }],
+                body: None,
+                credentials: &[],
+            },
+        }
+    }
+    static MIXED_TOOLS: &[ToolSpec] = &[
+        tool(
+            "open",
+            Access {
+                anonymous: true,
+                oauth2: None,
+            },
+        ),
+        tool(
+            "guarded",
+            Access {
+                anonymous: false,
+                oauth2: Some(&["write"]),
+            },
+        ),
+    ];
+    static PROTECTED_TOOLS: &[ToolSpec] = &[tool(
+        "guarded",
+        Access {
+            anonymous: false,
+            oauth2: Some(&["write", "read"]),
+        },
+    )];
+
+    fn catalog(tools: &'static [ToolSpec]) -> &'static Catalog {
+        Box::leak(Box::new(Catalog {
+            server_name: "test-mcp",
+            server_title: "Test API",
+            api_version: "1",
+            default_issuer: "",
+            default_upstream: "",
+            tools,
+            upstream_schemes: &[],
+        }))
+    }
+
+    async fn app(tools: &'static [ToolSpec], mode: &str, issuer: &TestIssuer) -> Router {
+        let catalog = catalog(tools);
+        let upstream_base = echo_upstream().await;
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("AUTHORIZATION_SERVER_URL", issuer.url.clone()),
+            ("RESOURCE_SERVER_URL", RESOURCE.to_owned()),
+            ("UPSTREAM_BASE_URL", upstream_base),
+            ("AUTH_CHALLENGE", mode.to_owned()),
+        ]);
+        let config = Config::from_lookup(catalog, |k| vars.get(k).cloned()).unwrap();
+        let resource = Url::parse(RESOURCE).unwrap();
+        let challenger = Challenger::new(metadata::metadata_url(&resource));
+        let keys = KeyStore::new(&issuer.url, reqwest::Client::new());
+        let verifier = Verifier::new(keys, &issuer.url, RESOURCE);
+        let server = McpServer::new(
+            catalog,
+            build_upstream(catalog, &config).unwrap(),
+            Some(challenger.clone()),
+        )
+        .unwrap();
+        router(
+            catalog,
+            &config,
+            server,
+            Some(verifier),
+            challenger,
+            CancellationToken::new(),
+        )
+    }
+
+    struct Answer {
+        status: StatusCode,
+        challenge: Option<String>,
+        body: Value,
+    }
+
+    async fn post(app: &Router, token: Option<&str>, message: Value) -> Answer {
+        let mut request = Request::post("/mcp")
+            .header("host", "127.0.0.1:8000")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::from(message.to_string())).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            challenge,
+            body,
+        }
+    }
+
+    fn call(name: &str) -> Value {
+        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+               "params": {"name": name, "arguments": {"id": 3}}})
+    }
+
+    async fn get(app: &Router, path: &str) -> (StatusCode, Value) {
+        let request = Request::get(path)
+            .header("host", "127.0.0.1:8000")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    #[tokio::test]
+    async fn metadata_is_served_at_both_paths() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+        for path in [
+            "/.well-known/oauth-protected-resource",
+            "/.well-known/oauth-protected-resource/mcp",
+        ] {
+            let (status, doc) = get(&app, path).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(doc["resource"], RESOURCE);
+            assert_eq!(doc["authorization_servers"], json!([issuer.url]));
+            assert_eq!(doc["scopes_supported"], json!(["write"]));
+            assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
+            assert_eq!(doc["resource_name"], "Test API");
+        }
+    }
+
+    #[tokio::test]
+    async fn anonymous_listing_has_top_level_security_schemes() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+        let list = post(
+            &app,
+            None,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        )
+        .await;
+        assert_eq!(list.status, StatusCode::OK);
+        let tools = &list.body["result"]["tools"];
+        assert_eq!(tools[0]["securitySchemes"], json!([{"type": "noauth"}]));
+        assert_eq!(
+            tools[1]["securitySchemes"],
+            json!([{"type": "oauth2", "scopes": ["write"]}])
+        );
+        assert_eq!(
+            tools[1]["_meta"]["securitySchemes"],
+            tools[1]["securitySchemes"]
+        );
+    }
+
+    #[tokio::test]
+    async fn tool_mode_refuses_inside_the_result() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+
+        let open = post(&app, None, call("open")).await;
+        assert_eq!(open.body["result"]["isError"], false, "{}", open.body);
+
+        let refused = post(&app, None, call("guarded")).await;
+        assert_eq!(refused.status, StatusCode::OK);
+        let result = &refused.body["result"];
+        assert_eq!(result["isError"], true);
+        let challenges = result["_meta"]["mcp/www_authenticate"].as_array().unwrap();
+        assert!(
+            challenges[0]
+                .as_str()
+                .unwrap()
+                .contains("error=\"invalid_request\"")
+        );
+
+        let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+        let refused = post(&app, Some(&weak), call("guarded")).await;
+        let challenge = refused.body["result"]["_meta"]["mcp/www_authenticate"][0]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            challenge.contains("insufficient_scope") && challenge.contains("scope=\"write\""),
+            "{challenge}"
+        );
+    }
+
+    #[tokio::test]
+    async fn http_mode_refuses_with_status_codes() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "http", &issuer).await;
+        let no_token = post(&app, None, call("guarded")).await;
+        assert_eq!(no_token.status, StatusCode::UNAUTHORIZED);
+        assert!(no_token.challenge.unwrap().contains(
+            "resource_metadata=\"http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp\""
+        ));
+
+        let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+        let weak = post(&app, Some(&weak), call("guarded")).await;
+        assert_eq!(weak.status, StatusCode::FORBIDDEN);
+        assert!(
+            weak.challenge
+                .unwrap()
+                .contains("error=\"insufficient_scope\"")
+        );
+
+        // Listing and anonymous tools still work without a token.
+        assert_eq!(post(&app, None, call("open")).await.status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn invalid_tokens_always_get_401() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+        let mut expired = issuer.claims(RESOURCE, "write");
+        expired["exp"] = json!(crate::testkit::now() - 3600);
+        for token in ["garbage", &issuer.token(&expired)] {
+            let answer = post(
+                &app,
+                Some(token),
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+            assert!(
+                answer
+                    .challenge
+                    .unwrap()
+                    .starts_with("Bearer error=\"invalid_token\"")
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn authorized_call_reaches_upstream_without_the_client_token() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "http", &issuer).await;
+        let token = issuer.token(&issuer.claims(RESOURCE, "write"));
+        let answer = post(&app, Some(&token), call("guarded")).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let result = &answer.body["result"];
+        assert_eq!(result["isError"], false, "{result}");
+        let echoed: Value =
+            serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+        assert_eq!(echoed["uri"], "/items/3");
+        assert!(echoed["headers"].get("authorization").is_none());
+    }
+
+    #[tokio::test]
+    async fn fully_protected_server_challenges_every_request() {
+        let issuer = TestIssuer::start().await;
+        let app = app(PROTECTED_TOOLS, "tool", &issuer).await;
+        let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}});
+        let answer = post(&app, None, init.clone()).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            answer.challenge.as_deref(),
+            Some(
+                "Bearer resource_metadata=\"http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp\", scope=\"read write\""
+            )
+        );
+        let token = issuer.token(&issuer.claims(RESOURCE, "read write"));
+        let answer = post(&app, Some(&token), init).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body["result"]["serverInfo"]["name"], "test-mcp");
+    }
+
+    #[tokio::test]
+    async fn bad_arguments_never_reach_upstream() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+        let message = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                             "params": {"name": "open", "arguments": {"id": "../etc"}}});
+        let answer = post(&app, None, message).await;
+        assert_eq!(answer.body["result"]["isError"], true);
+        let text = answer.body["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap();
+        assert!(text.starts_with("Invalid arguments"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn foreign_origins_and_hosts_are_refused() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+        let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+        for (host, origin, expected) in [
+            (
+                "127.0.0.1:8000",
+                Some("http://localhost:6274"),
+                StatusCode::OK,
+            ),
+            (
+                "127.0.0.1:8000",
+                Some("https://evil.example"),
+                StatusCode::FORBIDDEN,
+            ),
+            ("evil.example", None, StatusCode::FORBIDDEN),
+        ] {
+            let mut request = Request::post("/mcp")
+                .header("host", host)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream");
+            if let Some(origin) = origin {
+                request = request.header("origin", origin);
+            }
+            let response = app
+                .clone()
+                .oneshot(request.body(Body::from(list.clone())).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.status(), expected, "{host} {origin:?}");
+        }
+    }
+
+    #[test]
+    fn origin_patterns() {
+        assert!(origin_matches("https://a.example", "https://a.example"));
+        assert!(!origin_matches(
+            "https://a.example",
+            "https://a.example.evil"
+        ));
+        assert!(origin_matches(
+            "http://localhost:*",
+            "http://localhost:6274"
+        ));
+        assert!(!origin_matches(
+            "http://localhost:*",
+            "http://localhost.evil:1"
+        ));
+    }
+}

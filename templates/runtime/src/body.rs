@@ -1,0 +1,168 @@
+//! Tool arguments → the upstream request body, in the operation's media type.
+
+use serde_json::{Map, Value};
+
+use crate::catalog::{Body, BodyShape};
+use crate::encode::enc;
+
+/// A body ready to send; multipart parts stay structured so the HTTP client can frame them.
+#[derive(Debug, PartialEq)]
+pub enum Payload {
+    Json(Vec<u8>),
+    Form(String),
+    Multipart(Vec<(String, String)>),
+    /// Sent as is with the operation's media type (text, XML, octet-stream, …).
+    Raw(Vec<u8>),
+}
+
+pub fn payload(body: &Body, args: &Map<String, Value>) -> Result<Option<Payload>, String> {
+    let value = match body.shape {
+        BodyShape::Whole { arg } => match args.get(arg) {
+            Some(Value::Null) | None => None,
+            Some(v) => Some(v.clone()),
+        },
+        BodyShape::Flattened { fields } => {
+            let object: Map<String, Value> = fields
+                .iter()
+                .filter_map(|f| args.get(*f).map(|v| ((*f).to_owned(), v.clone())))
+                .collect();
+            (!object.is_empty() || body.required).then_some(Value::Object(object))
+        }
+    };
+    let Some(value) = value else {
+        return if body.required {
+            Err("missing the request body argument".to_owned())
+        } else {
+            Ok(None)
+        };
+    };
+    let media = essence(body.media_type);
+    let payload = if media == "application/json" || media.ends_with("+json") {
+        Payload::Json(serde_json::to_vec(&value).map_err(|e| e.to_string())?)
+    } else if media == "application/x-www-form-urlencoded" {
+        let pairs = fields(&value, body.media_type)?;
+        Payload::Form(
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                .collect::<Vec<_>>()
+                .join("&"),
+        )
+    } else if media == "multipart/form-data" {
+        Payload::Multipart(fields(&value, body.media_type)?)
+    } else {
+        match value {
+            Value::String(s) => Payload::Raw(s.into_bytes()),
+            other => Payload::Raw(other.to_string().into_bytes()),
+        }
+    };
+    Ok(Some(payload))
+}
+
+fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// An object's properties as name/text pairs: arrays repeat the name, nested objects are JSON.
+fn fields(value: &Value, media_type: &str) -> Result<Vec<(String, String)>, String> {
+    let Value::Object(object) = value else {
+        return Err(format!("a {media_type} body must be an object"));
+    };
+    let mut out = Vec::new();
+    for (k, v) in object {
+        match v {
+            Value::Null => {}
+            Value::Array(items) => out.extend(items.iter().map(|i| (k.clone(), text(i)))),
+            other => out.push((k.clone(), text(other))),
+        }
+    }
+    Ok(out)
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(media_type: &'static str, shape: BodyShape, required: bool) -> Body {
+        Body {
+            media_type,
+            required,
+            shape,
+        }
+    }
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn json_whole_and_flattened() {
+        let whole = body("application/json", BodyShape::Whole { arg: "body" }, true);
+        assert_eq!(
+            payload(&whole, &args(json!({"body": {"a": 1}}))).unwrap(),
+            Some(Payload::Json(br#"{"a":1}"#.to_vec()))
+        );
+        assert!(payload(&whole, &Map::new()).is_err());
+        let flat = body(
+            "application/json",
+            BodyShape::Flattened {
+                fields: &["name", "tags"],
+            },
+            false,
+        );
+        assert_eq!(
+            payload(&flat, &args(json!({"name": "x", "petId": 1}))).unwrap(),
+            Some(Payload::Json(br#"{"name":"x"}"#.to_vec()))
+        );
+        assert_eq!(payload(&flat, &Map::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn form_is_encoded() {
+        let form = body(
+            "application/x-www-form-urlencoded",
+            BodyShape::Flattened {
+                fields: &["name", "status"],
+            },
+            false,
+        );
+        assert_eq!(
+            payload(&form, &args(json!({"name": "a&b=c", "status": ["x", "y"]}))).unwrap(),
+            Some(Payload::Form("name=a%26b%3Dc&status=x&status=y".into()))
+        );
+    }
+
+    #[test]
+    fn multipart_and_raw() {
+        let multi = body(
+            "multipart/form-data",
+            BodyShape::Whole { arg: "body" },
+            true,
+        );
+        assert_eq!(
+            payload(&multi, &args(json!({"body": {"meta": {"k": 1}, "n": 2}}))).unwrap(),
+            Some(Payload::Multipart(vec![
+                ("meta".into(), r#"{"k":1}"#.into()),
+                ("n".into(), "2".into())
+            ]))
+        );
+        let raw = body("text/plain", BodyShape::Whole { arg: "body" }, true);
+        assert_eq!(
+            payload(&raw, &args(json!({"body": "hello"}))).unwrap(),
+            Some(Payload::Raw(b"hello".to_vec()))
+        );
+    }
+}

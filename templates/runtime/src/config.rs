@@ -1,0 +1,369 @@
+//! Settings from the environment (design §5). Every value is checked once at startup; a bad
+//! one stops the server with an error that names the variable.
+
+use std::fmt;
+
+use reqwest::Url;
+
+use crate::catalog::Catalog;
+
+/// How a protected tool refuses a caller without a usable token (`AUTH_CHALLENGE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeMode {
+    /// A tool result with `isError` and `_meta["mcp/www_authenticate"]` (ChatGPT).
+    Tool,
+    /// HTTP 401/403 with `WWW-Authenticate` on the `tools/call` request (Claude, VS Code, SDKs).
+    Http,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `AUTHORIZATION_SERVER_URL` as written; `None` when no tool needs OAuth and none is set.
+    pub issuer: Option<String>,
+    /// `RESOURCE_SERVER_URL` as written: the token audience and the PRM `resource`.
+    pub resource: String,
+    /// `UPSTREAM_BASE_URL` without a trailing slash.
+    pub upstream_base: String,
+    pub challenge: ChallengeMode,
+    /// Browser origins allowed on `/mcp`; by default those of the allowed hosts, any port.
+    /// Empty (with `ALLOWED_HOSTS=*`) means Origin is not checked.
+    pub allowed_origins: Vec<String>,
+    /// `Host` values accepted on `/mcp`; empty means any (`ALLOWED_HOSTS=*`).
+    pub allowed_hosts: Vec<String>,
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.var, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn error(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    pub fn from_env(catalog: &Catalog) -> Result<Self, ConfigError> {
+        Self::from_lookup(catalog, |name| std::env::var(name).ok())
+    }
+
+    /// `lookup` stands in for the environment so tests need not touch the process's.
+    pub fn from_lookup(
+        catalog: &Catalog,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        // An empty value counts as unset: `VAR=` in env files and compose files is common.
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let port = match get("PORT") {
+            Some(raw) => raw
+                .parse::<u16>()
+                .map_err(|_| error("PORT", format!("{raw:?} is not a port number (0-65535)")))?,
+            None => 8000,
+        };
+        let host = get("HOST").unwrap_or_else(|| "127.0.0.1".to_owned());
+
+        let issuer = match get("AUTHORIZATION_SERVER_URL")
+            .or_else(|| Some(catalog.default_issuer.to_owned()).filter(|s| !s.is_empty()))
+        {
+            Some(raw) => {
+                check_url("AUTHORIZATION_SERVER_URL", &raw)?;
+                Some(raw)
+            }
+            None => None,
+        };
+
+        // The default follows PORT so a server moved to another port still names itself right.
+        let resource = get("RESOURCE_SERVER_URL").unwrap_or_else(|| {
+            format!(
+                "http://127.0.0.1:{}/mcp",
+                if port == 0 { 8000 } else { port }
+            )
+        });
+        let resource_url = check_url("RESOURCE_SERVER_URL", &resource)?;
+
+        let upstream =
+            get("UPSTREAM_BASE_URL").unwrap_or_else(|| catalog.default_upstream.to_owned());
+        if upstream.is_empty() {
+            return Err(error(
+                "UPSTREAM_BASE_URL",
+                "not set and the spec names no server",
+            ));
+        }
+        check_url("UPSTREAM_BASE_URL", &upstream)?;
+        let upstream_base = upstream.trim_end_matches('/').to_owned();
+
+        let challenge = match get("AUTH_CHALLENGE")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("tool") => ChallengeMode::Tool,
+            Some("http") => ChallengeMode::Http,
+            Some(other) => {
+                return Err(error(
+                    "AUTH_CHALLENGE",
+                    format!("{other:?} is neither \"tool\" nor \"http\""),
+                ));
+            }
+        };
+
+        let explicit_origins = split_list(get("ALLOWED_ORIGINS"));
+        for origin in &explicit_origins {
+            if origin != "null"
+                && !(origin.starts_with("http://") || origin.starts_with("https://"))
+            {
+                return Err(error(
+                    "ALLOWED_ORIGINS",
+                    format!("{origin:?} is not an origin like https://app.example.com"),
+                ));
+            }
+        }
+
+        let allowed_hosts = match get("ALLOWED_HOSTS") {
+            Some(raw) if raw == "*" => Vec::new(),
+            Some(raw) => {
+                let hosts = split_list(Some(raw));
+                if let Some(bad) = hosts.iter().find(|h| h.contains(['/', ' ', '@'])) {
+                    return Err(error(
+                        "ALLOWED_HOSTS",
+                        format!("{bad:?} is not a host name or host:port"),
+                    ));
+                }
+                hosts
+            }
+            None => default_hosts(&resource_url),
+        };
+        // Browsers send Origin; by default only pages served from an allowed host may call.
+        let allowed_origins = if explicit_origins.is_empty() {
+            origins_of(&allowed_hosts)
+        } else {
+            explicit_origins
+        };
+
+        Ok(Config {
+            issuer,
+            resource,
+            upstream_base,
+            challenge,
+            allowed_origins,
+            allowed_hosts,
+            host,
+            port,
+        })
+    }
+}
+
+impl Config {
+    /// The issuer, which HTTP mode needs as soon as one tool is not anonymous.
+    pub fn require_issuer(&self, catalog: &Catalog) -> Result<Option<&str>, ConfigError> {
+        let needs_oauth = catalog.tools.iter().any(|t| !t.access.anonymous);
+        match &self.issuer {
+            Some(issuer) => Ok(Some(issuer)),
+            None if needs_oauth => Err(error(
+                "AUTHORIZATION_SERVER_URL",
+                "not set, and some tools require OAuth; set it to the issuer URL of your authorization server",
+            )),
+            None => Ok(None),
+        }
+    }
+}
+
+/// An absolute http(s) URL without a fragment (RFC 8707 forbids one in a resource).
+fn check_url(var: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw).map_err(|e| error(var, format!("{raw:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(error(var, format!("{raw:?} is not an http(s) URL")));
+    }
+    if url.fragment().is_some() || url.query().is_some() {
+        return Err(error(
+            var,
+            format!("{raw:?} must not have a query or fragment"),
+        ));
+    }
+    Ok(url)
+}
+
+fn split_list(raw: Option<String>) -> Vec<String> {
+    raw.map(|v| {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// `http(s)://host:*` (any port) for each host, or the exact `host:port` when one is given.
+fn origins_of(hosts: &[String]) -> Vec<String> {
+    let mut origins = Vec::new();
+    for host in hosts {
+        let authority =
+            if host.contains(':') && !host.starts_with('[') && host.matches(':').count() > 1 {
+                format!("[{host}]:*") // a bare IPv6 address
+            } else if host.contains(':') {
+                host.clone()
+            } else {
+                format!("{host}:*")
+            };
+        origins.push(format!("http://{authority}"));
+        origins.push(format!("https://{authority}"));
+    }
+    origins
+}
+
+/// The public host the server is reached at, plus loopback for local use.
+fn default_hosts(resource: &Url) -> Vec<String> {
+    let mut hosts = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    if let Some(host) = resource.host_str() {
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    hosts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::*;
+    use std::collections::HashMap;
+
+    static PROTECTED: &[ToolSpec] = &[ToolSpec {
+        name: "t",
+        title: None,
+        description: "",
+        input_schema: "{\"type\":\"object\"}",
+        output_schema: None,
+        annotations: Annotations {
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        },
+        access: Access {
+            anonymous: false,
+            oauth2: Some(&["read"]),
+        },
+        http: HttpBinding {
+            method: "GET",
+            path: "/t",
+            params: &[],
+            body: None,
+            credentials: &[],
+        },
+    }];
+
+    fn catalog(issuer: &'static str) -> &'static Catalog {
+        Box::leak(Box::new(Catalog {
+            server_name: "x",
+            server_title: "X",
+            api_version: "1",
+            default_issuer: issuer,
+            default_upstream: "http://up.example/v1/",
+            tools: PROTECTED,
+            upstream_schemes: &[],
+        }))
+    }
+
+    fn load(issuer: &'static str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(catalog(issuer), |k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = load("http://127.0.0.1:9000", &[]).unwrap();
+        assert_eq!(c.issuer.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(c.resource, "http://127.0.0.1:8000/mcp");
+        assert_eq!(c.upstream_base, "http://up.example/v1");
+        assert_eq!(c.challenge, ChallengeMode::Tool);
+        assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8000));
+        assert!(c.allowed_hosts.contains(&"localhost".to_owned()));
+        assert!(c.allowed_origins.contains(&"http://localhost:*".to_owned()));
+        assert!(c.allowed_origins.contains(&"https://[::1]:*".to_owned()));
+    }
+
+    #[test]
+    fn overrides() {
+        let c = load(
+            "",
+            &[
+                ("AUTHORIZATION_SERVER_URL", "https://as.example"),
+                ("RESOURCE_SERVER_URL", "https://mcp.example.com/mcp"),
+                ("AUTH_CHALLENGE", "HTTP"),
+                ("PORT", "9100"),
+                (
+                    "ALLOWED_ORIGINS",
+                    "https://a.example, https://b.example:8443",
+                ),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.challenge, ChallengeMode::Http);
+        assert_eq!(c.port, 9100);
+        assert_eq!(c.allowed_origins.len(), 2);
+        assert!(c.allowed_hosts.contains(&"mcp.example.com".to_owned()));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases: &[(&str, &str)] = &[
+            ("PORT", "eighty"),
+            ("AUTH_CHALLENGE", "maybe"),
+            ("RESOURCE_SERVER_URL", "not a url"),
+            ("RESOURCE_SERVER_URL", "https://x.example/mcp#frag"),
+            ("UPSTREAM_BASE_URL", "ftp://x.example"),
+            ("AUTHORIZATION_SERVER_URL", "as.example"),
+            ("ALLOWED_ORIGINS", "a.example"),
+            ("ALLOWED_HOSTS", "https://a.example/"),
+        ];
+        for (var, value) in cases {
+            let err = load("http://127.0.0.1:9000", &[(var, value)]).unwrap_err();
+            assert_eq!(err.var, *var, "{value}");
+            assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn oauth_tools_need_an_issuer() {
+        let c = load("", &[]).unwrap();
+        let err = c.require_issuer(catalog("")).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZATION_SERVER_URL");
+    }
+
+    #[test]
+    fn star_allows_any_host() {
+        let c = load("http://127.0.0.1:9000", &[("ALLOWED_HOSTS", "*")]).unwrap();
+        assert!(c.allowed_hosts.is_empty());
+        assert!(c.allowed_origins.is_empty());
+    }
+}

@@ -1,0 +1,168 @@
+//! The MCP server: a hand-written rmcp `ServerHandler` over the catalog's tool table.
+//! A tool call runs authorization, then argument validation, then the upstream request;
+//! each step that fails ends the call with a tool error and nothing after it runs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::http::request::Parts;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
+    MetaObject, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::{Map, Value};
+
+use crate::auth::{self, Principal};
+use crate::catalog::{Catalog, ToolSpec};
+use crate::challenge::Challenger;
+use crate::listing;
+use crate::outcome;
+use crate::upstream::Upstream;
+use crate::validate::{self, ToolSchemas};
+
+struct Shared {
+    catalog: &'static Catalog,
+    tools: Vec<Tool>,
+    schemas: Vec<ToolSchemas>,
+    index: HashMap<&'static str, usize>,
+    upstream: Upstream,
+    /// `None` when tools are not access-checked: stdio, or no OAuth configured.
+    oauth: Option<Challenger>,
+}
+
+/// Cheap to clone: rmcp asks for one handler per stateless request.
+#[derive(Clone)]
+pub struct McpServer(Arc<Shared>);
+
+impl McpServer {
+    /// Compiles every tool's schemas; a broken catalog fails here, at startup.
+    pub fn new(
+        catalog: &'static Catalog,
+        upstream: Upstream,
+        oauth: Option<Challenger>,
+    ) -> Result<Self, String> {
+        let tools = catalog
+            .tools
+            .iter()
+            .map(listing::tool)
+            .collect::<Result<Vec<_>, _>>()?;
+        let schemas = catalog
+            .tools
+            .iter()
+            .map(ToolSchemas::compile)
+            .collect::<Result<Vec<_>, _>>()?;
+        let index = catalog
+            .tools
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name, i))
+            .collect();
+        Ok(Self(Arc::new(Shared {
+            catalog,
+            tools,
+            schemas,
+            index,
+            upstream,
+            oauth,
+        })))
+    }
+
+    /// Runs one call; returns the result and a short status for the log line.
+    async fn run(
+        &self,
+        i: usize,
+        arguments: Option<Map<String, Value>>,
+        principal: Option<&Principal>,
+    ) -> (CallToolResult, String) {
+        let shared = &self.0;
+        let spec: &ToolSpec = &shared.catalog.tools[i];
+        if let Some(challenger) = &shared.oauth {
+            let decision = auth::authorize(&spec.access, principal);
+            if let Some(refusal) = challenger.refusal(spec.name, &spec.access, &decision) {
+                let mut result = outcome::error(refusal.message);
+                let mut meta = MetaObject::new();
+                meta.0.insert(
+                    "mcp/www_authenticate".to_owned(),
+                    Value::Array(vec![Value::String(refusal.challenge)]),
+                );
+                result.meta = Some(meta);
+                return (result, format!("refused:{}", refusal.error));
+            }
+        }
+        let args = Value::Object(arguments.unwrap_or_default());
+        if let Err(why) = validate::check(&shared.schemas[i].input, &args) {
+            return (
+                outcome::error(format!("Invalid arguments for `{}`: {why}", spec.name)),
+                "invalid_arguments".to_owned(),
+            );
+        }
+        let Value::Object(args) = args else {
+            return (
+                outcome::error("arguments must be an object"),
+                "invalid_arguments".to_owned(),
+            );
+        };
+        match shared.upstream.send(spec, &args).await {
+            Ok(reply) => {
+                let result = outcome::tool_result(&reply, shared.schemas[i].output.as_ref());
+                (result, reply.status.as_u16().to_string())
+            }
+            Err(message) => (outcome::error(message), "upstream_error".to_owned()),
+        }
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        let catalog = self.0.catalog;
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
+            Implementation::new(catalog.server_name, catalog.api_version)
+                .with_title(catalog.server_title),
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.0.tools.clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.0.index.get(name).map(|&i| self.0.tools[i].clone())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let started = Instant::now();
+        let name = request.name.to_string();
+        let Some(&i) = self.0.index.get(name.as_str()) else {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool: {name}"),
+                None,
+            ));
+        };
+        // The gate middleware put the verified caller into the HTTP request's extensions.
+        let principal = context
+            .extensions
+            .get::<Parts>()
+            .and_then(|parts| parts.extensions.get::<Principal>());
+        let caller = principal.and_then(|p| p.subject.clone());
+        let (result, status) = self.run(i, request.arguments, principal).await;
+        tracing::info!(
+            tool = %name,
+            status = %status,
+            caller = caller.as_deref().unwrap_or("-"),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "tool call"
+        );
+        Ok(result.into())
+    }
+}

@@ -1,0 +1,331 @@
+//! Sends one tool call to the upstream API and reads the reply, with a timeout and a size
+//! cap. The MCP client's own `Authorization` header is never involved: requests are built
+//! from the tool arguments and the server's upstream credentials only.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, RequestBuilder, StatusCode, Url, redirect};
+use serde_json::{Map, Value};
+
+use crate::body::{self, Payload};
+use crate::catalog::ToolSpec;
+use crate::credentials::{Credentials, Placement};
+use crate::encode::{self, enc};
+
+/// Largest upstream body read; larger replies become a tool error.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+const TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the upstream answered.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: Option<String>,
+    pub body: Bytes,
+    /// Prism's `sl-violations` header: why it refused a request when the body is empty.
+    pub violations: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Upstream {
+    http: reqwest::Client,
+    base: String,
+    credentials: Credentials,
+}
+
+/// The HTTP client for upstream calls. Redirects are followed only within one origin, so
+/// credential headers never travel to a host they were not meant for.
+pub fn http_client() -> Result<reqwest::Client, String> {
+    let policy = redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() > 5 || !same_origin {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    });
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(policy)
+        .user_agent(concat!(
+            env!("CARGO_PKG_NAME"),
+            "/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+impl Upstream {
+    pub fn new(http: reqwest::Client, base: &str, credentials: Credentials) -> Self {
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            credentials,
+        }
+    }
+
+    /// Builds the request from validated arguments and sends it. `Err` carries a message
+    /// meant for the caller (it never contains secrets).
+    pub async fn send(&self, tool: &ToolSpec, args: &Map<String, Value>) -> Result<Reply, String> {
+        let binding = &tool.http;
+        let mut parts = encode::request_parts(binding, args)?;
+        let payload = match &binding.body {
+            Some(b) => body::payload(b, args)?,
+            None => None,
+        };
+        let mut credential_headers = Vec::new();
+        for placement in self.credentials.placements(binding.credentials).await? {
+            match placement {
+                Placement::Query(n, v) => parts.query.push(format!("{}={}", enc(&n), enc(&v))),
+                Placement::Cookie(n, v) => parts.cookies.push(format!("{}={}", enc(&n), enc(&v))),
+                Placement::Header(n, v) => credential_headers.push((n, v)),
+            }
+        }
+        let headers = headers(&parts, credential_headers)?;
+
+        let mut url = format!("{}{}", self.base, parts.path);
+        if !parts.query.is_empty() {
+            url.push('?');
+            url.push_str(&parts.query.join("&"));
+        }
+        let url =
+            Url::parse(&url).map_err(|_| "the arguments do not form a valid URL".to_owned())?;
+        let method = Method::from_bytes(binding.method.as_bytes())
+            .map_err(|_| format!("unsupported HTTP method {}", binding.method))?;
+        let mut request = self.http.request(method, url).headers(headers);
+        if let (Some(payload), Some(body)) = (payload, &binding.body) {
+            request = with_payload(request, payload, body.media_type);
+        }
+        // `without_url`: the URL may carry an API key in its query.
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("upstream request failed: {}", describe(&e.without_url())))?;
+        read_reply(response).await
+    }
+}
+
+/// Argument headers, then credentials (which win over an argument naming the same header),
+/// cookies and `Accept`.
+fn headers(
+    parts: &encode::RequestParts,
+    credential_headers: Vec<(String, String)>,
+) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &parts.headers {
+        headers.append(header_name(name)?, header_value(name, value)?);
+    }
+    for (name, value) in credential_headers {
+        encode::check_header_value(&name, &value)
+            .map_err(|_| format!("the upstream credential for header {name} contains CR or LF"))?;
+        headers.insert(header_name(&name)?, header_value(&name, &value)?);
+    }
+    if !parts.cookies.is_empty() {
+        headers.insert(
+            reqwest::header::COOKIE,
+            header_value("Cookie", &parts.cookies.join("; "))?,
+        );
+    }
+    headers.insert(
+        reqwest::header::ACCEPT,
+        HeaderValue::from_static("application/json, */*;q=0.5"),
+    );
+    Ok(headers)
+}
+
+fn with_payload(request: RequestBuilder, payload: Payload, media_type: &str) -> RequestBuilder {
+    match payload {
+        Payload::Json(bytes) | Payload::Raw(bytes) => request
+            .header(reqwest::header::CONTENT_TYPE, media_type)
+            .body(bytes),
+        Payload::Form(text) => request
+            .header(reqwest::header::CONTENT_TYPE, media_type)
+            .body(text),
+        // reqwest writes the multipart Content-Type with its boundary.
+        Payload::Multipart(fields) => request.multipart(
+            fields
+                .into_iter()
+                .fold(reqwest::multipart::Form::new(), |f, (k, v)| f.text(k, v)),
+        ),
+    }
+}
+
+/// Reads status, the headers we report, and the body up to [`MAX_RESPONSE_BYTES`].
+async fn read_reply(mut response: reqwest::Response) -> Result<Reply, String> {
+    let status = response.status();
+    let text_header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = text_header("content-type");
+    let violations = text_header("sl-violations");
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        format!(
+            "reading the upstream response failed: {}",
+            describe(&e.without_url())
+        )
+    })? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(format!(
+                "the upstream response (HTTP {status}) is larger than {MAX_RESPONSE_BYTES} bytes"
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Reply {
+        status,
+        content_type,
+        body: Bytes::from(body),
+        violations,
+    })
+}
+
+fn header_name(name: &str) -> Result<HeaderName, String> {
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name}"))
+}
+
+fn header_value(name: &str, value: &str) -> Result<HeaderValue, String> {
+    HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))
+}
+
+/// The error and its causes on one line (reqwest's top-level message alone is vague).
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        e.to_string()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::*;
+    use crate::testkit::{echo_upstream, serve};
+    use axum::Router;
+    use axum::routing::any;
+    use serde_json::json;
+
+    static PARAMS: &[Param] = &[
+        Param {
+            arg: "petId",
+            name: "petId",
+            location: Location::Path,
+            required: true,
+            style: Style::Simple,
+            explode: false,
+        },
+        Param {
+            arg: "q",
+            name: "q",
+            location: Location::Query,
+            required: false,
+            style: Style::Form,
+            explode: true,
+        },
+    ];
+    static SCHEMES: &[UpstreamScheme] = &[UpstreamScheme {
+        name: "api_key",
+        kind: SchemeKind::ApiKey {
+            location: Location::Header,
+            param: "api_key",
+            env: "UPSTREAM_API_KEY",
+        },
+    }];
+    static TOOL: ToolSpec = ToolSpec {
+        name: "update",
+        title: None,
+        description: "",
+        input_schema: "{}",
+        output_schema: None,
+        annotations: Annotations {
+            read_only: false,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        },
+        access: Access {
+            anonymous: true,
+            oauth2: None,
+        },
+        http: HttpBinding {
+            method: "PUT",
+            path: "/pet/{petId}",
+            params: PARAMS,
+            body: Some(Body {
+                media_type: "application/json",
+                required: false,
+                shape: BodyShape::Flattened { fields: &["name"] },
+            }),
+            credentials: &[&["api_key"]],
+        },
+    };
+
+    fn upstream(base: &str, key: Option<&str>) -> Upstream {
+        let catalog = Box::leak(Box::new(Catalog {
+            server_name: "x",
+            server_title: "X",
+            api_version: "1",
+            default_issuer: "",
+            default_upstream: "",
+            tools: &[],
+            upstream_schemes: SCHEMES,
+        }));
+        let key = key.map(str::to_owned);
+        let http = http_client().unwrap();
+        let creds = Credentials::from_lookup(catalog, http.clone(), move |_| key.clone());
+        Upstream::new(http, base, creds)
+    }
+
+    #[tokio::test]
+    async fn sends_encoded_request_with_credential() {
+        let base = echo_upstream().await;
+        let up = upstream(&format!("{base}/v2/"), Some("k-123"));
+        let args = json!({"petId": "a/../b", "q": "x y", "name": "Rex"});
+        let reply = up.send(&TOOL, args.as_object().unwrap()).await.unwrap();
+        assert_eq!(reply.status, StatusCode::OK);
+        let seen: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(seen["method"], "PUT");
+        assert_eq!(seen["uri"], "/v2/pet/a%2F..%2Fb?q=x%20y");
+        assert_eq!(seen["headers"]["api_key"], "k-123");
+        assert_eq!(seen["headers"]["authorization"], Value::Null);
+        assert_eq!(seen["headers"]["content-type"], "application/json");
+        assert_eq!(seen["body"], r#"{"name":"Rex"}"#);
+    }
+
+    #[tokio::test]
+    async fn missing_credential_is_a_clear_error_without_a_call() {
+        let up = upstream("http://127.0.0.1:9", None);
+        let args = json!({"petId": 1});
+        let err = up.send(&TOOL, args.as_object().unwrap()).await.unwrap_err();
+        assert!(err.contains("UPSTREAM_API_KEY"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn oversized_responses_are_refused() {
+        let big = Router::new().fallback(any(|| async { vec![b'x'; MAX_RESPONSE_BYTES + 1] }));
+        let base = serve(big).await;
+        let up = upstream(&base, Some("k"));
+        let args = json!({"petId": 1});
+        let err = up.send(&TOOL, args.as_object().unwrap()).await.unwrap_err();
+        assert!(err.contains("larger than"), "{err}");
+    }
+}
