@@ -25,7 +25,7 @@ pub struct Settings {
     pub auth: AuthMode,
     /// Default `AUTHORIZATION_SERVER_URL`; empty when not given.
     pub issuer: String,
-    /// Default `RESOURCE_SERVER_URL`.
+    /// Default `RESOURCE_SERVER_URL`; empty: `http://127.0.0.1:{PORT}/mcp`.
     pub resource_url: String,
     pub default_scopes: Vec<String>,
     pub max_name_len: usize,

@@ -66,7 +66,7 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
         api_version => api.version,
         generator_version => env!("CARGO_PKG_VERSION"),
         issuer => settings.issuer,
-        resource_url => settings.resource_url,
+        resource_url => if settings.resource_url.is_empty() { super::DEFAULT_RESOURCE_URL } else { &settings.resource_url },
         upstream => api.default_upstream,
         oauth => api.tools.iter().any(|t| t.access.oauth2.is_some()),
         tools => api.tools.iter().map(row).collect::<Vec<_>>(),

@@ -22,6 +22,7 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
     let title = &api.title;
     let api_version = &api.version;
     let issuer = &settings.issuer;
+    let resource = &settings.resource_url;
     let upstream = &api.default_upstream;
     let tools = api.tools.iter().map(tool);
     let schemes = api.upstream_schemes.iter().map(|s| {
@@ -46,6 +47,7 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
             server_title: #title,
             api_version: #api_version,
             default_issuer: #issuer,
+            default_resource: #resource,
             default_upstream: #upstream,
             tools: TOOLS,
             upstream_schemes: UPSTREAM_SCHEMES,
@@ -70,7 +72,7 @@ fn spaced(code: &str) -> String {
     let mut out = String::with_capacity(code.len() + 64);
     let mut previous = "";
     for line in code.lines() {
-        let starts_item = !line.starts_with(' ') && !line.starts_with('}') && !line.is_empty();
+        let starts_item = !line.is_empty() && !line.starts_with([' ', '}', ']', ')']);
         if starts_item && !previous.is_empty() {
             out.push('\n');
         }

@@ -420,7 +420,7 @@ mod tests {
                 &mut w,
             )
             .unwrap();
-        assert_eq!(r.access.anonymous, false);
+        assert!(!r.access.anonymous);
         assert_eq!(w.len(), 1);
     }
 }

@@ -303,6 +303,7 @@ mod tests {
             api_version: "1",
             default_issuer: "",
             default_upstream: "",
+            default_resource: "",
             tools,
             upstream_schemes: &[],
         }))

@@ -12,6 +12,9 @@ pub struct Catalog {
     pub api_version: &'static str,
     /// Issuer baked in from `--oauth-server`; `AUTHORIZATION_SERVER_URL` overrides it.
     pub default_issuer: &'static str,
+    /// Public `/mcp` URL baked in from `--resource-url` (empty: follow HOST/PORT);
+    /// `RESOURCE_SERVER_URL` overrides it.
+    pub default_resource: &'static str,
     /// The spec's first server URL; `UPSTREAM_BASE_URL` overrides it.
     pub default_upstream: &'static str,
     pub tools: &'static [ToolSpec],

@@ -91,7 +91,8 @@ impl Config {
         };
 
         // The default follows PORT so a server moved to another port still names itself right.
-        let resource = get("RESOURCE_SERVER_URL").unwrap_or_else(|| {
+        let baked = Some(catalog.default_resource.to_owned()).filter(|s| !s.is_empty());
+        let resource = get("RESOURCE_SERVER_URL").or(baked).unwrap_or_else(|| {
             format!(
                 "http://127.0.0.1:{}/mcp",
                 if port == 0 { 8000 } else { port }
@@ -286,6 +287,7 @@ mod tests {
             api_version: "1",
             default_issuer: issuer,
             default_upstream: "http://up.example/v1/",
+            default_resource: "",
             tools: PROTECTED,
             upstream_schemes: &[],
         }))

@@ -307,6 +307,7 @@ mod tests {
             api_version: "1",
             default_issuer: "",
             default_upstream: "",
+            default_resource: "",
             tools: &[],
             upstream_schemes: SCHEMES,
         }));
@@ -389,6 +390,7 @@ mod tests {
             api_version: "1",
             default_issuer: "",
             default_upstream: "",
+            default_resource: "",
             tools: &[],
             upstream_schemes: schemes,
         }));

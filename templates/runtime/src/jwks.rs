@@ -13,6 +13,8 @@ use reqwest::Url;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use crate::upstream::describe;
+
 /// Refetches never happen more often than this, whatever tokens arrive.
 const MIN_REFRESH: Duration = Duration::from_secs(10);
 /// Until keys were loaded once (the authorization server may start after us), retry sooner.
@@ -222,12 +224,16 @@ async fn fetch_json(http: &reqwest::Client, url: &str) -> Result<Value, String> 
         .timeout(FETCH_TIMEOUT)
         .send()
         .await
-        .map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|e| format!("{url}: {}", describe(&e.without_url())))?;
     if !response.status().is_success() {
         return Err(format!("{url}: HTTP {}", response.status()));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| format!("{url}: {e}"))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("{url}: {}", describe(&e.without_url())))?
+    {
         if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
             return Err(format!("{url}: document too large"));
         }

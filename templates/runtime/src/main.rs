@@ -19,6 +19,8 @@ mod outcome;
 mod server;
 #[cfg(test)]
 mod testkit;
+// Generated and laid out by prettyplease; rustfmt would only reshuffle it.
+#[rustfmt::skip]
 mod tools;
 mod upstream;
 mod validate;

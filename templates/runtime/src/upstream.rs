@@ -201,7 +201,7 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, String> {
 }
 
 /// The error and its causes on one line (reqwest's top-level message alone is vague).
-fn describe(e: &reqwest::Error) -> String {
+pub fn describe(e: &reqwest::Error) -> String {
     let mut text = if e.is_timeout() {
         "timed out".to_owned()
     } else {
@@ -286,6 +286,7 @@ mod tests {
             api_version: "1",
             default_issuer: "",
             default_upstream: "",
+            default_resource: "",
             tools: &[],
             upstream_schemes: SCHEMES,
         }));
