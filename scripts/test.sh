@@ -39,6 +39,16 @@ step "generated project: build --locked, fmt, clippy, unit tests"
   cargo test --locked
 )
 
+step "generate and build the Petstore server with --auth none (for the MCP conformance suite)"
+# Its own crate name, so its binary does not replace the OAuth one in the shared target dir;
+# only this crate compiles (the dependencies are already built).
+noauth="$repo/target/e2e/swagger-petstore-noauth-mcp"
+"$repo/target/release/mcp-gen" generate \
+  --url fixtures/petstore/petstore-3.0.json --auth none \
+  --name swagger-petstore-noauth-mcp --out "$noauth"
+(cd "$noauth" && cargo build --locked)
+
 step "end to end: oidc-provider + Prism + generated server, driven by the Python mcp client and the MCP Inspector"
 MCP_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-mcp" \
+MCP_NOAUTH_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-noauth-mcp" \
   "$PEERS_PYTHON" -m pytest -c tests/e2e/pytest.ini tests/e2e

@@ -14,6 +14,9 @@ pub fn to_json(api: &Api) -> Value {
                 SchemeKind::ApiKey { location, param, .. } => json!({"type": "apiKey", "in": location.as_str(), "name": param}),
                 SchemeKind::Bearer { .. } => json!({"type": "http", "scheme": "bearer"}),
                 SchemeKind::Basic { .. } => json!({"type": "http", "scheme": "basic"}),
+                SchemeKind::ClientCredentials { token_url, scopes, .. } => json!({"type": "oauth2", "flow": "clientCredentials", "tokenUrl": token_url, "scopes": scopes}),
+                SchemeKind::TokenExchange => json!({"type": "oauth2", "flow": "tokenExchange"}),
+                SchemeKind::Passthrough => json!({"type": "oauth2", "flow": "passthrough"}),
             };
             json!({"name": s.name, "scheme": kind, "env": s.kind.env_vars()})
         }).collect::<Vec<_>>(),
@@ -25,11 +28,32 @@ fn summary_json(api: &Api) -> Value {
     json!({
         "operations": api.operations_read,
         "tools": api.tools.len(),
-        "dropped": api.operations_read - api.tools.len(),
+        "filtered": api.filtered,
+        "dropped": dropped(api),
     })
 }
 
-fn tool_json(t: &Tool) -> Value {
+/// Operations left out for a reason other than the filters (each has a warning).
+fn dropped(api: &Api) -> usize {
+    api.operations_read
+        .saturating_sub(api.tools.len())
+        .saturating_sub(api.filtered)
+}
+
+/// The one-line summary printed after `inspect` and `generate`.
+pub fn summary_line(api: &Api, elapsed: std::time::Duration) -> String {
+    format!(
+        "{} operations read, {} tools emitted, {} filtered, {} dropped, in {:.2}s",
+        api.operations_read,
+        api.tools.len(),
+        api.filtered,
+        dropped(api),
+        elapsed.as_secs_f64()
+    )
+}
+
+/// A tool as `inspect --format json` shows it (also what the manifest fingerprints).
+pub fn tool_json(t: &Tool) -> Value {
     let schemes = t.access.security_schemes();
     let mut tool = json!({
         "name": t.name,
@@ -111,11 +135,5 @@ pub fn to_table(api: &Api) -> String {
     for row in &rows {
         line(row);
     }
-    out.push_str(&format!(
-        "\n{} operations read, {} tools, {} dropped\n",
-        api.operations_read,
-        api.tools.len(),
-        api.operations_read - api.tools.len()
-    ));
     out
 }

@@ -2,6 +2,8 @@
 //!
 //! The pipeline runs one way: [`load`] → [`normalize`] → [`model`] → [`emit`].
 
+pub mod cli;
+pub mod config;
 pub mod emit;
 pub mod error;
 pub mod inspect;
@@ -15,7 +17,11 @@ pub use error::{Error, Result};
 /// Load, normalize and map a document: everything but writing.
 pub fn read_api(source: &str, options: &model::Options) -> Result<(load::Loaded, model::Api)> {
     let mut loaded = load::load(source)?;
-    let doc = normalize::normalize(std::mem::take(&mut loaded.value))?;
+    let source = normalize::Source {
+        origin: &loaded.origin,
+        allow_remote_refs: options.allow_remote_refs,
+    };
+    let doc = normalize::normalize_from(std::mem::take(&mut loaded.value), &source)?;
     let api = model::build(&doc, options)?;
     Ok((loaded, api))
 }

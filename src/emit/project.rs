@@ -72,6 +72,8 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
         tools => api.tools.iter().map(row).collect::<Vec<_>>(),
         credentials => credential_vars(api),
         scopes => scopes_supported(api),
+        passthrough => api.upstream_schemes.iter().any(|s| s.kind == SchemeKind::Passthrough),
+        token_exchange => api.upstream_schemes.iter().any(|s| s.kind == SchemeKind::TokenExchange),
     };
     let mut out = Vec::new();
     for (name, _) in TEMPLATES {
@@ -132,8 +134,19 @@ fn credential_vars(api: &Api) -> Vec<EnvVar> {
             SchemeKind::Basic { .. } => {
                 format!("HTTP Basic credential for scheme `{}`", scheme.name)
             }
+            SchemeKind::ClientCredentials { token_url, .. } => format!(
+                "OAuth client credentials for scheme `{}`; the token URL defaults to `{token_url}`",
+                scheme.name
+            ),
+            SchemeKind::TokenExchange => {
+                "RFC 8693 token exchange at the authorization server (client id, secret; token endpoint and audience default to the issuer's metadata and UPSTREAM_BASE_URL)".to_string()
+            }
+            SchemeKind::Passthrough => String::new(),
         };
         for env in scheme.kind.env_vars() {
+            if vars.iter().any(|v: &EnvVar| v.name == env) {
+                continue; // token exchange: one configuration shared by its schemes
+            }
             vars.push(EnvVar {
                 name: env.to_string(),
                 default: String::new(),

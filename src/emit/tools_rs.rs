@@ -36,6 +36,19 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
             SchemeKind::Basic { username_env, password_env } => {
                 quote! { SchemeKind::Basic { username_env: #username_env, password_env: #password_env } }
             }
+            SchemeKind::ClientCredentials { token_url, token_url_env, client_id_env, client_secret_env, scopes } => {
+                quote! {
+                    SchemeKind::ClientCredentials {
+                        token_url: #token_url,
+                        token_url_env: #token_url_env,
+                        client_id_env: #client_id_env,
+                        client_secret_env: #client_secret_env,
+                        scopes: &[#(#scopes),*],
+                    }
+                }
+            }
+            SchemeKind::TokenExchange => quote! { SchemeKind::TokenExchange },
+            SchemeKind::Passthrough => quote! { SchemeKind::Passthrough },
         };
         quote! { UpstreamScheme { name: #name, kind: #kind } }
     });

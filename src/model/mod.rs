@@ -5,6 +5,7 @@ mod naming;
 mod operation;
 mod schema;
 mod security;
+pub mod select;
 mod servers;
 
 use serde_json::{json, Value};
@@ -14,7 +15,7 @@ use crate::normalize::Document;
 use crate::pointer::Pointer;
 
 pub use naming::{crate_name, DEFAULT_MAX_LEN};
-pub use security::AuthMode;
+pub use security::{AuthMode, UpstreamAuth};
 
 /// Choices that shape the mapping.
 #[derive(Debug, Clone)]
@@ -23,6 +24,12 @@ pub struct Options {
     /// Scopes for tools that need a token but whose operation names no OAuth scopes.
     pub default_scopes: Vec<String>,
     pub max_name_len: usize,
+    /// What goes upstream for operations secured by the user's oauth2 schemes (design §6).
+    pub upstream_auth: UpstreamAuth,
+    /// Filters, scope rules and overrides from the config file and flags.
+    pub select: select::Selection,
+    /// Fetch `$ref`s to other hosts over the network (normalize stage; off: SSRF safety).
+    pub allow_remote_refs: bool,
 }
 
 impl Default for Options {
@@ -31,6 +38,9 @@ impl Default for Options {
             auth: AuthMode::OAuth2,
             default_scopes: Vec::new(),
             max_name_len: DEFAULT_MAX_LEN,
+            upstream_auth: UpstreamAuth::Env,
+            select: select::Selection::default(),
+            allow_remote_refs: false,
         }
     }
 }
@@ -44,6 +54,8 @@ pub struct Api {
     pub upstream_schemes: Vec<UpstreamScheme>,
     /// Operations in the document, before any was dropped.
     pub operations_read: usize,
+    /// Operations the filters left out (on purpose, so not warnings).
+    pub filtered: usize,
     /// What was dropped or changed in mapping, with the reason and place.
     pub warnings: Vec<String>,
 }
@@ -192,7 +204,28 @@ pub enum SchemeKind {
         username_env: String,
         password_env: String,
     },
+    /// An oauth2 scheme whose only flow is client credentials: the server's own token.
+    ClientCredentials {
+        /// From the spec; may be empty or relative (then `token_url_env` must be set).
+        token_url: String,
+        token_url_env: String,
+        client_id_env: String,
+        client_secret_env: String,
+        scopes: Vec<String>,
+    },
+    /// The caller's token exchanged at the authorization server (RFC 8693).
+    TokenExchange,
+    /// The caller's token sent upstream unchanged (`--upstream-auth passthrough`).
+    Passthrough,
 }
+
+/// The token exchange's settings, the same for every scheme (see the runtime's credentials.rs).
+pub const TOKEN_EXCHANGE_ENV: &[&str] = &[
+    "TOKEN_EXCHANGE_CLIENT_ID",
+    "TOKEN_EXCHANGE_CLIENT_SECRET",
+    "TOKEN_EXCHANGE_URL",
+    "TOKEN_EXCHANGE_AUDIENCE",
+];
 
 impl SchemeKind {
     /// The environment variables the generated server reads for this credential.
@@ -203,6 +236,14 @@ impl SchemeKind {
                 username_env,
                 password_env,
             } => vec![username_env, password_env],
+            SchemeKind::ClientCredentials {
+                token_url_env,
+                client_id_env,
+                client_secret_env,
+                ..
+            } => vec![client_id_env, client_secret_env, token_url_env],
+            SchemeKind::TokenExchange => TOKEN_EXCHANGE_ENV.to_vec(),
+            SchemeKind::Passthrough => Vec::new(),
         }
     }
 }
@@ -221,13 +262,15 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
             .trim()
             .to_string()
     };
-    let mut warnings = Vec::new();
+    let mut warnings = doc.warnings.clone();
     let schemes = security::Schemes::read(root, options, &mut warnings)?;
     let default_upstream = servers::default_upstream(root, &mut warnings);
 
     let mut names = naming::Registry::default();
     let mut tools = Vec::new();
     let mut operations_read = 0;
+    let mut filtered = 0;
+    let mut seen_keys = std::collections::BTreeSet::new();
     let paths_at = Pointer::root().push("paths");
     let Some(Value::Object(paths)) = root.get("paths") else {
         return Err(Error::spec("/paths", "not an object"));
@@ -245,6 +288,12 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
                 warnings.push(format!("{op_at}: hidden by `x-mcp: false`"));
                 continue;
             }
+            let facts = select::OpFacts { op, method, path };
+            seen_keys.insert(facts.key());
+            if select::excluded(&options.select.filters, &facts).is_some() {
+                filtered += 1;
+                continue;
+            }
             let site = operation::Site {
                 root,
                 version: doc.version,
@@ -254,11 +303,18 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
                 op,
                 at: &op_at,
             };
-            let tool = operation::build(&site, &schemes, options, &mut names, &mut warnings)?;
+            let mut tool = operation::build(&site, &schemes, options, &mut names, &mut warnings)?;
+            select::apply_text_overrides(&options.select, &facts, &mut tool);
             tools.push(tool);
         }
     }
-    let upstream_schemes = schemes.used(&tools);
+    let mut upstream_schemes = schemes.used(&tools);
+    select::rename_credentials(&options.select, &mut upstream_schemes);
+    warnings.extend(select::unused(
+        &options.select,
+        &seen_keys,
+        &upstream_schemes,
+    ));
     Ok(Api {
         title: text("title"),
         version: text("version"),
@@ -266,6 +322,7 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
         tools,
         upstream_schemes,
         operations_read,
+        filtered,
         warnings,
     })
 }

@@ -46,13 +46,26 @@ pub fn build(
 ) -> Result<Tool> {
     let method = site.method.to_ascii_uppercase();
     let op_id = site.op.get("operationId").and_then(Value::as_str);
-    let wanted = match site.op.get("x-mcp-name").and_then(Value::as_str) {
+    let facts = super::select::OpFacts {
+        op: site.op,
+        method: site.method,
+        path: site.path,
+    };
+    let configured = super::select::configured_name(&options.select, &facts);
+    let wanted = match configured.or_else(|| site.op.get("x-mcp-name").and_then(Value::as_str)) {
         Some(name) => naming::sanitize(name),
         None => naming::candidate(op_id, site.method, site.path),
     };
     let name = names.claim(&wanted, options.max_name_len);
 
-    let security = schemes.resolve(site.root, site.op, site.at, warnings)?;
+    let mut security = schemes.resolve(site.root, site.op, site.at, warnings)?;
+    super::select::refine_access(
+        &options.select,
+        &facts,
+        options.auth,
+        security.scopes_defaulted,
+        &mut security.access,
+    );
     // Places the server's own credential fills are not the caller's to set.
     let filled: BTreeSet<(Location, String)> = security
         .credentials

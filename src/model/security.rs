@@ -4,7 +4,14 @@
 //! schemes describe the credential the generated server itself sends upstream. An operation
 //! guarded only by upstream credentials still needs a token on the MCP side, so the
 //! server's own credential is never spent on anonymous callers.
+//!
+//! The rule for oauth2 (design §6): a scheme whose only flow is `clientCredentials` names no
+//! user, so it is the server's own upstream credential (token fetched by the server). Any
+//! other oauth2/openIdConnect scheme is the user's, the MCP side; what reaches the upstream
+//! for it is chosen by `--upstream-auth`: nothing (`env`, the default), an RFC 8693
+//! token-exchange result (`token-exchange`), or the caller's token as is (`passthrough`).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -19,10 +26,33 @@ pub enum AuthMode {
     None,
 }
 
+/// What goes upstream for operations secured by the user's oauth2/openIdConnect schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UpstreamAuth {
+    /// Only credentials from the server's environment (apiKey, http, client credentials).
+    #[default]
+    Env,
+    /// The caller's token exchanged at the authorization server (RFC 8693).
+    TokenExchange,
+    /// The caller's token forwarded unchanged (forbidden by the MCP spec unless opted in).
+    Passthrough,
+}
+
+impl UpstreamAuth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpstreamAuth::Env => "env",
+            UpstreamAuth::TokenExchange => "token-exchange",
+            UpstreamAuth::Passthrough => "passthrough",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Class {
-    /// A token the MCP client obtains from the authorization server.
-    Mcp,
+    /// A token the MCP client obtains from the authorization server; `upstream` is what the
+    /// server sends upstream for it, per `--upstream-auth`.
+    Mcp { upstream: Option<SchemeKind> },
     /// A credential the generated server holds for the upstream API.
     Upstream(SchemeKind),
     /// Understood by nobody here (digest auth, mutual TLS, …).
@@ -34,6 +64,9 @@ pub struct Schemes {
     classes: BTreeMap<String, Class>,
     auth: AuthMode,
     default_scopes: Vec<String>,
+    /// Scopes operations require of each client-credentials scheme: the server asks for
+    /// their union, not every scope the flow declares.
+    cc_scopes: RefCell<BTreeMap<String, BTreeSet<String>>>,
 }
 
 /// What the security requirements of one operation mean for its tool.
@@ -41,6 +74,8 @@ pub struct Schemes {
 pub struct Resolved {
     pub access: Access,
     pub credentials: Vec<Vec<String>>,
+    /// The spec named no scopes, so config scope rules may fill them in.
+    pub scopes_defaulted: bool,
 }
 
 impl Schemes {
@@ -58,9 +93,15 @@ impl Schemes {
             }
         }
         let api_keys = raw.iter().filter(|(_, s)| kind(s) == "apiKey").count();
+        if options.auth == AuthMode::None && options.upstream_auth != UpstreamAuth::Env {
+            return Err(Error::Usage(format!(
+                "--upstream-auth {} acts as the signed-in caller, which needs --auth oauth2",
+                options.upstream_auth.as_str()
+            )));
+        }
         let mut classes = BTreeMap::new();
         for (name, scheme) in raw {
-            let class = classify(&name, scheme, api_keys == 1);
+            let class = classify(&name, scheme, api_keys == 1, options.upstream_auth);
             if let Class::Unsupported(reason) = &class {
                 warnings.push(format!(
                     "{}: {reason}; operations needing only it get no upstream credential",
@@ -73,6 +114,7 @@ impl Schemes {
             classes,
             auth: options.auth,
             default_scopes: options.default_scopes.clone(),
+            cc_scopes: RefCell::default(),
         })
     }
 
@@ -121,9 +163,20 @@ impl Schemes {
             let mut upstream = Vec::new();
             for (name, scopes) in requirement {
                 match self.classes.get(name) {
-                    Some(Class::Mcp) => {
+                    Some(Class::Mcp { upstream: acting }) => {
                         let scopes = scope_list(scopes);
                         oauth_scopes.get_or_insert_with(|| dedup(scopes));
+                        if acting.is_some() {
+                            upstream.push(name.clone());
+                        }
+                    }
+                    Some(Class::Upstream(SchemeKind::ClientCredentials { .. })) => {
+                        self.cc_scopes
+                            .borrow_mut()
+                            .entry(name.clone())
+                            .or_default()
+                            .extend(scope_list(scopes));
+                        upstream.push(name.clone());
                     }
                     Some(Class::Upstream(_)) => upstream.push(name.clone()),
                     Some(Class::Unsupported(_)) => {}
@@ -154,6 +207,7 @@ impl Schemes {
             needs_token = true;
         }
 
+        let scopes_defaulted = oauth_scopes.is_none();
         let access = match self.auth {
             AuthMode::None => Access {
                 anonymous: true,
@@ -171,6 +225,7 @@ impl Schemes {
         Ok(Resolved {
             access,
             credentials,
+            scopes_defaulted,
         })
     }
 
@@ -184,7 +239,31 @@ impl Schemes {
         names
             .into_iter()
             .filter_map(|name| match self.classes.get(name) {
-                Some(Class::Upstream(kind)) => Some(UpstreamScheme {
+                Some(Class::Upstream(SchemeKind::ClientCredentials {
+                    token_url,
+                    token_url_env,
+                    client_id_env,
+                    client_secret_env,
+                    ..
+                })) => Some(UpstreamScheme {
+                    name: name.to_string(),
+                    kind: SchemeKind::ClientCredentials {
+                        token_url: token_url.clone(),
+                        token_url_env: token_url_env.clone(),
+                        client_id_env: client_id_env.clone(),
+                        client_secret_env: client_secret_env.clone(),
+                        scopes: self
+                            .cc_scopes
+                            .borrow()
+                            .get(name)
+                            .map(|s| s.iter().cloned().collect())
+                            .unwrap_or_default(),
+                    },
+                }),
+                Some(Class::Upstream(kind))
+                | Some(Class::Mcp {
+                    upstream: Some(kind),
+                }) => Some(UpstreamScheme {
                     name: name.to_string(),
                     kind: kind.clone(),
                 }),
@@ -199,7 +278,9 @@ impl Schemes {
             Some(Class::Upstream(SchemeKind::ApiKey {
                 location, param, ..
             })) => Some((*location, param.clone())),
-            Some(Class::Upstream(_)) => Some((Location::Header, "Authorization".to_string())),
+            Some(Class::Upstream(_)) | Some(Class::Mcp { upstream: Some(_) }) => {
+                Some((Location::Header, "Authorization".to_string()))
+            }
             _ => None,
         }
     }
@@ -209,10 +290,25 @@ fn kind(scheme: &Value) -> &str {
     scheme.get("type").and_then(Value::as_str).unwrap_or("")
 }
 
-fn classify(name: &str, scheme: &Value, sole_api_key: bool) -> Class {
+fn classify(name: &str, scheme: &Value, sole_api_key: bool, user: UpstreamAuth) -> Class {
     let stem = naming::env_stem(name);
+    let acting = match user {
+        UpstreamAuth::Env => None,
+        UpstreamAuth::TokenExchange => Some(SchemeKind::TokenExchange),
+        UpstreamAuth::Passthrough => Some(SchemeKind::Passthrough),
+    };
     match kind(scheme) {
-        "oauth2" | "openIdConnect" => Class::Mcp,
+        "oauth2" => match client_credentials_only(scheme) {
+            Some(token_url) => Class::Upstream(SchemeKind::ClientCredentials {
+                token_url,
+                token_url_env: format!("{stem}_TOKEN_URL"),
+                client_id_env: format!("{stem}_CLIENT_ID"),
+                client_secret_env: format!("{stem}_CLIENT_SECRET"),
+                scopes: Vec::new(),
+            }),
+            None => Class::Mcp { upstream: acting },
+        },
+        "openIdConnect" => Class::Mcp { upstream: acting },
         "apiKey" => {
             let location = scheme
                 .get("in")
@@ -257,6 +353,22 @@ fn classify(name: &str, scheme: &Value, sole_api_key: bool) -> Class {
         },
         other => Class::Unsupported(format!("security scheme type `{other}` is not supported")),
     }
+}
+
+/// The `tokenUrl` of an oauth2 scheme whose one and only flow is `clientCredentials` (it
+/// may be empty or relative; the generated server then needs `<SCHEME>_TOKEN_URL`).
+fn client_credentials_only(scheme: &Value) -> Option<String> {
+    let flows = scheme.get("flows")?.as_object()?;
+    if flows.len() != 1 {
+        return None;
+    }
+    let flow = flows.get("clientCredentials")?;
+    Some(
+        flow.get("tokenUrl")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    )
 }
 
 fn scope_list(value: &Value) -> Vec<String> {

@@ -2,7 +2,7 @@
 // tests/peers/package.json), configured the way an MCP resource server expects its AS to be.
 //
 //   node authorization-server.mjs --port 9000 --jwks /tmp/as-key.jwks.json \
-//        [--host 127.0.0.1] [--client-id e2e-client] [--client-secret e2e-secret]
+//        [--host 127.0.0.1] [--client-id e2e-client] [--client-secret e2e-secret] [--opaque]
 //   (or the env vars AS_PORT, AS_JWKS, AS_HOST, AS_CLIENT_ID, AS_CLIENT_SECRET)
 //
 // Run it with Node 24 (scripts/peers.sh). PEERS_NODE_MODULES (exported by peers.sh) says
@@ -20,9 +20,16 @@
 //    consents to everything requested, so a scripted browser finishes the code flow with
 //    plain HTTP: GET /auth?… → 303 /interaction/<uid> → POST login → 303 … → redirect_uri?code=…
 //    (native clients still get the consent page: POST prompt=consent there);
-//  - a pre-registered confidential client (client_secret_basic or _post) for client_credentials.
+//  - a pre-registered confidential client (client_secret_basic or _post) for client_credentials;
+//  - RFC 8693 token exchange for the client `<client-id>-exchange` (same secret): a subject
+//    access token signed by this AS (iss checked, unexpired) becomes a JWT for `audience`
+//    (or `resource`) with the same sub and scope and `act: {sub: <client>}`.
+//  - RFC 7662 introspection (/token/introspection) for the pre-registered client;
+//    --opaque: access tokens for resources are opaque (not JWTs; `aud` only via introspection),
+//    as with authorization servers that do not issue RFC 9068 tokens.
 // Every request is logged to stdout as one line: "<METHOD> <path> <status>".
 
+import { createPrivateKey, createPublicKey, randomUUID, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +42,7 @@ const { values: args } = parseArgs({
     jwks: { type: 'string', default: process.env.AS_JWKS },
     'client-id': { type: 'string', default: process.env.AS_CLIENT_ID || 'e2e-client' },
     'client-secret': { type: 'string', default: process.env.AS_CLIENT_SECRET || 'e2e-secret' },
+    opaque: { type: 'boolean', default: process.env.AS_OPAQUE === '1' },
   },
 });
 
@@ -65,6 +73,8 @@ const oidcProviderUrl = process.env.PEERS_NODE_MODULES
 const { default: Provider } = await import(oidcProviderUrl);
 
 const issuer = `http://${args.host}:${args.port}`;
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const RESOURCE_SCOPES = 'read:pets write:pets';
 
 const configuration = {
@@ -74,6 +84,15 @@ const configuration = {
       client_id: args['client-id'],
       client_secret: args['client-secret'],
       grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
+      // The MCP server exchanging its callers' tokens (RFC 8693) for upstream ones.
+      client_id: `${args['client-id']}-exchange`,
+      client_secret: args['client-secret'],
+      grant_types: [TOKEN_EXCHANGE],
       response_types: [],
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -106,9 +125,10 @@ const configuration = {
       // Any resource the client asks for gets JWT access tokens with aud = that resource.
       getResourceServerInfo: async () => ({
         scope: RESOURCE_SCOPES,
-        accessTokenFormat: 'jwt',
         accessTokenTTL: 600,
-        jwt: { sign: { alg: signingAlg } },
+        ...(args.opaque
+          ? { accessTokenFormat: 'opaque' }
+          : { accessTokenFormat: 'jwt', jwt: { sign: { alg: signingAlg } } }),
       }),
       // At the token endpoint the granted resource is used when none is repeated.
       useGrantedResource: async () => true,
@@ -154,6 +174,64 @@ const configuration = {
 
 const provider = new Provider(issuer, configuration);
 
+// RFC 8693 token exchange, hand-rolled (oidc-provider has no built-in handler): the subject
+// token must be a JWT access token this AS signed; the result is a JWT for the audience.
+const privateKey = createPrivateKey({ key: signingKey, format: 'jwk' });
+const publicKey = createPublicKey(privateKey);
+const b64 = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const jwsAlgs = { RS256: ['sha256', {}], ES256: ['sha256', { dsaEncoding: 'ieee-p1363' }] };
+
+function verifySubject(token) {
+  try {
+    return verifyJwt(token);
+  } catch {
+    return undefined; // not a JWT at all
+  }
+}
+
+function verifyJwt(token) {
+  const [h, p, sig] = String(token || '').split('.');
+  if (!sig) return undefined;
+  const header = JSON.parse(Buffer.from(h, 'base64url'));
+  const [hash, options] = jwsAlgs[header.alg] || [];
+  if (!hash || header.alg !== signingAlg) return undefined;
+  const ok = verify(hash, Buffer.from(`${h}.${p}`), { key: publicKey, ...options }, Buffer.from(sig, 'base64url'));
+  const claims = ok ? JSON.parse(Buffer.from(p, 'base64url')) : undefined;
+  const now = Math.floor(Date.now() / 1000);
+  return claims && claims.iss === issuer && claims.exp > now ? claims : undefined;
+}
+
+function mint(claims) {
+  const [hash, options] = jwsAlgs[signingAlg] || [];
+  if (!hash) throw new Error(`token exchange cannot sign with ${signingAlg}`);
+  const input = `${b64({ alg: signingAlg, typ: 'at+jwt', kid: signingKey.kid })}.${b64(claims)}`;
+  return `${input}.${sign(hash, Buffer.from(input), { key: privateKey, ...options }).toString('base64url')}`;
+}
+
+provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
+  const params = ctx.oidc.params;
+  const fail = (error, description) => {
+    ctx.status = 400;
+    ctx.body = { error, error_description: description };
+  };
+  if (params.subject_token_type !== ACCESS_TOKEN_TYPE) return fail('invalid_request', 'subject_token_type must be an access token');
+  const audience = params.audience || params.resource;
+  if (!audience) return fail('invalid_target', 'audience or resource is required');
+  const subject = verifySubject(params.subject_token);
+  if (!subject) return fail('invalid_grant', 'subject_token is not a valid access token of this issuer');
+  const now = Math.floor(Date.now() / 1000);
+  const expiresIn = 300;
+  const claims = {
+    iss: issuer, sub: subject.sub, aud: audience, iat: now, exp: now + expiresIn, jti: randomUUID(),
+    client_id: ctx.oidc.client.clientId, act: { sub: ctx.oidc.client.clientId },
+  };
+  if (subject.scope) claims.scope = subject.scope;
+  ctx.body = {
+    access_token: mint(claims), issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: expiresIn,
+  };
+  console.log(`token exchange: sub=${subject.sub} aud=${audience} client=${ctx.oidc.client.clientId}`);
+}, ['subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'resource', 'scope', 'actor_token', 'actor_token_type']);
+
 // One log line per request: the tests show this file when they fail.
 provider.use(async (ctx, next) => {
   await next();
@@ -165,7 +243,7 @@ for (const event of ['grant.error', 'registration_create.error', 'authorization.
 }
 
 const server = provider.listen(Number(args.port), args.host, () => {
-  console.log(`authorization server ${issuer} ready (signing ${signingAlg}, kid ${signingKey.kid ?? '-'})`);
+  console.log(`authorization server ${issuer} ready (signing ${signingAlg}, kid ${signingKey.kid ?? '-'}${args.opaque ? ', opaque access tokens' : ''})`);
 });
 server.on('error', (err) => fail(`cannot listen on ${args.host}:${args.port}: ${err.message}`));
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -22,13 +22,15 @@ use crate::challenge::Challenger;
 use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::gate::{Gate, gate};
+use crate::introspection::IntrospectionConfig;
 use crate::jwks::KeyStore;
 use crate::metadata;
+use crate::scopes::ScopeImplications;
 use crate::server::McpServer;
 use crate::upstream::{self, Upstream};
 
 fn build_upstream(catalog: &'static Catalog, config: &Config) -> Result<Upstream, String> {
-    let http = upstream::http_client()?;
+    let http = upstream::http_client(config.upstream_timeout)?;
     let credentials = Credentials::from_env(catalog, http.clone());
     for (scheme, vars) in credentials.missing() {
         tracing::warn!(
@@ -37,7 +39,14 @@ fn build_upstream(catalog: &'static Catalog, config: &Config) -> Result<Upstream
             "upstream credential not configured; tools that need it will answer with an error"
         );
     }
-    Ok(Upstream::new(http, &config.upstream_base, credentials))
+    for scheme in credentials.passthrough() {
+        tracing::warn!(
+            scheme,
+            "the caller's MCP token is passed through to the upstream API unchanged (generated with --upstream-auth passthrough)"
+        );
+    }
+    Ok(Upstream::new(http, &config.upstream_base, credentials)
+        .with_max_bytes(config.upstream_max_bytes))
 }
 
 pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), String> {
@@ -64,11 +73,23 @@ pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), S
                 .timeout(Duration::from_secs(5))
                 .build()
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-            let keys = KeyStore::new(issuer, http);
+            let keys = KeyStore::new(issuer, http.clone());
             // Warm the key cache without delaying startup; failures are retried on demand.
             let warm = Arc::clone(&keys);
             tokio::spawn(async move { warm.refresh().await });
-            Some(Verifier::new(keys, issuer, &config.resource))
+            let implied = ScopeImplications::from_env().map_err(|e| e.to_string())?;
+            if !implied.is_empty() {
+                tracing::info!("SCOPE_IMPLIES: broader scopes satisfy narrower ones");
+            }
+            let mut verifier =
+                Verifier::new(keys, issuer, &config.resource).with_implied_scopes(implied);
+            if let Some(introspection) =
+                IntrospectionConfig::from_env().map_err(|e| e.to_string())?
+            {
+                tracing::info!(endpoint = %introspection.url, "opaque access tokens are checked by introspection");
+                verifier = verifier.with_introspection(introspection, http);
+            }
+            Some(verifier)
         }
         None => None,
     };
@@ -162,7 +183,8 @@ pub fn router(
             .layer(
                 CorsLayer::new()
                     .allow_origin(Any)
-                    .allow_methods([Method::GET]),
+                    .allow_methods([Method::GET])
+                    .expose_headers([WWW_AUTHENTICATE, HeaderName::from_static("mcp-session-id")]),
             );
         app = app.merge(metadata_routes);
     }

@@ -11,10 +11,18 @@ use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 
 use crate::catalog::Access;
+use crate::introspection::{IntrospectionConfig, Introspector};
 use crate::jwks::KeyStore;
+use crate::scopes::ScopeImplications;
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
-const LEEWAY_SECS: u64 = 30;
+pub(crate) const LEEWAY_SECS: u64 = 30;
+/// Longer tokens are refused unread: real access tokens are a few KiB at most.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// `typ` values of access tokens (RFC 9068 §2.1); `JWT` because most providers still use it.
+const ACCESS_TOKEN_TYPES: &[&str] = &["at+jwt", "application/at+jwt", "jwt"];
+/// Claims only ID tokens carry (OpenID Connect Core §2, §3.1.3.6): never an access token.
+const ID_TOKEN_CLAIMS: &[&str] = &["nonce", "at_hash", "c_hash"];
 
 /// Asymmetric algorithms only: never `none`, never HMAC with a public key.
 const ALLOWED: &[Algorithm] = &[
@@ -69,11 +77,12 @@ pub fn authorize(access: &Access, principal: Option<&Principal>) -> Decision {
 /// What the `Authorization` header holds.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Bearer<'a> {
-    /// No header, or another scheme (not meant for us).
+    /// No `Authorization` header.
     Absent,
     Token(&'a str),
-    /// A Bearer header we cannot use (empty, repeated, not ASCII, stray spaces).
-    Malformed,
+    /// A header we cannot use (another scheme, empty, repeated, not ASCII, stray spaces,
+    /// oversized), with the description the client gets.
+    Malformed(&'static str),
 }
 
 pub fn bearer(headers: &HeaderMap) -> Bearer<'_> {
@@ -82,18 +91,22 @@ pub fn bearer(headers: &HeaderMap) -> Bearer<'_> {
         return Bearer::Absent;
     };
     if values.next().is_some() {
-        return Bearer::Malformed;
+        return Bearer::Malformed("Send exactly one Authorization header.");
+    }
+    if value.len() > MAX_TOKEN_BYTES {
+        return Bearer::Malformed("The access token is too large.");
     }
     let Ok(value) = value.to_str() else {
-        return Bearer::Malformed;
+        return Bearer::Malformed("The Authorization header is malformed.");
     };
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    // Another scheme is a credential we do not take: refused rather than silently ignored.
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Bearer::Absent;
+        return Bearer::Malformed("Only Bearer access tokens are accepted.");
     }
     let token = rest.trim();
     if token.is_empty() || token.contains(|c: char| !c.is_ascii_graphic()) {
-        return Bearer::Malformed;
+        return Bearer::Malformed("The Authorization header is malformed.");
     }
     Bearer::Token(token)
 }
@@ -105,7 +118,7 @@ pub struct Rejection {
     pub reason: String,
 }
 
-fn reject(description: &'static str, reason: impl Into<String>) -> Rejection {
+pub(crate) fn reject(description: &'static str, reason: impl Into<String>) -> Rejection {
     Rejection {
         description,
         reason: reason.into(),
@@ -116,6 +129,9 @@ pub struct Verifier {
     keys: Arc<KeyStore>,
     issuers: Vec<String>,
     audiences: Vec<String>,
+    implied: ScopeImplications,
+    /// For opaque (non-JWT) tokens, when configured.
+    introspector: Option<Introspector>,
 }
 
 impl Verifier {
@@ -125,12 +141,70 @@ impl Verifier {
             keys,
             issuers: slash_variants(issuer),
             audiences: slash_variants(resource),
+            implied: ScopeImplications::default(),
+            introspector: None,
         }
     }
 
+    /// Broader scopes that satisfy narrower ones (`SCOPE_IMPLIES`).
+    pub fn with_implied_scopes(mut self, implied: ScopeImplications) -> Self {
+        self.implied = implied;
+        self
+    }
+
+    /// Opaque tokens are checked at the AS's RFC 7662 endpoint.
+    pub fn with_introspection(
+        mut self,
+        config: IntrospectionConfig,
+        http: reqwest::Client,
+    ) -> Self {
+        self.introspector = Some(Introspector::new(
+            config,
+            http,
+            self.issuers.clone(),
+            self.audiences.clone(),
+        ));
+        self
+    }
+
     pub async fn verify(&self, token: &str) -> Result<Principal, Rejection> {
+        let claims = if token.split('.').count() == 3 {
+            self.verify_jwt(token).await?
+        } else if let Some(introspector) = &self.introspector {
+            introspector.introspect(token).await?
+        } else {
+            return Err(reject(
+                "The access token is malformed.",
+                "not a JWS compact token and no introspection configured",
+            ));
+        };
+        let mut principal = principal(&claims);
+        self.implied.expand(&mut principal.scopes);
+        Ok(principal)
+    }
+
+    async fn verify_jwt(&self, token: &str) -> Result<Map<String, Value>, Rejection> {
         let header = decode_header(token)
             .map_err(|e| reject("The access token is malformed.", format!("bad header: {e}")))?;
+        // RFC 7515 §4.1.11: we implement no extensions, so any critical one is unknown to us.
+        if header.crit.is_some() {
+            return Err(reject(
+                "The access token uses a critical header extension this server does not support.",
+                "crit header present",
+            ));
+        }
+        // RFC 8725 §3.11: other JWT kinds (logout tokens, DPoP proofs…) are not access tokens.
+        if let Some(typ) = header.typ.as_deref()
+            && !ACCESS_TOKEN_TYPES
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(typ))
+        {
+            return Err(reject(
+                "The token is not an access token.",
+                format!("typ {typ:?}"),
+            ));
+        }
+        // `jku`, `x5u`, `jwk` and `x5c` are ignored: keys only ever come from the issuer's JWKS.
         if !ALLOWED.contains(&header.alg) {
             return Err(reject(
                 "The access token's signing algorithm is not accepted.",
@@ -157,7 +231,18 @@ impl Verifier {
         let mut last = reject("The access token signature is invalid.", "no key verified");
         for key in &candidates {
             match decode::<Map<String, Value>>(token, key, &validation) {
-                Ok(data) => return Ok(principal(&data.claims)),
+                Ok(data) => {
+                    if let Some(claim) = ID_TOKEN_CLAIMS
+                        .iter()
+                        .find(|c| data.claims.contains_key(**c))
+                    {
+                        return Err(reject(
+                            "The token is an ID token, not an access token.",
+                            format!("carries the ID token claim {claim:?}"),
+                        ));
+                    }
+                    return Ok(data.claims);
+                }
                 Err(e) => {
                     last = rejection(e.kind());
                     // Only a bad signature may succeed with another key of the same kid.
@@ -303,6 +388,57 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn refuses_other_token_kinds_and_critical_extensions() {
+        let issuer = TestIssuer::start().await;
+        let v = verifier(&issuer);
+        let claims = issuer.claims(RESOURCE, "read");
+        let crit = issuer.token_with_header(
+            |h| {
+                h.crit = Some(vec!["exp-ext".into()]);
+                h.extras.insert("exp-ext", true);
+            },
+            &claims,
+        );
+        let err = v.verify(&crit).await.unwrap_err();
+        assert!(err.description.contains("critical"), "{err:?}");
+        let logout = issuer.token_with_header(|h| h.typ = Some("logout+jwt".into()), &claims);
+        let err = v.verify(&logout).await.unwrap_err();
+        assert!(err.description.contains("not an access token"), "{err:?}");
+        let mut id_token = claims.clone();
+        id_token["nonce"] = json!("n-0S6_WzA2Mj");
+        let err = v.verify(&issuer.token(&id_token)).await.unwrap_err();
+        assert!(err.description.contains("ID token"), "{err:?}");
+        // RFC 9068 typ and a foreign jku (ignored: keys come from the issuer only) pass.
+        let at_jwt = issuer.token_with_header(
+            |h| {
+                h.typ = Some("at+jwt".into());
+                h.jku = Some("https://evil.example/jwks".into());
+            },
+            &claims,
+        );
+        assert!(v.verify(&at_jwt).await.is_ok());
+        let err = v.verify("opaque-token-without-dots").await.unwrap_err();
+        assert!(err.description.contains("malformed"), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn broader_scopes_imply_narrower_ones() {
+        let issuer = TestIssuer::start().await;
+        let implied = ScopeImplications::parse(Some("write:pets=read:pets")).unwrap();
+        let v = verifier(&issuer).with_implied_scopes(implied);
+        let p = v
+            .verify(&issuer.token(&issuer.claims(RESOURCE, "write:pets")))
+            .await
+            .unwrap();
+        assert!(p.scopes.contains("read:pets"), "{p:?}");
+        let p = v
+            .verify(&issuer.token(&issuer.claims(RESOURCE, "read:pets")))
+            .await
+            .unwrap();
+        assert!(!p.scopes.contains("write:pets"), "{p:?}");
+    }
+
+    #[tokio::test]
     async fn unknown_kid_refetches_at_most_once_per_interval() {
         let issuer = TestIssuer::start().await;
         let v = verifier(&issuer);
@@ -333,10 +469,15 @@ mod tests {
         assert_eq!(bearer(&with(&[])), Bearer::Absent);
         assert_eq!(bearer(&with(&["Bearer abc"])), Bearer::Token("abc"));
         assert_eq!(bearer(&with(&["bEaReR abc"])), Bearer::Token("abc"));
-        assert_eq!(bearer(&with(&["Basic dTpw"])), Bearer::Absent);
-        assert_eq!(bearer(&with(&["Bearer"])), Bearer::Malformed);
-        assert_eq!(bearer(&with(&["Bearer a b"])), Bearer::Malformed);
-        assert_eq!(bearer(&with(&["Bearer a", "Bearer b"])), Bearer::Malformed);
+        let malformed = |h: &HeaderMap| matches!(bearer(h), Bearer::Malformed(_));
+        assert!(malformed(&with(&["Basic dTpw"])));
+        assert!(malformed(&with(&["Bearer"])));
+        assert!(malformed(&with(&["Bearer a b"])));
+        assert!(malformed(&with(&["Bearer a", "Bearer b"])));
+        assert!(malformed(&with(&[&format!(
+            "Bearer {}",
+            "a".repeat(MAX_TOKEN_BYTES)
+        )])));
     }
 
     #[test]

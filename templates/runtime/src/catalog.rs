@@ -137,11 +137,19 @@ pub enum SchemeKind {
         username_env: &'static str,
         password_env: &'static str,
     },
-    /// OAuth 2 client credentials at `token_url`; the token is fetched and cached.
+    /// OAuth 2 client credentials at `token_url` (`token_url_env` overrides it); the token
+    /// is fetched, cached until shortly before it expires, and refetched on an upstream 401.
     ClientCredentials {
         token_url: &'static str,
+        token_url_env: &'static str,
         client_id_env: &'static str,
         client_secret_env: &'static str,
         scopes: &'static [&'static str],
     },
+    /// The caller acting upstream: its MCP token exchanged at the authorization server
+    /// (RFC 8693) for one minted for the upstream API, sent as `Authorization: Bearer`.
+    TokenExchange,
+    /// The caller's MCP token sent upstream unchanged. Only by explicit opt-in
+    /// (`--upstream-auth passthrough`): the MCP specification forbids it otherwise.
+    Passthrough,
 }

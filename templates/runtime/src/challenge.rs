@@ -48,6 +48,15 @@ impl Challenger {
         ])
     }
 
+    /// The request carries a token the wrong way (e.g. in the query string).
+    pub fn invalid_request(&self, description: &str) -> String {
+        render(&[
+            ("error", "invalid_request".to_owned()),
+            ("error_description", description.to_owned()),
+            ("resource_metadata", self.metadata_url.clone()),
+        ])
+    }
+
     /// A protected tool was called without a token.
     pub fn token_required(&self, description: &str, scopes: &[&str]) -> String {
         self.with_error("invalid_request", description, scopes)

@@ -32,6 +32,10 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     pub host: String,
     pub port: u16,
+    /// `UPSTREAM_TIMEOUT_SECS`: limit for one whole upstream exchange, body included.
+    pub upstream_timeout: std::time::Duration,
+    /// `UPSTREAM_MAX_RESPONSE_BYTES`: largest upstream body read.
+    pub upstream_max_bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +162,28 @@ impl Config {
             explicit_origins
         };
 
+        let upstream_timeout = match get("UPSTREAM_TIMEOUT_SECS") {
+            Some(raw) => match raw.parse::<f64>() {
+                Ok(secs) if secs > 0.0 && secs <= 3600.0 => std::time::Duration::from_secs_f64(secs),
+                _ => {
+                    return Err(error(
+                        "UPSTREAM_TIMEOUT_SECS",
+                        format!("{raw:?} is not a number of seconds between 0 and 3600"),
+                    ));
+                }
+            },
+            None => crate::upstream::TIMEOUT,
+        };
+        let upstream_max_bytes = match get("UPSTREAM_MAX_RESPONSE_BYTES") {
+            Some(raw) => raw.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                error(
+                    "UPSTREAM_MAX_RESPONSE_BYTES",
+                    format!("{raw:?} is not a positive number of bytes"),
+                )
+            })?,
+            None => crate::upstream::MAX_RESPONSE_BYTES,
+        };
+
         Ok(Config {
             issuer,
             resource,
@@ -167,6 +193,8 @@ impl Config {
             allowed_hosts,
             host,
             port,
+            upstream_timeout,
+            upstream_max_bytes,
         })
     }
 }
@@ -309,6 +337,8 @@ mod tests {
         assert_eq!(c.upstream_base, "http://up.example/v1");
         assert_eq!(c.challenge, ChallengeMode::Tool);
         assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8000));
+        assert_eq!(c.upstream_timeout, crate::upstream::TIMEOUT);
+        assert_eq!(c.upstream_max_bytes, crate::upstream::MAX_RESPONSE_BYTES);
         assert!(c.allowed_hosts.contains(&"localhost".to_owned()));
         assert!(c.allowed_origins.contains(&"http://localhost:*".to_owned()));
         assert!(c.allowed_origins.contains(&"https://[::1]:*".to_owned()));
@@ -347,6 +377,9 @@ mod tests {
             ("AUTHORIZATION_SERVER_URL", "as.example"),
             ("ALLOWED_ORIGINS", "a.example"),
             ("ALLOWED_HOSTS", "https://a.example/"),
+            ("UPSTREAM_TIMEOUT_SECS", "0"),
+            ("UPSTREAM_TIMEOUT_SECS", "soon"),
+            ("UPSTREAM_MAX_RESPONSE_BYTES", "-1"),
         ];
         for (var, value) in cases {
             let err = load("http://127.0.0.1:9000", &[(var, value)]).unwrap_err();

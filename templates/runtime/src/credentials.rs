@@ -1,16 +1,15 @@
-//! The upstream API's own credentials (design §6), read from the environment at startup.
+//! The upstream API's own credentials (design §6), read from the environment at startup,
+//! and the caller's identity upstream (token exchange, or pass-through when opted in).
 //! Secrets never reach a log line: `Debug` is written by hand and errors name variables only.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
-use tokio::sync::Mutex;
 
 use crate::catalog::{Catalog, Location, SchemeKind, UpstreamScheme};
+use crate::tokens::{self, ClientCredentials, Endpoint, Exchanger};
 
 /// Where one credential goes on the upstream request.
 #[derive(Clone, PartialEq)]
@@ -31,15 +30,54 @@ impl fmt::Debug for Placement {
     }
 }
 
+/// The caller's validated MCP access token, which the gate keeps out of the headers and
+/// hands over here. Used only by schemes that act as the caller; `Debug` never shows it.
+#[derive(Clone)]
+pub struct CallerToken(String);
+
+impl CallerToken {
+    pub fn new(token: &str) -> Self {
+        Self(token.to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CallerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallerToken(<redacted>)")
+    }
+}
+
 enum Secret {
     Static(Placement),
-    ClientCredentials(TokenSource),
+    ClientCredentials(ClientCredentials),
+    Exchange(Exchanger),
+    Passthrough,
     /// Not configured: the environment variables that are missing.
     Missing(Vec<&'static str>),
 }
 
+impl Secret {
+    /// Needs the caller's own (validated) MCP token.
+    fn acts_as_caller(&self) -> bool {
+        matches!(self, Secret::Exchange(_) | Secret::Passthrough)
+    }
+}
+
 pub struct Credentials {
     schemes: HashMap<&'static str, Secret>,
+}
+
+/// The credentials chosen for one request.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub placements: Vec<Placement>,
+    /// Schemes whose token came from a token endpoint: an upstream 401 may mean it was
+    /// revoked, so they are worth one renewal.
+    pub renewable: Vec<&'static str>,
 }
 
 impl fmt::Debug for Credentials {
@@ -52,10 +90,16 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// Environment variables of the token exchange (one configuration for all schemes).
+pub const EXCHANGE_CLIENT_ID: &str = "TOKEN_EXCHANGE_CLIENT_ID";
+pub const EXCHANGE_CLIENT_SECRET: &str = "TOKEN_EXCHANGE_CLIENT_SECRET";
+pub const EXCHANGE_URL: &str = "TOKEN_EXCHANGE_URL";
+pub const EXCHANGE_AUDIENCE: &str = "TOKEN_EXCHANGE_AUDIENCE";
+
 impl Credentials {
     pub fn from_env(catalog: &Catalog, http: reqwest::Client) -> Self {
         Self::from_lookup(catalog, http, |name| {
-            std::env::var(name).ok().filter(|v| !v.is_empty())
+            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
         })
     }
 
@@ -67,7 +111,7 @@ impl Credentials {
         let schemes = catalog
             .upstream_schemes
             .iter()
-            .map(|s| (s.name, resolve(s, &http, &lookup)))
+            .map(|s| (s.name, resolve(s, catalog, &http, &lookup)))
             .collect();
         Self { schemes }
     }
@@ -86,42 +130,82 @@ impl Credentials {
         out
     }
 
-    /// Placements for the first alternative whose schemes are all configured; an error naming
-    /// the variables to set when none is.
-    pub async fn placements(
+    /// Names of schemes that send the caller's own token upstream unchanged.
+    pub fn passthrough(&self) -> Vec<&'static str> {
+        let mut out: Vec<_> = self
+            .schemes
+            .iter()
+            .filter(|(_, s)| matches!(s, Secret::Passthrough))
+            .map(|(n, _)| *n)
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Credentials for the first alternative whose schemes are all configured (and, for
+    /// those acting as the caller, that has a caller token); an error naming what is
+    /// missing when none is. `caller` is the validated MCP bearer token, if any.
+    pub async fn prepare(
         &self,
         alternatives: &[&[&'static str]],
-    ) -> Result<Vec<Placement>, String> {
+        caller: Option<&str>,
+    ) -> Result<Prepared, String> {
         if alternatives.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Prepared::default());
         }
-        let usable = alternatives.iter().find(|alt| {
-            alt.iter()
-                .all(|n| matches!(self.schemes.get(n), Some(s) if !matches!(s, Secret::Missing(_))))
-        });
-        let Some(alternative) = usable else {
-            return Err(self.missing_message(alternatives[0]));
+        let usable = |s: &Secret| {
+            !matches!(s, Secret::Missing(_)) && (caller.is_some() || !s.acts_as_caller())
         };
-        let mut out = Vec::new();
+        let chosen = alternatives
+            .iter()
+            .find(|alt| alt.iter().all(|n| self.schemes.get(n).is_some_and(usable)));
+        let Some(alternative) = chosen else {
+            return Err(self.unusable_message(alternatives[0]));
+        };
+        let mut out = Prepared::default();
         for name in alternative.iter() {
-            match self.schemes.get(name) {
-                Some(Secret::Static(p)) => out.push(p.clone()),
-                Some(Secret::ClientCredentials(source)) => out.push(Placement::Header(
-                    "Authorization".to_owned(),
-                    format!("Bearer {}", source.token().await?),
-                )),
-                Some(Secret::Missing(_)) | None => return Err(self.missing_message(alternative)),
+            let bearer = |token: String| {
+                Placement::Header("Authorization".to_owned(), format!("Bearer {token}"))
+            };
+            match (self.schemes.get(name), caller) {
+                (Some(Secret::Static(p)), _) => out.placements.push(p.clone()),
+                (Some(Secret::ClientCredentials(source)), _) => {
+                    out.placements.push(bearer(source.token().await?));
+                    out.renewable.push(name);
+                }
+                (Some(Secret::Exchange(exchanger)), Some(subject)) => {
+                    out.placements.push(bearer(exchanger.exchange(subject).await?));
+                    out.renewable.push(name);
+                }
+                (Some(Secret::Passthrough), Some(token)) => {
+                    out.placements.push(bearer(token.to_owned()))
+                }
+                _ => return Err(self.unusable_message(alternative)),
             }
         }
         Ok(out)
     }
 
-    fn missing_message(&self, alternative: &[&'static str]) -> String {
+    /// Drops cached tokens of these schemes after the upstream refused them.
+    pub async fn forget(&self, names: &[&'static str]) {
+        for name in names {
+            match self.schemes.get(name) {
+                Some(Secret::ClientCredentials(source)) => source.forget().await,
+                Some(Secret::Exchange(exchanger)) => exchanger.forget().await,
+                _ => {}
+            }
+        }
+    }
+
+    fn unusable_message(&self, alternative: &[&'static str]) -> String {
         let mut vars = Vec::new();
         for name in alternative {
             match self.schemes.get(name) {
                 Some(Secret::Missing(v)) => vars.extend(v.iter().copied()),
                 None => return format!("upstream security scheme `{name}` is not supported"),
+                Some(s) if s.acts_as_caller() => {
+                    return "this tool acts as the signed-in user upstream: call it with an OAuth access token".to_owned();
+                }
                 _ => {}
             }
         }
@@ -134,6 +218,7 @@ impl Credentials {
 
 fn resolve(
     scheme: &UpstreamScheme,
+    catalog: &Catalog,
     http: &reqwest::Client,
     lookup: &impl Fn(&str) -> Option<String>,
 ) -> Secret {
@@ -150,6 +235,10 @@ fn resolve(
         } else {
             Err(missing)
         }
+    };
+    let client = |v: &[String]| tokens::Client {
+        id: v[0].clone(),
+        secret: v[1].clone(),
     };
     let result = match &scheme.kind {
         SchemeKind::ApiKey {
@@ -182,91 +271,42 @@ fn resolve(
         }),
         SchemeKind::ClientCredentials {
             token_url,
+            token_url_env,
             client_id_env,
             client_secret_env,
             scopes,
-        } => need(&[client_id_env, client_secret_env]).map(|v| {
-            Secret::ClientCredentials(TokenSource {
-                http: http.clone(),
-                token_url,
-                client_id: v[0].clone(),
-                client_secret: v[1].clone(),
-                scopes,
-                cached: Mutex::new(None),
-            })
+        } => {
+            let url = lookup(token_url_env).unwrap_or_else(|| token_url.to_string());
+            match need(&[client_id_env, client_secret_env]) {
+                // A relative or empty tokenUrl in the spec cannot be used as is.
+                Ok(_) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+                    Err(vec![*token_url_env])
+                }
+                Ok(v) => Ok(Secret::ClientCredentials(ClientCredentials::new(
+                    http.clone(),
+                    url,
+                    client(&v),
+                    scopes,
+                ))),
+                Err(missing) => Err(missing),
+            }
+        }
+        SchemeKind::TokenExchange => need(&[EXCHANGE_CLIENT_ID, EXCHANGE_CLIENT_SECRET]).map(|v| {
+            let endpoint = match lookup(EXCHANGE_URL) {
+                Some(url) => Endpoint::Fixed(url),
+                None => Endpoint::Discover(
+                    lookup("AUTHORIZATION_SERVER_URL")
+                        .unwrap_or_else(|| catalog.default_issuer.to_owned()),
+                ),
+            };
+            let audience = lookup(EXCHANGE_AUDIENCE)
+                .or_else(|| lookup("UPSTREAM_BASE_URL"))
+                .unwrap_or_else(|| catalog.default_upstream.to_owned());
+            Secret::Exchange(Exchanger::new(http.clone(), endpoint, client(&v), audience))
         }),
+        SchemeKind::Passthrough => Ok(Secret::Passthrough),
     };
     result.unwrap_or_else(Secret::Missing)
-}
-
-/// OAuth 2 client-credentials tokens, fetched on first use and reused until shortly before
-/// they expire. The mutex also keeps concurrent calls from fetching at once.
-struct TokenSource {
-    http: reqwest::Client,
-    token_url: &'static str,
-    client_id: String,
-    client_secret: String,
-    scopes: &'static [&'static str],
-    cached: Mutex<Option<(String, Instant)>>,
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    expires_in: Option<u64>,
-}
-
-impl TokenSource {
-    async fn token(&self) -> Result<String, String> {
-        let mut cached = self.cached.lock().await;
-        if let Some((token, until)) = cached.as_ref()
-            && Instant::now() < *until
-        {
-            return Ok(token.clone());
-        }
-        let mut form = vec![("grant_type", "client_credentials".to_owned())];
-        if !self.scopes.is_empty() {
-            form.push(("scope", self.scopes.join(" ")));
-        }
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", crate::encode::enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        // client_secret_basic (RFC 6749 §2.3.1): both parts form-encoded before base64.
-        let basic = STANDARD.encode(format!(
-            "{}:{}",
-            crate::encode::enc(&self.client_id),
-            crate::encode::enc(&self.client_secret)
-        ));
-        let response = self
-            .http
-            .post(self.token_url)
-            .header("Authorization", format!("Basic {basic}"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Accept", "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| format!("upstream token request failed: {}", e.without_url()))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("upstream token endpoint answered HTTP {status}"));
-        }
-        let parsed: TokenResponse = response
-            .bytes()
-            .await
-            .ok()
-            .and_then(|body| serde_json::from_slice(&body).ok())
-            .ok_or_else(|| "upstream token endpoint sent no usable access_token".to_owned())?;
-        // Renew a little early so a token never expires in flight.
-        let lifetime = parsed.expires_in.unwrap_or(300).saturating_sub(30).max(5);
-        *cached = Some((
-            parsed.access_token.clone(),
-            Instant::now() + Duration::from_secs(lifetime),
-        ));
-        Ok(parsed.access_token)
-    }
 }
 
 #[cfg(test)]
@@ -326,23 +366,23 @@ mod tests {
             ("BASIC_PASSWORD", "p"),
         ]);
         let got = c
-            .placements(&[&["api_key"], &["q", "basic"]])
+            .prepare(&[&["api_key"], &["q", "basic"]], None)
             .await
             .unwrap();
         assert_eq!(
-            got,
+            got.placements,
             [
                 Placement::Query("key".into(), "k1".into()),
                 Placement::Header("Authorization".into(), "Basic dTpw".into())
             ]
         );
-        assert!(c.placements(&[]).await.unwrap().is_empty());
+        assert!(c.prepare(&[], None).await.unwrap().placements.is_empty());
     }
 
     #[tokio::test]
     async fn missing_credentials_name_the_variable() {
         let c = creds(&[]);
-        let err = c.placements(&[&["api_key"]]).await.unwrap_err();
+        let err = c.prepare(&[&["api_key"]], None).await.unwrap_err();
         assert!(err.contains("UPSTREAM_API_KEY"), "{err}");
         assert_eq!(c.missing().len(), 3);
     }
@@ -379,6 +419,7 @@ mod tests {
             name: "cc",
             kind: SchemeKind::ClientCredentials {
                 token_url,
+                token_url_env: "CC_TOKEN_URL",
                 client_id_env: "CC_CLIENT_ID",
                 client_secret_env: "CC_CLIENT_SECRET",
                 scopes: &["read", "write"],
@@ -400,9 +441,10 @@ mod tests {
             vars.get(k).map(|v| v.to_string())
         });
         for _ in 0..2 {
-            let got = c.placements(&[&["cc"]]).await.unwrap();
+            let got = c.prepare(&[&["cc"]], None).await.unwrap();
+            assert_eq!(got.renewable, ["cc"]);
             assert_eq!(
-                got,
+                got.placements,
                 [Placement::Header(
                     "Authorization".into(),
                     "Bearer tok-1".into()
@@ -410,6 +452,9 @@ mod tests {
             );
         }
         assert_eq!(hits.load(Ordering::SeqCst), 1);
+        c.forget(&["cc"]).await;
+        c.prepare(&[&["cc"]], None).await.unwrap();
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::auth::{self, Bearer, Principal, Verifier};
+use crate::credentials::CallerToken;
 use crate::catalog::Catalog;
 use crate::challenge::Challenger;
 use crate::config::ChallengeMode;
@@ -89,9 +90,29 @@ impl Gate {
             parts.headers.remove(AUTHORIZATION);
             return Ok(());
         };
+        // RFC 6750 §2.3 / MCP: never from the query string; refused so the client learns why.
+        if has_query_token(parts.uri.query()) {
+            tracing::warn!(
+                reason = "access_token in the query string",
+                "rejected request"
+            );
+            let description = "Access tokens are accepted only in the Authorization header.";
+            let challenge = self.challenger.invalid_request(description);
+            return Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request",
+                description,
+                &challenge,
+            ));
+        }
+        // Kept aside (not as a header) for upstream schemes that act as the caller.
+        let mut caller_token = None;
         let principal = match auth::bearer(&parts.headers) {
             Bearer::Token(token) => match verifier.verify(token).await {
-                Ok(principal) => Some(principal),
+                Ok(principal) => {
+                    caller_token = Some(CallerToken::new(token));
+                    Some(principal)
+                }
                 Err(rejection) => {
                     tracing::warn!(reason = %rejection.reason, tool = ?rpc.tool, "rejected access token");
                     let challenge = self.challenger.invalid_token(rejection.description);
@@ -103,12 +124,12 @@ impl Gate {
                     ));
                 }
             },
-            Bearer::Malformed => {
+            Bearer::Malformed(description) => {
                 tracing::warn!(
-                    reason = "malformed Authorization header",
-                    "rejected access token"
+                    reason = description,
+                    tool = ?rpc.tool,
+                    "rejected Authorization header"
                 );
-                let description = "The Authorization header is malformed.";
                 let challenge = self.challenger.invalid_token(description);
                 return Err(refuse(
                     StatusCode::UNAUTHORIZED,
@@ -158,8 +179,18 @@ impl Gate {
         if let Some(principal) = principal {
             parts.extensions.insert::<Principal>(principal);
         }
+        if let Some(token) = caller_token {
+            parts.extensions.insert::<CallerToken>(token);
+        }
         Ok(())
     }
+}
+
+fn has_query_token(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        q.split('&')
+            .any(|pair| pair.split('=').next() == Some("access_token"))
+    })
 }
 
 fn refuse(status: StatusCode, error: &str, description: &str, challenge: &str) -> Response {
@@ -244,5 +275,13 @@ mod tests {
         );
         assert_eq!(peek(b"[1,2]"), RpcInfo::default());
         assert_eq!(peek(b"not json"), RpcInfo::default());
+    }
+
+    #[test]
+    fn finds_query_tokens() {
+        assert!(has_query_token(Some("access_token=abc")));
+        assert!(has_query_token(Some("a=1&access_token=")));
+        assert!(!has_query_token(Some("my_access_token=1")));
+        assert!(!has_query_token(None));
     }
 }

@@ -1,7 +1,9 @@
 //! The authorization server's signing keys. `jwks_uri` comes from the issuer's RFC 8414
 //! metadata (OpenID Connect discovery as fallback); the key set is cached, refetched when a
-//! token names an unknown `kid` (at most once per [`MIN_REFRESH`]) and kept when the
-//! authorization server is unreachable, so a brief outage does not lock users out.
+//! token names an unknown `kid` (at most once per [`MIN_REFRESH`], however many such tokens
+//! arrive; the startup and background fetches do not count, so a key rotated in right after
+//! startup is still picked up) and kept when the authorization server is unreachable, so a
+//! brief outage does not lock users out.
 
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
@@ -34,7 +36,10 @@ pub struct KeyStore {
 #[derive(Default)]
 struct RefreshState {
     jwks_uri: Option<String>,
+    /// Any fetch (startup, background, on demand): limits background refreshes.
     last_attempt: Option<Instant>,
+    /// Fetches caused by tokens with an unknown `kid`: the ones a caller can provoke.
+    last_on_demand: Option<Instant>,
     fetched_at: Option<Instant>,
 }
 
@@ -62,27 +67,37 @@ impl KeyStore {
             }
             return found;
         }
-        if self.refresh().await {
-            self.matching(kid, alg)
-        } else {
-            Vec::new()
-        }
+        // Matched again even when this call did not fetch: a concurrent one may have.
+        self.refresh_on_demand().await;
+        self.matching(kid, alg)
     }
 
-    /// Fetches the key set unless one was attempted recently. `true` when the
-    /// keys were replaced; failures are logged and the old keys kept.
+    /// Fetches the key set unless one was attempted recently (startup and background use).
+    /// `true` when the keys were replaced; failures are logged and the old keys kept.
     pub async fn refresh(&self) -> bool {
         let mut state = self.refresh.lock().await;
-        let interval = if state.fetched_at.is_some() {
-            MIN_REFRESH
-        } else {
-            MIN_RETRY_UNLOADED
-        };
+        let interval = state.interval();
         if state.last_attempt.is_some_and(|t| t.elapsed() < interval) {
             return false;
         }
+        self.fetch_now(&mut state).await
+    }
+
+    /// A token named a `kid` we do not hold: fetch, unless an earlier such token already
+    /// caused a fetch within the interval (so random kids cannot flood the AS).
+    async fn refresh_on_demand(&self) -> bool {
+        let mut state = self.refresh.lock().await;
+        let interval = state.interval();
+        if state.last_on_demand.is_some_and(|t| t.elapsed() < interval) {
+            return false;
+        }
+        state.last_on_demand = Some(Instant::now());
+        self.fetch_now(&mut state).await
+    }
+
+    async fn fetch_now(&self, state: &mut RefreshState) -> bool {
         state.last_attempt = Some(Instant::now());
-        match self.fetch(&mut state).await {
+        match self.fetch(state).await {
             Ok(keys) => {
                 tracing::info!(issuer = %self.issuer, keys = keys.len(), "loaded signing keys");
                 if let Ok(mut slot) = self.keys.write() {
@@ -91,8 +106,17 @@ impl KeyStore {
                 state.fetched_at = Some(Instant::now());
                 true
             }
+            Err(e) if state.fetched_at.is_none() => {
+                tracing::error!(
+                    issuer = %self.issuer,
+                    error = %e,
+                    "cannot reach the authorization server for its signing keys; every access token is refused until it answers (retried on the next token)"
+                );
+                state.jwks_uri = None;
+                false
+            }
             Err(e) => {
-                tracing::warn!(issuer = %self.issuer, error = %e, "cannot load signing keys; keeping cached keys");
+                tracing::warn!(issuer = %self.issuer, error = %e, "cannot reload signing keys; keeping the cached ones");
                 // Metadata may have moved: rediscover next time.
                 state.jwks_uri = None;
                 false
@@ -101,10 +125,25 @@ impl KeyStore {
     }
 
     async fn is_stale(&self) -> bool {
-        let state = self.refresh.lock().await;
+        // Never block a request on a fetch in progress: a busy lock means one is under way.
+        let Ok(state) = self.refresh.try_lock() else {
+            return false;
+        };
         state.fetched_at.is_none_or(|t| t.elapsed() > MAX_AGE)
     }
+}
 
+impl RefreshState {
+    fn interval(&self) -> Duration {
+        if self.fetched_at.is_some() {
+            MIN_REFRESH
+        } else {
+            MIN_RETRY_UNLOADED
+        }
+    }
+}
+
+impl KeyStore {
     fn matching(&self, kid: Option<&str>, alg: Algorithm) -> Vec<DecodingKey> {
         let keys = match self.keys.read() {
             Ok(keys) => Arc::clone(&keys),

@@ -12,13 +12,19 @@ mod config;
 mod credentials;
 mod encode;
 mod gate;
+mod introspection;
+// The user's own file (created once, never overwritten) and what the runtime offers it.
+mod hooks;
+mod hooks_api;
 mod jwks;
 mod listing;
 mod metadata;
 mod outcome;
+mod scopes;
 mod server;
 #[cfg(test)]
 mod testkit;
+mod tokens;
 // Generated and laid out by prettyplease; rustfmt would only reshuffle it.
 #[rustfmt::skip]
 mod tools;
@@ -34,7 +40,8 @@ Usage: {name} [--stdio]
 
 Serves the MCP tools of this API over Streamable HTTP at /mcp (default) or over stdio.
 Configuration comes from the environment: AUTHORIZATION_SERVER_URL, RESOURCE_SERVER_URL,
-UPSTREAM_BASE_URL, the upstream credential variables, AUTH_CHALLENGE (tool|http),
+UPSTREAM_BASE_URL, UPSTREAM_TIMEOUT_SECS, UPSTREAM_MAX_RESPONSE_BYTES, the upstream
+credential variables, AUTH_CHALLENGE (tool|http),
 ALLOWED_ORIGINS, ALLOWED_HOSTS, HOST, PORT, RUST_LOG. See README.md.";
 
 #[tokio::main]

@@ -1,6 +1,10 @@
-//! An upstream reply → the MCP tool result: errors carry the status and a bounded excerpt;
-//! a JSON object becomes structuredContent only when it matches the tool's outputSchema.
+//! An upstream reply → the MCP tool result. Errors carry the status and a bounded excerpt;
+//! a JSON object becomes structuredContent (when an outputSchema is declared, only if it
+//! matches: a mismatch is logged and the data still comes back, as text); arrays and
+//! scalars are text; images are image content; other binaries are described, not dumped.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use jsonschema::Validator;
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::Value;
@@ -11,7 +15,7 @@ use crate::validate;
 /// Longest body excerpt quoted in an error result, in characters.
 const EXCERPT_CHARS: usize = 2000;
 
-pub fn tool_result(reply: &Reply, output: Option<&Validator>) -> CallToolResult {
+pub fn tool_result(tool: &str, reply: &Reply, output: Option<&Validator>) -> CallToolResult {
     let status = reply.status;
     if !status.is_success() {
         let mut detail = excerpt(&reply.body);
@@ -23,22 +27,33 @@ pub fn tool_result(reply: &Reply, output: Option<&Validator>) -> CallToolResult 
         }
         return error(format!("The upstream API answered HTTP {status}: {detail}"));
     }
-    let json = parse_json(reply);
-    match (output, json) {
-        (Some(schema), Some(value)) if value.is_object() => match validate::check(schema, &value) {
-            Ok(()) => {
-                let mut result =
-                    CallToolResult::success(vec![ContentBlock::text(value.to_string())]);
-                result.structured_content = Some(value);
-                result
+    if reply.body.is_empty() {
+        return CallToolResult::success(vec![ContentBlock::text(format!(
+            "Done: the upstream API answered HTTP {status} with no content."
+        ))]);
+    }
+    let media = media_type(reply);
+    if media.starts_with("image/") {
+        return CallToolResult::success(vec![ContentBlock::image(
+            STANDARD.encode(&reply.body),
+            media,
+        )]);
+    }
+    match parse_json(reply) {
+        Some(value @ Value::Object(_)) => {
+            if let Some(schema) = output
+                && let Err(why) = validate::check(schema, &value)
+            {
+                // structuredContent never contradicts the declared outputSchema (design §3).
+                tracing::warn!(tool, %why, "upstream response does not match the outputSchema; sent as text only");
+                return CallToolResult::success(vec![ContentBlock::text(value.to_string())]);
             }
-            Err(why) => mismatch(status, &why, &reply.body),
-        },
-        (Some(_), _) => mismatch(status, "the response is not a JSON object", &reply.body),
-        (None, _) if reply.body.is_empty() => CallToolResult::success(vec![ContentBlock::text(
-            format!("HTTP {status} (no content)"),
-        )]),
-        (None, _) => CallToolResult::success(vec![ContentBlock::text(body_text(reply))]),
+            let mut result = CallToolResult::success(vec![ContentBlock::text(value.to_string())]);
+            result.structured_content = Some(value);
+            result
+        }
+        Some(value) => CallToolResult::success(vec![ContentBlock::text(value.to_string())]),
+        None => CallToolResult::success(vec![ContentBlock::text(body_text(reply, &media))]),
     }
 }
 
@@ -46,12 +61,15 @@ pub fn error(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message.into())])
 }
 
-/// The call went through, but its reply cannot be given as the promised structured result.
-fn mismatch(status: reqwest::StatusCode, why: &str, body: &[u8]) -> CallToolResult {
-    error(format!(
-        "The upstream request succeeded (HTTP {status}), but its response does not match the tool's output schema ({why}). Response: {}",
-        excerpt(body)
-    ))
+/// The reply's media type, lower case without parameters (empty when not given).
+fn media_type(reply: &Reply) -> String {
+    reply
+        .content_type
+        .as_deref()
+        .and_then(|t| t.split(';').next())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn parse_json(reply: &Reply) -> Option<Value> {
@@ -66,14 +84,22 @@ fn parse_json(reply: &Reply) -> Option<Value> {
     }
 }
 
-fn body_text(reply: &Reply) -> String {
+/// Text as text; anything that is not text (by type, or not UTF-8) is described.
+fn body_text(reply: &Reply, media: &str) -> String {
+    let binary_type = media.starts_with("audio/")
+        || media.starts_with("video/")
+        || media.starts_with("font/")
+        || matches!(
+            media,
+            "application/octet-stream" | "application/pdf" | "application/zip" | "application/gzip"
+        );
     match std::str::from_utf8(&reply.body) {
-        Ok(text) => text.to_owned(),
-        Err(_) => format!(
-            "HTTP {}: {} bytes of {} (binary content not shown)",
+        Ok(text) if !binary_type && !text.contains('\0') => text.to_owned(),
+        _ => format!(
+            "The upstream API answered HTTP {} with {} bytes of {} (binary content not shown).",
             reply.status,
             reply.body.len(),
-            reply.content_type.as_deref().unwrap_or("unknown type")
+            if media.is_empty() { "unknown type" } else { media }
         ),
     }
 }
@@ -131,10 +157,10 @@ mod tests {
 
         let mut prism = reply(401, None, "");
         prism.violations = Some("[{\"message\":\"Invalid security scheme used\"}]".into());
-        assert!(text(&tool_result(&prism, None)).contains("Invalid security scheme"));
+        assert!(text(&tool_result("t", &prism, None)).contains("Invalid security scheme"));
 
         let long = "x".repeat(EXCERPT_CHARS * 2);
-        assert!(text(&tool_result(&reply(500, None, &long), None)).ends_with("(truncated)"));
+        assert!(text(&tool_result("t", &reply(500, None, &long), None)).ends_with("(truncated)"));
     }
 
     #[test]
@@ -150,20 +176,39 @@ mod tests {
         assert_eq!(ok.structured_content, Some(json!({"id": 1})));
         assert_eq!(ok.is_error, Some(false));
 
+        // A mismatch still answers, with the data as text and no contradicting structure.
         let bad = tool_result(
+            "t",
             &reply(200, Some("application/json"), r#"{"id":"x"}"#),
             Some(&schema),
         );
-        assert_eq!(bad.is_error, Some(true));
+        assert_eq!(bad.is_error, Some(false));
         assert!(bad.structured_content.is_none());
+        assert_eq!(text(&bad), r#"{"id":"x"}"#);
+
+        let free = tool_result("t", &reply(200, None, r#"{"a":[1]}"#), None);
+        assert_eq!(free.structured_content, Some(json!({"a": [1]})));
+    }
+
+    #[test]
+    fn images_and_binaries() {
+        let png = tool_result("t", &reply(200, Some("image/png"), "\u{89}PNG"), None);
+        let image = png.content[0].as_image().unwrap();
+        assert_eq!(image.mime_type, "image/png");
+        assert_eq!(image.data, STANDARD.encode("\u{89}PNG"));
+        let pdf = tool_result("t", &reply(200, Some("application/pdf"), "%PDF-1.4"), None);
+        assert!(text(&pdf).contains("8 bytes of application/pdf"), "{}", text(&pdf));
+        let xml = tool_result("t", &reply(200, Some("application/xml"), "<a/>"), None);
+        assert_eq!(text(&xml), "<a/>");
     }
 
     #[test]
     fn plain_text_and_arrays_pass_through() {
-        let r = tool_result(&reply(200, Some("application/json"), "[1,2]"), None);
+        let r = tool_result("t", &reply(200, Some("application/json"), "[1,2]"), None);
         assert_eq!(text(&r), "[1,2]");
         assert!(r.structured_content.is_none());
-        let r = tool_result(&reply(204, None, ""), None);
-        assert!(text(&r).contains("no content"));
+        let r = tool_result("t", &reply(204, None, ""), None);
+        assert!(text(&r).contains("204 No Content"), "{}", text(&r));
+        assert_eq!(r.is_error, Some(false));
     }
 }

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use crate::auth::{self, Principal};
 use crate::catalog::{Catalog, ToolSpec};
 use crate::challenge::Challenger;
+use crate::credentials::CallerToken;
 use crate::listing;
 use crate::outcome;
 use crate::upstream::Upstream;
@@ -76,6 +77,7 @@ impl McpServer {
         i: usize,
         arguments: Option<Map<String, Value>>,
         principal: Option<&Principal>,
+        caller_token: Option<&str>,
     ) -> (CallToolResult, String) {
         let shared = &self.0;
         let spec: &ToolSpec = &shared.catalog.tools[i];
@@ -105,9 +107,10 @@ impl McpServer {
                 "invalid_arguments".to_owned(),
             );
         };
-        match shared.upstream.send(spec, &args).await {
+        match shared.upstream.send(spec, &args, caller_token).await {
             Ok(reply) => {
-                let result = outcome::tool_result(&reply, shared.schemas[i].output.as_ref());
+                let result =
+                    outcome::tool_result(spec.name, &reply, shared.schemas[i].output.as_ref());
                 (result, reply.status.as_u16().to_string())
             }
             Err(message) => (outcome::error(message), "upstream_error".to_owned()),
@@ -150,12 +153,17 @@ impl ServerHandler for McpServer {
             ));
         };
         // The gate middleware put the verified caller into the HTTP request's extensions.
-        let principal = context
-            .extensions
-            .get::<Parts>()
-            .and_then(|parts| parts.extensions.get::<Principal>());
+        let parts = context.extensions.get::<Parts>();
+        let principal = parts.and_then(|parts| parts.extensions.get::<Principal>());
+        // The token the gate validated; used solely by schemes that act as the caller
+        // upstream (token exchange, opted-in pass-through).
+        let caller_token = parts
+            .and_then(|parts| parts.extensions.get::<CallerToken>())
+            .map(CallerToken::as_str);
         let caller = principal.and_then(|p| p.subject.clone());
-        let (result, status) = self.run(i, request.arguments, principal).await;
+        let (result, status) = self
+            .run(i, request.arguments, principal, caller_token)
+            .await;
         tracing::info!(
             tool = %name,
             status = %status,

@@ -96,6 +96,14 @@ impl TestIssuer {
         header.kid = Some(kid.to_owned());
         encode(&header, claims, &self.key).unwrap()
     }
+
+    /// Signed with the published key, under a header the test shapes (kid preset).
+    pub fn token_with_header(&self, shape: impl FnOnce(&mut Header), claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(KID.to_owned());
+        shape(&mut header);
+        encode(&header, claims, &self.key).unwrap()
+    }
 }
 
 pub fn now() -> u64 {

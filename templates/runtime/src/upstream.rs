@@ -1,6 +1,7 @@
 //! Sends one tool call to the upstream API and reads the reply, with a timeout and a size
-//! cap. The MCP client's own `Authorization` header is never involved: requests are built
-//! from the tool arguments and the server's upstream credentials only.
+//! cap. The MCP client's own `Authorization` header is never forwarded: requests are built
+//! from the tool arguments and the server's upstream credentials only (the caller's token
+//! goes upstream only through a scheme that acts as the caller, see credentials.rs).
 
 use std::time::Duration;
 
@@ -11,12 +12,14 @@ use serde_json::{Map, Value};
 
 use crate::body::{self, Payload};
 use crate::catalog::ToolSpec;
-use crate::credentials::{Credentials, Placement};
+use crate::credentials::{Credentials, Placement, Prepared};
 use crate::encode::{self, enc};
 
-/// Largest upstream body read; larger replies become a tool error.
+/// Default largest upstream body read (`UPSTREAM_MAX_RESPONSE_BYTES`); larger replies
+/// become a tool error.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
-const TIMEOUT: Duration = Duration::from_secs(30);
+/// Default limit for a whole upstream exchange, body included (`UPSTREAM_TIMEOUT_SECS`).
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the upstream answered.
@@ -34,11 +37,13 @@ pub struct Upstream {
     http: reqwest::Client,
     base: String,
     credentials: Credentials,
+    max_bytes: usize,
 }
 
-/// The HTTP client for upstream calls. Redirects are followed only within one origin, so
-/// credential headers never travel to a host they were not meant for.
-pub fn http_client() -> Result<reqwest::Client, String> {
+/// The HTTP client for upstream calls. `timeout` bounds the whole exchange, reading the body
+/// included, so a slow-drip reply ends too. Redirects are followed only within one origin,
+/// so credential headers never travel to a host they were not meant for.
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
     let policy = redirect::Policy::custom(|attempt| {
         let same_origin = attempt
             .previous()
@@ -51,8 +56,8 @@ pub fn http_client() -> Result<reqwest::Client, String> {
         }
     });
     reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(timeout)
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .redirect(policy)
         .user_agent(concat!(
             env!("CARGO_PKG_NAME"),
@@ -69,12 +74,42 @@ impl Upstream {
             http,
             base: base.trim_end_matches('/').to_owned(),
             credentials,
+            max_bytes: MAX_RESPONSE_BYTES,
         }
     }
 
-    /// Builds the request from validated arguments and sends it. `Err` carries a message
-    /// meant for the caller (it never contains secrets).
-    pub async fn send(&self, tool: &ToolSpec, args: &Map<String, Value>) -> Result<Reply, String> {
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Builds the request from validated arguments and sends it. `caller` is the validated
+    /// MCP token, used only by schemes that act as the caller. `Err` carries a message meant
+    /// for the caller (it never contains secrets).
+    pub async fn send(
+        &self,
+        tool: &ToolSpec,
+        args: &Map<String, Value>,
+        caller: Option<&str>,
+    ) -> Result<Reply, String> {
+        let alternatives = tool.http.credentials;
+        let prepared = self.credentials.prepare(alternatives, caller).await?;
+        let reply = self.send_once(tool, args, &prepared).await?;
+        if reply.status != StatusCode::UNAUTHORIZED || prepared.renewable.is_empty() {
+            return Ok(reply);
+        }
+        // A fetched token may have been revoked or expired early: renew it, try once more.
+        self.credentials.forget(&prepared.renewable).await;
+        let prepared = self.credentials.prepare(alternatives, caller).await?;
+        self.send_once(tool, args, &prepared).await
+    }
+
+    async fn send_once(
+        &self,
+        tool: &ToolSpec,
+        args: &Map<String, Value>,
+        prepared: &Prepared,
+    ) -> Result<Reply, String> {
         let binding = &tool.http;
         let mut parts = encode::request_parts(binding, args)?;
         let payload = match &binding.body {
@@ -82,15 +117,36 @@ impl Upstream {
             None => None,
         };
         let mut credential_headers = Vec::new();
-        for placement in self.credentials.placements(binding.credentials).await? {
+        for placement in &prepared.placements {
             match placement {
-                Placement::Query(n, v) => parts.query.push(format!("{}={}", enc(&n), enc(&v))),
-                Placement::Cookie(n, v) => parts.cookies.push(format!("{}={}", enc(&n), enc(&v))),
-                Placement::Header(n, v) => credential_headers.push((n, v)),
+                Placement::Query(n, v) => parts.query.push(format!("{}={}", enc(n), enc(v))),
+                Placement::Cookie(n, v) => parts.cookies.push(format!("{}={}", enc(n), enc(v))),
+                Placement::Header(n, v) => credential_headers.push((n.clone(), v.clone())),
             }
         }
         let headers = headers(&parts, credential_headers)?;
 
+        let url = self.url(&parts)?;
+        let method = Method::from_bytes(binding.method.as_bytes())
+            .map_err(|_| format!("unsupported HTTP method {}", binding.method))?;
+        let mut request = self.http.request(method, url).headers(headers);
+        if let (Some(payload), Some(body)) = (payload, &binding.body) {
+            request = with_payload(request, payload, body.media_type);
+        }
+        let request = crate::hooks_api::before(tool, args, request)?;
+        // `without_url`: the URL may carry an API key in its query.
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| format!("upstream request failed: {}", describe(&e.without_url())))?;
+        let reply = read_reply(response, self.max_bytes).await?;
+        crate::hooks_api::after(tool, args, reply)
+    }
+
+    /// The base URL plus the encoded path and query. Every argument was percent-encoded, so
+    /// the result must still be on the base URL's origin; anything else is refused.
+    fn url(&self, parts: &encode::RequestParts) -> Result<Url, String> {
         let mut url = format!("{}{}", self.base, parts.path);
         if !parts.query.is_empty() {
             url.push('?');
@@ -98,18 +154,11 @@ impl Upstream {
         }
         let url =
             Url::parse(&url).map_err(|_| "the arguments do not form a valid URL".to_owned())?;
-        let method = Method::from_bytes(binding.method.as_bytes())
-            .map_err(|_| format!("unsupported HTTP method {}", binding.method))?;
-        let mut request = self.http.request(method, url).headers(headers);
-        if let (Some(payload), Some(body)) = (payload, &binding.body) {
-            request = with_payload(request, payload, body.media_type);
+        let base = Url::parse(&self.base).map_err(|_| "invalid UPSTREAM_BASE_URL".to_owned())?;
+        if url.origin() != base.origin() {
+            return Err("the arguments would change the upstream host; refused".to_owned());
         }
-        // `without_url`: the URL may carry an API key in its query.
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("upstream request failed: {}", describe(&e.without_url())))?;
-        read_reply(response).await
+        Ok(url)
     }
 }
 
@@ -158,8 +207,8 @@ fn with_payload(request: RequestBuilder, payload: Payload, media_type: &str) -> 
     }
 }
 
-/// Reads status, the headers we report, and the body up to [`MAX_RESPONSE_BYTES`].
-async fn read_reply(mut response: reqwest::Response) -> Result<Reply, String> {
+/// Reads status, the headers we report, and the body up to `max_bytes`.
+async fn read_reply(mut response: reqwest::Response, max_bytes: usize) -> Result<Reply, String> {
     let status = response.status();
     let text_header = |name: &str| {
         response
@@ -170,6 +219,10 @@ async fn read_reply(mut response: reqwest::Response) -> Result<Reply, String> {
     };
     let content_type = text_header("content-type");
     let violations = text_header("sl-violations");
+    // A declared length over the cap is refused before reading anything.
+    if response.content_length().is_some_and(|n| n > max_bytes as u64) {
+        return Err(too_large(status, max_bytes));
+    }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| {
         format!(
@@ -177,10 +230,8 @@ async fn read_reply(mut response: reqwest::Response) -> Result<Reply, String> {
             describe(&e.without_url())
         )
     })? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(format!(
-                "the upstream response (HTTP {status}) is larger than {MAX_RESPONSE_BYTES} bytes"
-            ));
+        if body.len() + chunk.len() > max_bytes {
+            return Err(too_large(status, max_bytes));
         }
         body.extend_from_slice(&chunk);
     }
@@ -192,6 +243,12 @@ async fn read_reply(mut response: reqwest::Response) -> Result<Reply, String> {
     })
 }
 
+fn too_large(status: StatusCode, max_bytes: usize) -> String {
+    format!(
+        "the upstream response (HTTP {status}) is larger than {max_bytes} bytes (UPSTREAM_MAX_RESPONSE_BYTES)"
+    )
+}
+
 fn header_name(name: &str) -> Result<HeaderName, String> {
     HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name}"))
 }
@@ -200,19 +257,26 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, String> {
     HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))
 }
 
-/// The error and its causes on one line (reqwest's top-level message alone is vague).
+/// The error and its causes on one line (reqwest's top-level message alone is vague),
+/// led by what kind of failure it is.
 pub fn describe(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() {
-        "timed out".to_owned()
-    } else {
-        e.to_string()
-    };
+    let mut causes = vec![e.to_string()];
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
+        causes.push(s.to_string());
         source = s.source();
     }
-    text
+    let all = causes.join(": ").to_ascii_lowercase();
+    let kind = if e.is_timeout() || all.contains("timed out") {
+        "timed out (UPSTREAM_TIMEOUT_SECS)"
+    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
+        "TLS error"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "error"
+    };
+    format!("{kind}: {}", causes.join(": "))
 }
 
 #[cfg(test)]
@@ -291,7 +355,7 @@ mod tests {
             upstream_schemes: SCHEMES,
         }));
         let key = key.map(str::to_owned);
-        let http = http_client().unwrap();
+        let http = http_client(TIMEOUT).unwrap();
         let creds = Credentials::from_lookup(catalog, http.clone(), move |_| key.clone());
         Upstream::new(http, base, creds)
     }
@@ -301,7 +365,7 @@ mod tests {
         let base = echo_upstream().await;
         let up = upstream(&format!("{base}/v2/"), Some("k-123"));
         let args = json!({"petId": "a/../b", "q": "x y", "name": "Rex"});
-        let reply = up.send(&TOOL, args.as_object().unwrap()).await.unwrap();
+        let reply = up.send(&TOOL, args.as_object().unwrap(), None).await.unwrap();
         assert_eq!(reply.status, StatusCode::OK);
         let seen: Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(seen["method"], "PUT");
@@ -316,7 +380,7 @@ mod tests {
     async fn missing_credential_is_a_clear_error_without_a_call() {
         let up = upstream("http://127.0.0.1:9", None);
         let args = json!({"petId": 1});
-        let err = up.send(&TOOL, args.as_object().unwrap()).await.unwrap_err();
+        let err = up.send(&TOOL, args.as_object().unwrap(), None).await.unwrap_err();
         assert!(err.contains("UPSTREAM_API_KEY"), "{err}");
     }
 
@@ -326,7 +390,7 @@ mod tests {
         let base = serve(big).await;
         let up = upstream(&base, Some("k"));
         let args = json!({"petId": 1});
-        let err = up.send(&TOOL, args.as_object().unwrap()).await.unwrap_err();
+        let err = up.send(&TOOL, args.as_object().unwrap(), None).await.unwrap_err();
         assert!(err.contains("larger than"), "{err}");
     }
 }

@@ -1,5 +1,9 @@
 //! OpenAPI schemas to self-contained JSON Schema 2020-12 (design §3): every local `$ref`
-//! inlined, cycles and runaway nesting cut at a bounded depth, OpenAPI 3.0 dialect translated.
+//! inlined, cycles and runaway nesting cut at a bounded depth, OpenAPI 3.0 dialect translated,
+//! `allOf` merged where it can be ([`compose`]), malformed keywords repaired ([`valid`]).
+
+mod compose;
+mod valid;
 
 use serde_json::{Map, Value};
 
@@ -44,6 +48,11 @@ const OPENAPI_ONLY: &[&str] = &[
     "$anchor",
     "$dynamicAnchor",
     "$comment",
+    // Dynamic references cannot be inlined; what they point to is left unconstrained.
+    "$dynamicRef",
+    "$recursiveRef",
+    "$recursiveAnchor",
+    "$vocabulary",
 ];
 
 pub struct Converter<'a> {
@@ -88,6 +97,17 @@ impl<'a> Converter<'a> {
                 continue;
             }
             let here = at.push(key);
+            if key == "items" {
+                if let Value::Array(tuple) = value {
+                    // Draft-04 tuple form: 2020-12 spells it prefixItems.
+                    let mut list = Vec::with_capacity(tuple.len());
+                    for (i, item) in tuple.iter().enumerate() {
+                        list.push(self.walk(item, &here.index(i), nesting + 1)?);
+                    }
+                    out.insert("prefixItems".into(), Value::Array(list));
+                    continue;
+                }
+            }
             let converted = if SCHEMA_KEYWORDS.contains(&key.as_str()) {
                 // 3.0 allows `items` only as one schema; 3.1 tuples use prefixItems.
                 if value.is_object() || value.is_boolean() {
@@ -122,9 +142,11 @@ impl<'a> Converter<'a> {
             };
             out.insert(key.clone(), converted);
         }
+        compose::merge_all_of(&mut out);
         if self.version == Version::V3_0 {
             translate_3_0(map, &mut out);
         }
+        valid::repair(&mut out);
         Ok(Value::Object(out))
     }
 
@@ -160,20 +182,57 @@ impl<'a> Converter<'a> {
         let expanded = self.walk(resolved, &target, nesting + 1);
         self.open.pop();
         let mut expanded = expanded?;
-        // Siblings of `$ref` (3.1; common in 3.0 documents too): the referencing site's own
-        // description or default wins over the target's.
+        // Siblings of `$ref` (3.1; common in 3.0 documents too): annotations at the
+        // referencing site (description, default) win over the target's; constraints and
+        // subschemas apply on top of the target's, as an `allOf` merged where possible.
+        let mut constraints = Map::new();
+        let mut annotations = Map::new();
+        // 3.0 `nullable` beside a `$ref`: the referenced schema, or null.
+        let nullable =
+            self.version == Version::V3_0 && map.get("nullable") == Some(&Value::Bool(true));
+        for (key, value) in map {
+            if key == "$ref" || key.starts_with("x-") || OPENAPI_ONLY.contains(&key.as_str()) {
+                continue;
+            }
+            if [
+                "description",
+                "title",
+                "default",
+                "example",
+                "examples",
+                "deprecated",
+            ]
+            .contains(&key.as_str())
+            {
+                annotations.insert(key.clone(), value.clone());
+            } else {
+                constraints.insert(key.clone(), value.clone());
+            }
+        }
+        if !constraints.is_empty() {
+            let extra = self.walk(&Value::Object(constraints), at, nesting + 1)?;
+            let mut both = Map::new();
+            both.insert("allOf".into(), Value::Array(vec![expanded, extra]));
+            compose::merge_all_of(&mut both);
+            expanded = Value::Object(both);
+        }
         if let Value::Object(out) = &mut expanded {
-            for (key, value) in map {
-                if key == "$ref" || key.starts_with("x-") || OPENAPI_ONLY.contains(&key.as_str()) {
-                    continue;
-                }
-                if !SCHEMA_KEYWORDS.contains(&key.as_str())
-                    && !SCHEMA_ARRAY_KEYWORDS.contains(&key.as_str())
-                    && !SCHEMA_MAP_KEYWORDS.contains(&key.as_str())
-                {
-                    out.insert(key.clone(), value.clone());
+            if nullable {
+                let mut flag = Map::new();
+                flag.insert("nullable".into(), Value::Bool(true));
+                translate_3_0(&flag, out);
+            }
+            if self.version == Version::V3_0 {
+                if let Some(example) = annotations.remove("example") {
+                    annotations
+                        .entry("examples")
+                        .or_insert_with(|| Value::Array(vec![example]));
                 }
             }
+            for (key, value) in annotations {
+                out.insert(key, value);
+            }
+            valid::repair(out);
         }
         Ok(expanded)
     }
@@ -391,6 +450,53 @@ mod tests {
         assert_eq!(
             out,
             json!({"type": "integer", "description": "the pet's id"})
+        );
+    }
+
+    #[test]
+    fn ref_siblings_that_constrain_are_merged_and_nullable_refs_accept_null() {
+        let doc = json!({"components": {"schemas": {
+            "Pet": {"type": "object", "properties": {"name": {"type": "string"}}}
+        }}});
+        let out = convert(
+            &doc,
+            json!({"$ref": "#/components/schemas/Pet", "required": ["name"], "nullable": true}),
+        );
+        assert_eq!(
+            out,
+            json!({"type": ["object", "null"], "properties": {"name": {"type": "string"}}, "required": ["name"]})
+        );
+    }
+
+    #[test]
+    fn openapi_3_1_keywords_are_kept() {
+        let schema = json!({
+            "type": ["string", "null"], "const": "a", "examples": ["a"],
+            "exclusiveMinimum": 1, "$comment": "dropped", "$dynamicRef": "#meta",
+            "items": [{"type": "string"}], "unevaluatedProperties": false
+        });
+        let out = Converter::new(&json!({}), Version::V3_1)
+            .convert(&schema, &Pointer::root())
+            .unwrap();
+        assert_eq!(
+            out,
+            json!({"type": ["string", "null"], "const": "a", "examples": ["a"],
+                   "exclusiveMinimum": 1, "prefixItems": [{"type": "string"}], "unevaluatedProperties": false})
+        );
+    }
+
+    #[test]
+    fn all_of_bodies_become_plain_objects() {
+        let doc = json!({"components": {"schemas": {
+            "Base": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}
+        }}});
+        let out = convert(
+            &doc,
+            json!({"allOf": [{"$ref": "#/components/schemas/Base"}, {"properties": {"name": {"type": "string"}}}]}),
+        );
+        assert_eq!(
+            out,
+            json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}})
         );
     }
 

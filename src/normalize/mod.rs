@@ -1,7 +1,12 @@
-//! Stage 2: check which OpenAPI version the document is and that its structure is valid,
-//! so the model stage can walk it without guessing. OpenAPI 3.0 documents are validated by
-//! deserializing them into `openapiv3`'s types (errors carry the path to the bad field);
-//! 3.1 documents are checked at the JSON level, because `openapiv3` would drop 3.1 keywords.
+//! Stage 2: one OpenAPI 3.x shape out of whatever came in. External `$ref`s are bundled
+//! into the document ([`refs`]), Swagger 2.0 is converted to 3.0 ([`swagger2`]), then the
+//! version is checked and the structure validated so the model stage can walk it without
+//! guessing. OpenAPI 3.0 documents are validated by deserializing them into `openapiv3`'s
+//! types (errors carry the path to the bad field); 3.1 documents are checked at the JSON
+//! level, because `openapiv3` would drop 3.1 keywords.
+
+mod refs;
+mod swagger2;
 
 use serde_json::Value;
 
@@ -19,27 +24,73 @@ pub enum Version {
 pub struct Document {
     pub version: Version,
     pub root: Value,
+    /// What was converted away or ignored (webhooks, unknown flows), with its place.
+    pub warnings: Vec<String>,
 }
 
+/// Where the document came from, for resolving relative `$ref`s to other files.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// A path, an http(s) URL, or `-` (stdin: relative to the working directory).
+    pub origin: &'a str,
+    /// Fetch `$ref`s to other hosts over the network (off by default: SSRF safety).
+    pub allow_remote_refs: bool,
+}
+
+/// A document with no other file around it (external references resolve against the
+/// working directory, network ones are refused).
 pub fn normalize(root: Value) -> Result<Document> {
+    normalize_from(
+        root,
+        &Source {
+            origin: "-",
+            allow_remote_refs: false,
+        },
+    )
+}
+
+pub fn normalize_from(mut root: Value, source: &Source) -> Result<Document> {
+    let mut warnings = Vec::new();
+    refs::bundle(&mut root, source)?;
+    if let Some(swagger) = root.get("swagger") {
+        if swagger.as_str() != Some("2.0") {
+            return Err(Error::spec(
+                "/swagger",
+                format!(
+                    "unsupported Swagger version {}; 2.0, 3.0.x and 3.1.x are supported",
+                    show(swagger)
+                ),
+            ));
+        }
+        root = swagger2::convert(&root, &mut warnings)?;
+    }
     let version = detect_version(&root)?;
+    if version == Version::V3_1 && root.get("paths").is_none() && root.get("webhooks").is_some() {
+        // 3.1 allows documents of webhooks only: valid, with nothing to turn into tools.
+        if let Value::Object(map) = &mut root {
+            map.insert("paths".into(), Value::Object(Default::default()));
+        }
+    }
     match version {
         Version::V3_0 => validate_3_0(&root)?,
         Version::V3_1 => validate_shape(&root)?,
     }
-    Ok(Document { version, root })
+    if let Some(Value::Object(hooks)) = root.get("webhooks") {
+        if !hooks.is_empty() {
+            warnings.push(format!(
+                "/webhooks: {} webhook(s) ignored: they are calls the API makes, not tools",
+                hooks.len()
+            ));
+        }
+    }
+    Ok(Document {
+        version,
+        root,
+        warnings,
+    })
 }
 
 fn detect_version(root: &Value) -> Result<Version> {
-    if let Some(swagger) = root.get("swagger") {
-        return Err(Error::spec(
-            "/swagger",
-            format!(
-                "Swagger {} documents are not supported yet; convert to OpenAPI 3 first",
-                show(swagger)
-            ),
-        ));
-    }
     let Some(openapi) = root.get("openapi") else {
         return Err(Error::spec(
             "/",
@@ -105,7 +156,6 @@ fn validate_shape(root: &Value) -> Result<()> {
     }
     match root.get("paths") {
         Some(Value::Object(_)) => Ok(()),
-        // 3.1 allows webhooks-only documents, which have nothing to turn into tools.
         None => Err(Error::spec(
             "/paths",
             "missing: the document describes no operations",
@@ -136,10 +186,30 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn swagger_2_is_named() {
-        let err = normalize(json!({"swagger": "2.0", "paths": {}})).unwrap_err();
+    fn swagger_2_is_converted_and_other_swagger_versions_named() {
+        let doc = normalize(
+            json!({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}}),
+        )
+        .unwrap();
+        assert_eq!(doc.version, Version::V3_0);
+        assert_eq!(doc.root["openapi"], "3.0.3");
+        let err = normalize(json!({"swagger": "1.2", "paths": {}})).unwrap_err();
         assert_eq!(err.exit_code(), 1);
         assert!(err.to_string().starts_with("/swagger:"), "{err}");
+    }
+
+    #[test]
+    fn webhooks_are_ignored_with_a_warning() {
+        let doc = normalize(json!({
+            "openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {},
+            "webhooks": {"newPet": {"post": {"responses": {"200": {"description": "ok"}}}}}
+        }))
+        .unwrap();
+        assert!(
+            doc.warnings[0].starts_with("/webhooks: 1 webhook"),
+            "{:?}",
+            doc.warnings
+        );
     }
 
     #[test]

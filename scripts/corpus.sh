@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The corpus (issue 4, design §8): every spec in fixtures/corpus/specs.tsv must generate, pass
+# scripts/corpus_check.py (tool count, names, valid 2020-12 input schemas without $ref) and
+# `cargo check`. Big specs come from npm tarballs pinned by sha256 (fixtures/corpus/packages.tsv),
+# cached in $MCP_GEN_CACHE/corpus (default ~/.cache/mcp-gen/corpus).
+#
+#   scripts/corpus.sh [ID…]      # all specs, or only those ids
+#
+# Needs: target/release/mcp-gen (cargo build --release), PEERS_PYTHON and PEERS_NODE
+# (eval "$(scripts/peers.sh)"), npm. All generated projects share CARGO_TARGET_DIR
+# (default target/generated), so dependencies build once. Writes target/corpus/report.md.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+die() { printf 'corpus.sh: error: %s\n' "$*" >&2; exit 1; }
+say() { printf 'corpus.sh: %s\n' "$*" >&2; }
+
+: "${PEERS_PYTHON:?run eval \"\$(scripts/peers.sh)\" first}"
+: "${PEERS_NODE:?run eval \"\$(scripts/peers.sh)\" first}"
+mcp_gen="${MCP_GEN:-$repo/target/release/mcp-gen}"
+[[ -x $mcp_gen ]] || die "build it first: cargo build --release"
+cache="${MCP_GEN_CACHE:-$HOME/.cache/mcp-gen}/corpus"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target/generated}"
+work="$repo/target/corpus"
+mkdir -p "$cache/tarballs" "$cache/specs" "$work"
+
+# npm pack PACKAGE@VERSION into the cache unless there, and check its sha256.
+tarball() {
+  local pkg=$1 want line file
+  line=$(awk -F'\t' -v p="$pkg" '$1 == p {print $2}' fixtures/corpus/packages.tsv)
+  [[ -n $line ]] || die "$pkg is not pinned in fixtures/corpus/packages.tsv"
+  want=$line
+  file=$(printf '%s' "$pkg" | sed -e 's/^@//' -e 's#/#-#' -e 's/@\([^@]*\)$/-\1/').tgz
+  if [[ ! -f $cache/tarballs/$file ]]; then
+    say "fetching $pkg"
+    (cd "$cache/tarballs" && npm pack --silent "$pkg" >/dev/null)
+  fi
+  local got
+  got=$(sha256sum "$cache/tarballs/$file" | cut -d' ' -f1)
+  [[ $got == "$want" ]] || die "$file: sha256 $got, pinned $want"
+  printf '%s\n' "$cache/tarballs/$file"
+}
+
+# The spec file of one corpus entry (extracted from its tarball when not a fixture).
+spec_file() {
+  local id=$1 source=$2 path=$3
+  if [[ $source == fixture ]]; then
+    printf '%s\n' "$repo/$path"
+    return
+  fi
+  local tgz dest
+  tgz=$(tarball "$source")
+  dest="$cache/specs/$id.${path##*.}"
+  if [[ ! -f $dest || $dest -ot $tgz ]]; then
+    tar -xzf "$tgz" -O "package/$path" >"$dest.tmp"
+    mv "$dest.tmp" "$dest"
+  fi
+  printf '%s\n' "$dest"
+}
+
+# The checker reads JSON; YAML specs are converted once with the peers' js-yaml.
+as_json() {
+  local spec=$1
+  case $spec in
+    *.yaml|*.yml)
+      local json="$cache/specs/$(basename "${spec%.*}").json"
+      if [[ ! -f $json || $json -ot $spec ]]; then
+        NODE_PATH="$PEERS_NODE_MODULES" "$PEERS_NODE" -e \
+          'const y=require("js-yaml"),fs=require("fs");fs.writeFileSync(process.argv[2],JSON.stringify(y.load(fs.readFileSync(process.argv[1],"utf8"))))' \
+          "$spec" "$json"
+      fi
+      printf '%s\n' "$json" ;;
+    *) printf '%s\n' "$spec" ;;
+  esac
+}
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f s", b - a}'; }
+
+report="$work/report.md"
+{
+  echo "| spec | version | operations | tools | generate | cargo check |"
+  echo "|---|---|---:|---:|---:|---|"
+} >"$report"
+failed=0
+while IFS=$'\t' read -r id source path; do
+  [[ -z $id || $id == \#* ]] && continue
+  if (($#)) && [[ " $* " != *" $id "* ]]; then continue; fi
+  spec=$(spec_file "$id" "$source" "$path")
+  out="$work/$id"
+  version=$("$PEERS_PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("openapi") or d.get("swagger"))' "$(as_json "$spec")")
+  say "$id ($version): generate"
+  t0=$(now)
+  if ! "$mcp_gen" generate --url "$spec" --out "$out" --name "corpus-$id" \
+      --oauth-server http://127.0.0.1:9000 --quiet 2>"$work/$id.generate.log"; then
+    cat "$work/$id.generate.log" >&2
+    echo "| $id | $version | | | failed | |" >>"$report"
+    failed=1
+    continue
+  fi
+  gen=$(secs "$t0" "$(now)")
+  if ! counts=$("$PEERS_PYTHON" scripts/corpus_check.py "$(as_json "$spec")" "$out"); then
+    echo "| $id | $version | | | $gen | check failed |" >>"$report"
+    failed=1
+    continue
+  fi
+  read -r ops tools <<<"$counts"
+  say "$id: $ops operations, $tools tools, generated in $gen; cargo check"
+  t0=$(now)
+  if (cd "$out" && cargo check --locked --quiet 2>"$work/$id.check.log"); then
+    build="ok ($(secs "$t0" "$(now)"))"
+  else
+    tail -n 30 "$work/$id.check.log" >&2
+    build="FAILED"
+    failed=1
+  fi
+  echo "| $id | $version | $ops | $tools | $gen | $build |" >>"$report"
+done <fixtures/corpus/specs.tsv
+cat "$report"
+exit "$failed"

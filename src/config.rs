@@ -1,0 +1,449 @@
+//! `mcp-gen.toml`: the generation options in a file, so CI runs one short command. The same
+//! structure (made effective and with paths relative to the project) is recorded in the
+//! generated `mcp-gen.json`, which is how `mcp-gen generate` inside a project regenerates it.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::emit::DEFAULT_RESOURCE_URL;
+use crate::error::{Error, Result};
+use crate::model::select::{Filters, Override, ScopeRule, Selection};
+use crate::model::{self, AuthMode};
+
+/// The config file's conventional name, looked up in the working directory.
+pub const FILE: &str = "mcp-gen.toml";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Path (relative to this file), http(s) URL, or `-`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
+    /// Output directory (relative to this file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_name_len: Option<u16>,
+    /// What goes upstream for operations secured by the spec's oauth2 schemes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_auth: Option<UpstreamAuthName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_remote_refs: Option<bool>,
+    #[serde(default, skip_serializing_if = "Filters::is_empty")]
+    pub filters: Filters,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope_rules: Vec<ScopeRule>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scope_implications: BTreeMap<String, Vec<String>>,
+    /// Per operation (operationId, or `METHOD /path`): name, title, description, scopes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tools: BTreeMap<String, Override>,
+    /// Per upstream security scheme: where the server reads its credential.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credentials: BTreeMap<String, Credential>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Auth {
+    Oauth2,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpstreamAuthName {
+    Env,
+    TokenExchange,
+    Passthrough,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    /// Environment variable (apiKey, bearer) or prefix (basic: `_USERNAME`, `_PASSWORD`).
+    pub env: String,
+}
+
+/// Everything one generation needs, defaults filled in and checked.
+#[derive(Debug, Clone)]
+pub struct Effective {
+    pub spec: String,
+    pub out: Option<PathBuf>,
+    pub name: Option<String>,
+    pub options: model::Options,
+    pub issuer: String,
+    pub resource_url: String,
+}
+
+impl Config {
+    /// Reads a config file; its relative paths are made relative to the working directory.
+    pub fn read(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
+        let config: Config = toml::from_str(&text)
+            .map_err(|e| Error::Usage(format!("{}: {}", path.display(), e.to_string().trim())))?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Ok(config.rebased(base))
+    }
+
+    /// The options recorded in a manifest, relative to the project directory `dir`.
+    pub fn from_manifest(options: &serde_json::Value, dir: &Path) -> Result<Config> {
+        let config: Config = serde_json::from_value(options.clone()).map_err(|e| {
+            Error::Usage(format!(
+                "{}: `options` is not understood by this mcp-gen: {e}",
+                dir.join(crate::emit::MANIFEST).display()
+            ))
+        })?;
+        Ok(config.rebased(dir))
+    }
+
+    fn rebased(mut self, base: &Path) -> Config {
+        self.spec = self.spec.map(|s| rebase(&s, base));
+        self.out = self.out.map(|o| rebase(&o, base));
+        self
+    }
+
+    /// `self` with every setting `over` makes replaced (flags over a file).
+    pub fn overridden_by(mut self, over: Config) -> Config {
+        macro_rules! take {
+            ($($field:ident),*) => { $( if over.$field.is_some() { self.$field = over.$field; } )* };
+        }
+        take!(
+            spec,
+            out,
+            name,
+            auth,
+            oauth_server,
+            resource_url,
+            default_scopes,
+            max_name_len,
+            upstream_auth,
+            allow_remote_refs
+        );
+        let f = over.filters;
+        macro_rules! list {
+            ($($field:ident),*) => { $( if !f.$field.is_empty() { self.filters.$field = f.$field; } )* };
+        }
+        list!(
+            include_tags,
+            exclude_tags,
+            include_operations,
+            exclude_operations,
+            include_paths,
+            exclude_paths,
+            include_methods,
+            exclude_methods
+        );
+        if !over.scope_rules.is_empty() {
+            self.scope_rules = over.scope_rules;
+        }
+        self.scope_implications.extend(over.scope_implications);
+        self.tools.extend(over.tools);
+        self.credentials.extend(over.credentials);
+        self
+    }
+
+    /// Defaults filled in and every value checked (usage errors, exit 2).
+    pub fn effective(&self) -> Result<Effective> {
+        let spec = self.spec.clone().ok_or_else(|| {
+            Error::Usage(format!(
+                "no spec: pass --url, or `spec = …` in {FILE}, or run inside a generated project (with its {})",
+                crate::emit::MANIFEST
+            ))
+        })?;
+        let issuer = self.oauth_server.clone().unwrap_or_default();
+        check_url("--oauth-server (oauth_server)", &issuer, true)?;
+        let resource_url = self
+            .resource_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_RESOURCE_URL.to_string());
+        check_url("--resource-url (resource_url)", &resource_url, false)?;
+        if let Some(name) = &self.name {
+            check_crate_name(name)?;
+        }
+        let max_name_len = self.max_name_len.unwrap_or(model::DEFAULT_MAX_LEN as u16);
+        if !(8..=64).contains(&max_name_len) {
+            return Err(Error::Usage(format!(
+                "--max-name-len (max_name_len): {max_name_len} is not in 8..=64"
+            )));
+        }
+        for (i, rule) in self.scope_rules.iter().enumerate() {
+            if !rule.has_matcher() {
+                return Err(Error::Usage(format!(
+                    "scope_rules[{i}]: give at least one of tag, method, operation, path"
+                )));
+            }
+        }
+        let clean = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let options = model::Options {
+            auth: match self.auth.unwrap_or(Auth::Oauth2) {
+                Auth::Oauth2 => AuthMode::OAuth2,
+                Auth::None => AuthMode::None,
+            },
+            default_scopes: clean(self.default_scopes.as_deref().unwrap_or_default()),
+            max_name_len: usize::from(max_name_len),
+            upstream_auth: match self.upstream_auth.unwrap_or(UpstreamAuthName::Env) {
+                UpstreamAuthName::Env => model::UpstreamAuth::Env,
+                UpstreamAuthName::TokenExchange => model::UpstreamAuth::TokenExchange,
+                UpstreamAuthName::Passthrough => model::UpstreamAuth::Passthrough,
+            },
+            allow_remote_refs: self.allow_remote_refs.unwrap_or(false),
+            select: Selection {
+                filters: self.filters.clone(),
+                scope_rules: self.scope_rules.clone(),
+                scope_implications: self.scope_implications.clone(),
+                overrides: self.tools.clone(),
+                credential_env: self
+                    .credentials
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.env.clone()))
+                    .collect(),
+            },
+        };
+        Ok(Effective {
+            spec,
+            out: self.out.as_ref().map(PathBuf::from),
+            name: self.name.clone(),
+            options,
+            issuer,
+            resource_url,
+        })
+    }
+
+    /// What the manifest records: every effective value, so a later mcp-gen with other
+    /// defaults regenerates the same project.
+    pub fn recorded(&self, name: &str) -> Config {
+        let mut r = self.clone();
+        // The manifest records the spec on its own (with its digest).
+        r.spec = None;
+        r.out = None;
+        r.name = Some(name.to_string());
+        r.auth = Some(self.auth.unwrap_or(Auth::Oauth2));
+        r.oauth_server = Some(self.oauth_server.clone().unwrap_or_default());
+        r.resource_url = Some(
+            self.resource_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_RESOURCE_URL.to_string()),
+        );
+        r.default_scopes = Some(self.default_scopes.clone().unwrap_or_default());
+        r.max_name_len = Some(self.max_name_len.unwrap_or(model::DEFAULT_MAX_LEN as u16));
+        r.upstream_auth = Some(self.upstream_auth.unwrap_or(UpstreamAuthName::Env));
+        r.allow_remote_refs = Some(self.allow_remote_refs.unwrap_or(false));
+        r
+    }
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// A path from a file whose directory is `base`, as seen from the working directory.
+fn rebase(value: &str, base: &Path) -> String {
+    if value == "-" || is_url(value) || Path::new(value).is_absolute() {
+        return value.to_string();
+    }
+    base.join(value).to_string_lossy().into_owned()
+}
+
+/// A spec path as seen from `dir` (so the project can move with its spec); URLs and `-` as given.
+pub fn relative_source(source: &str, dir: &Path) -> String {
+    if source == "-" || is_url(source) {
+        return source.to_string();
+    }
+    relative_path(Path::new(source), dir)
+}
+
+/// `path` relative to `dir`, lexically, with `/` separators (the manifest must not depend on
+/// the machine). Falls back to the absolute path when they share no root.
+pub fn relative_path(path: &Path, dir: &Path) -> String {
+    let abs = |p: &Path| normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+    let (path, dir) = (abs(path), abs(dir));
+    let p: Vec<_> = path.components().collect();
+    let d: Vec<_> = dir.components().collect();
+    if p.first() != d.first() {
+        return path.to_string_lossy().into_owned();
+    }
+    let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); d.len() - common];
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Drops `.` and folds `..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+pub fn check_url(what: &str, value: &str, may_be_empty: bool) -> Result<()> {
+    if value.is_empty() && may_be_empty {
+        return Ok(());
+    }
+    let ok = is_url(value) && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "{what}: `{value}` is not an http(s) URL"
+        )))
+    }
+}
+
+pub fn check_crate_name(name: &str) -> Result<()> {
+    let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name.len() <= 64;
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--name (name): `{name}` is not a valid crate name (lowercase letters, digits, `-`, `_`)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+spec = "openapi.yaml"
+out = "server"
+name = "pets-mcp"
+auth = "oauth2"
+oauth_server = "https://auth.example.com"
+resource_url = "https://mcp.example.com/mcp"
+default_scopes = ["api"]
+max_name_len = 40
+
+[filters]
+include_tags = ["pet"]
+exclude_operations = ["deletePet"]
+include_paths = ["/pet/**"]
+exclude_methods = ["HEAD"]
+
+[[scope_rules]]
+tag = "pet"
+method = "GET"
+scopes = ["pets:read"]
+
+[scope_implications]
+"pets:write" = ["pets:read"]
+
+[tools.getPetById]
+name = "get_pet"
+description = "One pet."
+
+[credentials.api_key]
+env = "PETSTORE_KEY"
+"#;
+
+    #[test]
+    fn the_documented_example_parses_and_paths_follow_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        std::fs::write(&path, FULL).unwrap();
+        let c = Config::read(&path).unwrap();
+        assert_eq!(
+            c.spec.as_deref(),
+            Some(dir.path().join("openapi.yaml").to_str().unwrap())
+        );
+        let e = c.effective().unwrap();
+        assert_eq!(e.options.max_name_len, 40);
+        assert_eq!(e.options.select.scope_rules[0].scopes, ["pets:read"]);
+        assert_eq!(e.options.select.credential_env["api_key"], "PETSTORE_KEY");
+    }
+
+    #[test]
+    fn an_unknown_key_is_a_usage_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        std::fs::write(
+            &path,
+            "spec = \"a.json\"\n[filters]\ninclude_tag = [\"x\"]\n",
+        )
+        .unwrap();
+        let err = Config::read(&path).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("include_tag"), "{err}");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let file = Config {
+            name: Some("a".into()),
+            default_scopes: Some(vec!["x".into()]),
+            ..Config::default()
+        };
+        let flags = Config {
+            name: Some("b".into()),
+            ..Config::default()
+        };
+        let merged = file.overridden_by(flags);
+        assert_eq!(merged.name.as_deref(), Some("b"));
+        assert_eq!(merged.default_scopes, Some(vec!["x".to_string()]));
+    }
+
+    #[test]
+    fn a_scope_rule_needs_a_matcher() {
+        let c = Config {
+            spec: Some("x".into()),
+            scope_rules: vec![ScopeRule {
+                scopes: vec!["a".into()],
+                ..ScopeRule::default()
+            }],
+            ..Config::default()
+        };
+        assert_eq!(c.effective().unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn relative_paths_are_lexical_and_portable() {
+        assert_eq!(
+            relative_path(Path::new("/a/specs/api.json"), Path::new("/a/out/server")),
+            "../../specs/api.json"
+        );
+        assert_eq!(relative_path(Path::new("/a/b"), Path::new("/a/./b")), ".");
+        assert_eq!(
+            relative_source("https://x/api.json", Path::new("/a")),
+            "https://x/api.json"
+        );
+    }
+}

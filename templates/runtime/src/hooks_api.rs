@@ -1,0 +1,72 @@
+//! The extension points the runtime offers to `src/hooks.rs`, the one file of the project
+//! that is the user's (mcp-gen creates it once and never overwrites it). Every hook has a
+//! default, so a newer runtime can add hooks without breaking an older hooks file.
+
+use axum::body::Bytes;
+use reqwest::{Request, RequestBuilder};
+use serde_json::{Map, Value};
+
+use crate::catalog::ToolSpec;
+use crate::hooks::Custom;
+use crate::upstream::{Reply, describe};
+
+/// The tool call an upstream request is made for.
+// Read by the user's hooks, if at all.
+#[allow(dead_code)]
+pub struct Call<'a> {
+    pub tool: &'a str,
+    /// The validated arguments.
+    pub arguments: &'a Map<String, Value>,
+}
+
+pub trait Hooks {
+    /// Called just before each upstream request is sent (credentials already in place): add
+    /// a header, adjust the URL, or refuse the call with a message for the caller.
+    fn before_upstream(&self, call: &Call, request: &mut Request) -> Result<(), String> {
+        let _ = (call, request);
+        Ok(())
+    }
+
+    /// Called with each upstream reply body before it becomes the tool result: redact or
+    /// reshape it, or turn the call into an error with a message for the caller.
+    fn after_upstream(&self, call: &Call, status: u16, body: &mut Vec<u8>) -> Result<(), String> {
+        let _ = (call, status, body);
+        Ok(())
+    }
+}
+
+/// Builds the request and runs the user's `before_upstream` on it.
+pub fn before(
+    tool: &ToolSpec,
+    arguments: &Map<String, Value>,
+    request: RequestBuilder,
+) -> Result<Request, String> {
+    let mut request = request.build().map_err(|e| {
+        format!(
+            "cannot build the upstream request: {}",
+            describe(&e.without_url())
+        )
+    })?;
+    let call = Call {
+        tool: tool.name,
+        arguments,
+    };
+    Custom.before_upstream(&call, &mut request)?;
+    Ok(request)
+}
+
+/// Runs the user's `after_upstream` on a reply.
+pub fn after(
+    tool: &ToolSpec,
+    arguments: &Map<String, Value>,
+    mut reply: Reply,
+) -> Result<Reply, String> {
+    let call = Call {
+        tool: tool.name,
+        arguments,
+    };
+    let mut body = reply.body.to_vec();
+    Custom.after_upstream(&call, reply.status.as_u16(), &mut body)?;
+    reply.body = Bytes::from(body);
+    Ok(reply)
+}

@@ -1,0 +1,226 @@
+"""What the generated server forwards, and how it survives upstream faults (issue 5), against
+tests/e2e/upstream_peer.py (recording, fault-injecting) and oidc-provider. The server is
+tests/e2e/specs/upstream-faults.json generated with --upstream-auth token-exchange."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import unquote
+
+import pytest
+
+from upstream_fixtures import exchange_env, start_server, token_for
+from upstream_peer import UpstreamPeer, refused_port
+
+TIMEOUT_SECS = 2
+MAX_BYTES = 100_000
+FAULT_TABLE: list[tuple[str, str, str]] = []
+
+
+@pytest.fixture(scope="module")
+def peer():
+    p = UpstreamPeer()
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="module")
+def tls_peer(workdir):
+    p = UpstreamPeer(tls_dir=workdir)
+    yield p
+    p.stop()
+
+
+def faults_server(workdir, auth_server, base: str, label: str):
+    return start_server(workdir, "upstream-faults", label, {
+        "UPSTREAM_BASE_URL": base, "UPSTREAM_API_KEY": "server-key-9",
+        "UPSTREAM_TIMEOUT_SECS": str(TIMEOUT_SECS), "UPSTREAM_MAX_RESPONSE_BYTES": str(MAX_BYTES),
+        "SERVICE_CLIENT_ID": auth_server.client_id, "SERVICE_CLIENT_SECRET": auth_server.client_secret,
+        "SERVICE_TOKEN_URL": f"{auth_server.issuer}/token",
+        **exchange_env(auth_server),
+    })
+
+
+@pytest.fixture(scope="module")
+def server(workdir, auth_server, peer):
+    return faults_server(workdir, auth_server, peer.base_url, "recording")
+
+
+def text_of(result) -> str:
+    return " ".join(c.get("text", "") for c in result.get("content", []))
+
+
+# --- safety of what is forwarded -----------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["../admin", "%2e%2e/admin", "a/b", "x?q=1", "x#frag", "..%2fadmin",
+                                   "@evil.example", "http://evil.example/x", "//evil.example/x"])
+def test_path_arguments_stay_in_their_segment_and_host(server, peer, auth_server, value):
+    token = token_for(auth_server, server, "read")
+    before = len(peer.requests())
+    result = server.call("record_as_user", {"id": value}, token)
+    assert not result.get("isError"), result
+    [seen] = peer.requests()[before:]
+    path, _, query = seen.target.partition("?")
+    # One segment under /record/items/, decoding back to exactly the value sent; same host.
+    assert path.startswith("/record/items/") and "/" not in path.removeprefix("/record/items/"), seen.target
+    assert unquote(path.removeprefix("/record/items/")) == value
+    assert query == "" and seen.headers["host"] == peer.base_url.removeprefix("http://")
+
+
+def test_query_values_are_encoded(server, peer, auth_server):
+    token = token_for(auth_server, server, "read")
+    before = len(peer.requests())
+    value = "a&b=c d#e?f/%"
+    server.call("record_as_user", {"id": "1", "q": value}, token)
+    [seen] = peer.requests()[before:]
+    assert seen.target == "/record/items/1?q=" + "a%26b%3Dc%20d%23e%3Ff%2F%25", seen.target
+
+
+@pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\nb", "a\rb"])
+def test_header_values_with_line_breaks_are_refused(server, peer, auth_server, value):
+    token = token_for(auth_server, server, "read")
+    before = len(peer.requests())
+    result = server.call("record_as_user", {"id": "1", "X-Trace": value}, token)
+    assert result["isError"] is True and "CR" in text_of(result), result
+    assert peer.requests()[before:] == []  # nothing reached the upstream
+
+
+def test_cookie_and_header_arguments_arrive(server, peer, auth_server):
+    token = token_for(auth_server, server, "read")
+    before = len(peer.requests())
+    server.call("record_as_user", {"id": "1", "X-Trace": "t-1", "session": "s;evil=1"}, token)
+    [seen] = peer.requests()[before:]
+    assert seen.headers["x-trace"] == "t-1"
+    assert seen.headers["cookie"] == "session=s%3Bevil%3D1"
+
+
+# --- credentials ---------------------------------------------------------------------------------
+
+def test_client_token_is_never_forwarded(server, peer, auth_server):
+    """An operation with the server's own API key: the key goes up, the MCP token does not."""
+    token = token_for(auth_server, server, "")
+    before = len(peer.requests())
+    result = server.call("record_with_key", {"id": "1"}, token)
+    assert not result.get("isError"), result
+    [seen] = peer.requests()[before:]
+    assert seen.headers.get("x-key") == "server-key-9"
+    assert "authorization" not in seen.headers
+    assert token not in str(seen.headers) and token not in seen.target
+
+
+def test_user_operation_gets_an_exchanged_token(server, peer, auth_server):
+    token = token_for(auth_server, server, "read", sub="alice")
+    before = len(peer.requests())
+    server.call("record_as_user", {"id": "1"}, token)
+    [seen] = peer.requests()[before:]
+    sent = seen.headers["authorization"].removeprefix("Bearer ")
+    assert sent != token
+    claims = auth_server.key.verify(sent, audience=peer.base_url, issuer=auth_server.issuer)
+    assert claims["sub"] == "alice" and claims["act"] == {"sub": "e2e-client-exchange"}
+
+
+def test_client_credentials_token_is_refetched_after_a_401(server, peer, auth_server):
+    token = token_for(auth_server, server, "")
+    before = len(peer.requests("/fault/unauthorized-once"))
+    result = server.call("service_call", {}, token)
+    assert not result.get("isError"), result
+    assert result["structuredContent"] == {"id": 1, "name": "renewed"}
+    first, second = peer.requests("/fault/unauthorized-once")[before:]
+    assert first.headers["authorization"] != second.headers["authorization"]
+    assert token not in first.headers["authorization"] + second.headers["authorization"]
+
+
+# --- responses and faults ------------------------------------------------------------------------
+
+def record(fault: str, expected: str, seen: str):
+    FAULT_TABLE.append((fault, expected, seen))
+    print(f"FAULT | {fault} | {expected} | {seen}")
+
+
+def timed_call(server, kind: str):
+    started = time.monotonic()
+    result = server.call("fault", {"kind": kind}, timeout=30)
+    return result, time.monotonic() - started
+
+
+def test_responses_by_kind(server):
+    result, _ = timed_call(server, "object")
+    assert result["structuredContent"] == {"id": 7, "name": "seven"} and not result["isError"]
+    record("JSON object matching outputSchema", "structuredContent + text", "structuredContent " + text_of(result))
+
+    result, _ = timed_call(server, "mismatch")
+    assert not result["isError"] and "structuredContent" not in result
+    assert '"not-a-number"' in text_of(result)
+    assert "does not match the outputSchema" in server.proc.log_text()
+    record("JSON object breaking outputSchema", "answers as text, mismatch logged",
+           f"isError=false, text {text_of(result)}, no structuredContent, warning logged")
+
+    result, _ = timed_call(server, "array")
+    assert text_of(result) == "[1,2,3]" and not result["isError"]
+    record("JSON array", "text", text_of(result))
+
+    result, _ = timed_call(server, "image")
+    [block] = result["content"]
+    assert block["type"] == "image" and block["mimeType"] == "image/png" and block["data"].startswith("iVBOR")
+    record("image/png", "image content", f"{block['type']} {block['mimeType']} ({len(block['data'])} base64 chars)")
+
+    result, _ = timed_call(server, "binary")
+    assert "1024 bytes of application/octet-stream" in text_of(result) and not result["isError"]
+    record("application/octet-stream", "described, not dumped", text_of(result))
+
+    result, _ = timed_call(server, "empty")
+    assert "204" in text_of(result) and not result["isError"]
+    record("204 No Content", "short success", text_of(result))
+
+
+@pytest.mark.parametrize("code", [404, 500, 503])
+def test_upstream_errors_carry_status_and_a_bounded_excerpt(server, code):
+    result, _ = timed_call(server, f"status/{code}")
+    text = text_of(result)
+    assert result["isError"] is True and f"HTTP {code}" in text and f"failure {code}" in text
+    assert len(text) < 2300 and text.endswith("(truncated)")
+    record(f"HTTP {code} with a 10 kB body", "isError, status, bounded excerpt",
+           f"isError, {len(text)} chars: {text[:60]}…")
+
+
+def test_slow_upstream_times_out(server, peer):
+    result, took = timed_call(server, "slow")
+    assert result["isError"] is True and "timed out" in text_of(result), result
+    assert took < TIMEOUT_SECS + 1.5, took
+    record(f"no headers for {peer.state.slow_seconds:.0f}s", f"error within {TIMEOUT_SECS}s",
+           f"{took:.1f}s: {text_of(result)}")
+
+
+def test_slow_drip_body_times_out(server):
+    result, took = timed_call(server, "drip")
+    assert result["isError"] is True and "timed out" in text_of(result), result
+    assert took < TIMEOUT_SECS + 1.5, took
+    record("body dripping 1 byte / 0.5s", f"error within {TIMEOUT_SECS}s", f"{took:.1f}s: {text_of(result)}")
+
+
+def test_oversized_body_is_refused(server):
+    result, took = timed_call(server, "big")
+    assert result["isError"] is True and f"larger than {MAX_BYTES} bytes" in text_of(result), result
+    record("2 MB body (cap 100 kB)", "clear error", f"{took:.1f}s: {text_of(result)}")
+
+
+def test_refused_connection(workdir, auth_server):
+    down = faults_server(workdir, auth_server, f"http://127.0.0.1:{refused_port()}", "refused")
+    result, took = timed_call(down, "object")
+    assert result["isError"] is True and "cannot connect" in text_of(result), result
+    assert down.healthy()
+    record("connection refused", "clear error", f"{took:.1f}s: {text_of(result)}")
+
+
+def test_tls_failure(workdir, auth_server, tls_peer):
+    server = faults_server(workdir, auth_server, tls_peer.base_url, "tls")
+    result, took = timed_call(server, "object")
+    assert result["isError"] is True and "TLS error" in text_of(result), result
+    assert server.healthy()
+    record("self-signed TLS certificate", "clear error", f"{took:.1f}s: {text_of(result)}")
+
+
+def test_server_keeps_serving_after_the_faults(server):
+    assert server.healthy()
+    result, _ = timed_call(server, "object")
+    assert result["structuredContent"] == {"id": 7, "name": "seven"}
