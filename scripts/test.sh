@@ -48,6 +48,23 @@ noauth="$repo/target/e2e/swagger-petstore-noauth-mcp"
   --name swagger-petstore-noauth-mcp --out "$noauth"
 (cd "$noauth" && cargo build --locked)
 
+step "generate and build the upstream-side servers (issue 5: request fidelity, credentials, faults)"
+# Each with --upstream-auth token-exchange, so user-OAuth operations carry an exchanged token.
+while read -r name spec; do
+  "$repo/target/release/mcp-gen" generate --url "$spec" --name "$name" \
+    --auth oauth2 --oauth-server http://127.0.0.1:9 --upstream-auth token-exchange \
+    --out "$repo/target/e2e/$name" --quiet
+  (cd "$repo/target/e2e/$name" && cargo build --locked -q)
+done <<'SERVERS'
+fid-petstore fixtures/petstore/petstore-3.0.json
+fid-security fixtures/readme-oas-examples/3.0/json/security.json
+fid-parameters fixtures/readme-oas-examples/3.0/json/parameters-style.json
+fid-uploads fixtures/readme-oas-examples/3.0/json/file-uploads.json
+fid-train fixtures/readme-oas-examples/3.1/json/train-travel.json
+upstream-faults tests/e2e/specs/upstream-faults.json
+SERVERS
+export GENERATED_BIN_DIR="$CARGO_TARGET_DIR/debug"
+
 step "end to end: oidc-provider + Prism + generated server, driven by the Python mcp client and the MCP Inspector"
 MCP_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-mcp" \
 MCP_NOAUTH_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-noauth-mcp" \

@@ -519,6 +519,63 @@ mod tests {
     }
 
     #[test]
+    fn client_credentials_only_oauth2_is_the_servers_own_credential() {
+        let root = json!({"components": {"securitySchemes": {
+            "svc": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://as.example/token", "scopes": {"a": "", "b": ""}}}},
+            "user": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/t"}, "authorizationCode": {}}}
+        }}});
+        let mut w = Vec::new();
+        let s = Schemes::read(&root, &Options::default(), &mut w).unwrap();
+        let op = json!({"security": [{"svc": ["b"]}]});
+        let r = s.resolve(&root, &op, &Pointer::root(), &mut w).unwrap();
+        assert_eq!(r.credentials, vec![vec!["svc".to_string()]]);
+        assert!(
+            !r.access.anonymous,
+            "the server's token is never spent on anonymous callers"
+        );
+        let tool_op = json!({"security": [{"user": ["x"]}]});
+        let user = s
+            .resolve(&root, &tool_op, &Pointer::root(), &mut w)
+            .unwrap();
+        assert!(user.credentials.is_empty(), "a user flow is the MCP side");
+        assert_eq!(user.access.oauth2, Some(vec!["x".to_string()]));
+        let fills = s.fills("svc");
+        assert_eq!(fills, Some((Location::Header, "Authorization".to_string())));
+        assert!(
+            matches!(s.classes.get("svc"), Some(Class::Upstream(SchemeKind::ClientCredentials { token_url, client_id_env, token_url_env, .. }))
+            if token_url == "https://as.example/token" && client_id_env == "SVC_CLIENT_ID" && token_url_env == "SVC_TOKEN_URL")
+        );
+    }
+
+    #[test]
+    fn upstream_auth_token_exchange_sends_the_user_scheme_upstream() {
+        let options = Options {
+            upstream_auth: UpstreamAuth::TokenExchange,
+            ..Options::default()
+        };
+        let r = resolve(
+            json!({"security": [{"oauth": ["a"]}, {"key": []}]}),
+            &options,
+        );
+        assert_eq!(
+            r.credentials,
+            vec![vec!["oauth".to_string()], vec!["key".to_string()]]
+        );
+        let plain = resolve(json!({"security": [{"oauth": ["a"]}]}), &Options::default());
+        assert!(
+            plain.credentials.is_empty(),
+            "default: the client's token never goes upstream"
+        );
+        let none = Options {
+            auth: AuthMode::None,
+            upstream_auth: UpstreamAuth::Passthrough,
+            ..Options::default()
+        };
+        let err = Schemes::read(&spec(), &none, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
     fn undefined_scheme_is_a_warning_and_keeps_the_tool_protected() {
         let root = spec();
         let mut w = Vec::new();

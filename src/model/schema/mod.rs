@@ -13,6 +13,10 @@ use crate::pointer::Pointer;
 /// How many `$ref`s may be open at once on one branch before expansion stops. Keeps one
 /// tool's schema a sane size on specs whose types reference each other in long chains.
 pub const MAX_REF_DEPTH: usize = 8;
+/// Most schema objects in one converted schema. Densely connected specs (Stripe: every
+/// object links to many others) grow exponentially with `$ref` depth; past this budget the
+/// schema is converted again with a smaller depth limit, so it stays uniform, not lopsided.
+const MAX_NODES: usize = 1_000;
 /// Nesting bound for any schema, referenced or not: no stack overflow on hostile input.
 const MAX_NESTING: usize = 64;
 
@@ -60,6 +64,12 @@ pub struct Converter<'a> {
     version: Version,
     /// `$ref`s being expanded on the current branch.
     open: Vec<Pointer>,
+    /// The reference depth of this attempt, and the schema objects it has made so far.
+    depth_limit: usize,
+    nodes: usize,
+    /// Whether the budget applies (not on the last, depth-1 attempt) and was exceeded.
+    enforce: bool,
+    over_budget: bool,
 }
 
 impl<'a> Converter<'a> {
@@ -68,18 +78,39 @@ impl<'a> Converter<'a> {
             root,
             version,
             open: Vec::new(),
+            depth_limit: MAX_REF_DEPTH,
+            nodes: 0,
+            enforce: true,
+            over_budget: false,
         }
     }
 
     /// Convert the schema found at `at` (used to name broken references).
     pub fn convert(&mut self, schema: &Value, at: &Pointer) -> Result<Value, String> {
-        self.open.clear();
-        self.walk(schema, at, 0)
+        for limit in (1..=MAX_REF_DEPTH).rev() {
+            self.open.clear();
+            self.depth_limit = limit;
+            self.nodes = 0;
+            self.enforce = limit > 1;
+            self.over_budget = false;
+            let result = self.walk(schema, at, 0);
+            if !self.over_budget {
+                return result;
+            }
+        }
+        // The depth-1 attempt has no budget, so this is not reached.
+        Ok(cut("schema too large"))
     }
 
     fn walk(&mut self, schema: &Value, at: &Pointer, nesting: usize) -> Result<Value, String> {
         if nesting > MAX_NESTING {
             return Ok(cut("nested too deeply"));
+        }
+        self.nodes += 1;
+        if self.enforce && self.nodes > MAX_NODES {
+            // Abandon this attempt; `convert` retries with a smaller depth limit.
+            self.over_budget = true;
+            return Err(String::new());
         }
         let Value::Object(map) = schema else {
             // `true`/`false` are valid 2020-12 schemas; anything else is not a schema.
@@ -169,7 +200,7 @@ impl<'a> Converter<'a> {
                 target.last()
             )));
         }
-        if self.open.len() >= MAX_REF_DEPTH {
+        if self.open.len() >= self.depth_limit {
             return Ok(cut(&format!(
                 "{} not expanded (reference depth limit)",
                 target.last()
@@ -515,6 +546,33 @@ mod tests {
                 "tags": {"type": "array", "items": {"type": "object", "properties": {"x": {}}}}
             }})
         );
+    }
+
+    #[test]
+    fn densely_linked_schemas_stay_a_sane_size() {
+        // Ten types, each linking to all ten: 10^8 expansions at full depth.
+        let mut schemas = Map::new();
+        for i in 0..10 {
+            let props: Map<String, Value> = (0..10)
+                .map(|j| {
+                    (
+                        format!("p{j}"),
+                        json!({"$ref": format!("#/components/schemas/T{j}")}),
+                    )
+                })
+                .collect();
+            schemas.insert(
+                format!("T{i}"),
+                json!({"type": "object", "properties": props}),
+            );
+        }
+        let doc = json!({"components": {"schemas": schemas}});
+        let out = convert(&doc, json!({"$ref": "#/components/schemas/T0"}));
+        let size = out.to_string().len();
+        assert!(size < 200_000, "{size} bytes");
+        // Uniform: every first-level property is expanded to the same depth.
+        assert_eq!(out["properties"]["p1"]["type"], "object");
+        assert_eq!(out["properties"]["p9"]["type"], "object");
     }
 
     #[test]

@@ -164,7 +164,9 @@ impl Config {
 
         let upstream_timeout = match get("UPSTREAM_TIMEOUT_SECS") {
             Some(raw) => match raw.parse::<f64>() {
-                Ok(secs) if secs > 0.0 && secs <= 3600.0 => std::time::Duration::from_secs_f64(secs),
+                Ok(secs) if secs > 0.0 && secs <= 3600.0 => {
+                    std::time::Duration::from_secs_f64(secs)
+                }
                 _ => {
                     return Err(error(
                         "UPSTREAM_TIMEOUT_SECS",
@@ -175,12 +177,16 @@ impl Config {
             None => crate::upstream::TIMEOUT,
         };
         let upstream_max_bytes = match get("UPSTREAM_MAX_RESPONSE_BYTES") {
-            Some(raw) => raw.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                error(
-                    "UPSTREAM_MAX_RESPONSE_BYTES",
-                    format!("{raw:?} is not a positive number of bytes"),
-                )
-            })?,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    error(
+                        "UPSTREAM_MAX_RESPONSE_BYTES",
+                        format!("{raw:?} is not a positive number of bytes"),
+                    )
+                })?,
             None => crate::upstream::MAX_RESPONSE_BYTES,
         };
 

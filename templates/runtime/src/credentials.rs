@@ -174,7 +174,8 @@ impl Credentials {
                     out.renewable.push(name);
                 }
                 (Some(Secret::Exchange(exchanger)), Some(subject)) => {
-                    out.placements.push(bearer(exchanger.exchange(subject).await?));
+                    out.placements
+                        .push(bearer(exchanger.exchange(subject).await?));
                     out.renewable.push(name);
                 }
                 (Some(Secret::Passthrough), Some(token)) => {
@@ -455,6 +456,37 @@ mod tests {
         c.forget(&["cc"]).await;
         c.prepare(&[&["cc"]], None).await.unwrap();
         assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn caller_schemes_need_a_caller_token() {
+        static CALLER: &[UpstreamScheme] = &[UpstreamScheme {
+            name: "user",
+            kind: SchemeKind::Passthrough,
+        }];
+        let catalog = Box::leak(Box::new(Catalog {
+            server_name: "x",
+            server_title: "X",
+            api_version: "1",
+            default_issuer: "",
+            default_upstream: "",
+            default_resource: "",
+            tools: &[],
+            upstream_schemes: CALLER,
+        }));
+        let c = Credentials::from_lookup(catalog, reqwest::Client::new(), |_| None);
+        let err = c.prepare(&[&["user"]], None).await.unwrap_err();
+        assert!(err.contains("signed-in user"), "{err}");
+        let got = c.prepare(&[&["user"]], Some("tok")).await.unwrap();
+        assert_eq!(
+            got.placements,
+            [Placement::Header(
+                "Authorization".into(),
+                "Bearer tok".into()
+            )]
+        );
+        assert_eq!(c.passthrough(), ["user"]);
+        assert!(!format!("{:?}", CallerToken::new("tok")).contains("tok"));
     }
 
     #[test]

@@ -16,10 +16,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::auth::{self, Bearer, Principal, Verifier};
-use crate::credentials::CallerToken;
 use crate::catalog::Catalog;
 use crate::challenge::Challenger;
 use crate::config::ChallengeMode;
+use crate::credentials::CallerToken;
 use crate::listing;
 use crate::metadata;
 

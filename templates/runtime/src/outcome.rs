@@ -99,7 +99,11 @@ fn body_text(reply: &Reply, media: &str) -> String {
             "The upstream API answered HTTP {} with {} bytes of {} (binary content not shown).",
             reply.status,
             reply.body.len(),
-            if media.is_empty() { "unknown type" } else { media }
+            if media.is_empty() {
+                "unknown type"
+            } else {
+                media
+            }
         ),
     }
 }
@@ -144,6 +148,7 @@ mod tests {
     #[test]
     fn errors_carry_status_and_excerpt() {
         let r = tool_result(
+            "t",
             &reply(
                 404,
                 Some("application/json"),
@@ -170,6 +175,7 @@ mod tests {
         }))
         .unwrap();
         let ok = tool_result(
+            "t",
             &reply(200, Some("application/json"), r#"{"id":1}"#),
             Some(&schema),
         );
@@ -197,7 +203,11 @@ mod tests {
         assert_eq!(image.mime_type, "image/png");
         assert_eq!(image.data, STANDARD.encode("\u{89}PNG"));
         let pdf = tool_result("t", &reply(200, Some("application/pdf"), "%PDF-1.4"), None);
-        assert!(text(&pdf).contains("8 bytes of application/pdf"), "{}", text(&pdf));
+        assert!(
+            text(&pdf).contains("8 bytes of application/pdf"),
+            "{}",
+            text(&pdf)
+        );
         let xml = tool_result("t", &reply(200, Some("application/xml"), "<a/>"), None);
         assert_eq!(text(&xml), "<a/>");
     }

@@ -156,7 +156,12 @@ pub struct Exchanger {
 }
 
 impl Exchanger {
-    pub fn new(http: reqwest::Client, endpoint: Endpoint, client: Client, audience: String) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        endpoint: Endpoint,
+        client: Client,
+        audience: String,
+    ) -> Self {
         Self {
             http,
             endpoint,

@@ -220,7 +220,10 @@ async fn read_reply(mut response: reqwest::Response, max_bytes: usize) -> Result
     let content_type = text_header("content-type");
     let violations = text_header("sl-violations");
     // A declared length over the cap is refused before reading anything.
-    if response.content_length().is_some_and(|n| n > max_bytes as u64) {
+    if response
+        .content_length()
+        .is_some_and(|n| n > max_bytes as u64)
+    {
         return Err(too_large(status, max_bytes));
     }
     let mut body = Vec::new();
@@ -365,7 +368,10 @@ mod tests {
         let base = echo_upstream().await;
         let up = upstream(&format!("{base}/v2/"), Some("k-123"));
         let args = json!({"petId": "a/../b", "q": "x y", "name": "Rex"});
-        let reply = up.send(&TOOL, args.as_object().unwrap(), None).await.unwrap();
+        let reply = up
+            .send(&TOOL, args.as_object().unwrap(), None)
+            .await
+            .unwrap();
         assert_eq!(reply.status, StatusCode::OK);
         let seen: Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(seen["method"], "PUT");
@@ -380,7 +386,10 @@ mod tests {
     async fn missing_credential_is_a_clear_error_without_a_call() {
         let up = upstream("http://127.0.0.1:9", None);
         let args = json!({"petId": 1});
-        let err = up.send(&TOOL, args.as_object().unwrap(), None).await.unwrap_err();
+        let err = up
+            .send(&TOOL, args.as_object().unwrap(), None)
+            .await
+            .unwrap_err();
         assert!(err.contains("UPSTREAM_API_KEY"), "{err}");
     }
 
@@ -390,7 +399,10 @@ mod tests {
         let base = serve(big).await;
         let up = upstream(&base, Some("k"));
         let args = json!({"petId": 1});
-        let err = up.send(&TOOL, args.as_object().unwrap(), None).await.unwrap_err();
+        let err = up
+            .send(&TOOL, args.as_object().unwrap(), None)
+            .await
+            .unwrap_err();
         assert!(err.contains("larger than"), "{err}");
     }
 }
