@@ -7,7 +7,6 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::emit::DEFAULT_RESOURCE_URL;
 use crate::error::{Error, Result};
 use crate::model::select::{Filters, Override, ScopeRule, Selection};
 use crate::model::{self, AuthMode};
@@ -166,11 +165,14 @@ impl Config {
         })?;
         let issuer = self.oauth_server.clone().unwrap_or_default();
         check_url("--oauth-server (oauth_server)", &issuer, true)?;
-        let resource_url = self
-            .resource_url
-            .clone()
-            .unwrap_or_else(|| DEFAULT_RESOURCE_URL.to_string());
-        check_url("--resource-url (resource_url)", &resource_url, false)?;
+        // Empty: the server names itself from HOST/PORT (http://127.0.0.1:8000/mcp by default).
+        let resource_url = self.resource_url.clone().unwrap_or_default();
+        check_url("--resource-url (resource_url)", &resource_url, true)?;
+        for (broad, narrow) in &self.scope_implications {
+            for scope in std::iter::once(broad).chain(narrow) {
+                check_scope("scope_implications", scope)?;
+            }
+        }
         if let Some(name) = &self.name {
             check_crate_name(name)?;
         }
@@ -238,11 +240,7 @@ impl Config {
         r.name = Some(name.to_string());
         r.auth = Some(self.auth.unwrap_or(Auth::Oauth2));
         r.oauth_server = Some(self.oauth_server.clone().unwrap_or_default());
-        r.resource_url = Some(
-            self.resource_url
-                .clone()
-                .unwrap_or_else(|| DEFAULT_RESOURCE_URL.to_string()),
-        );
+        r.resource_url = Some(self.resource_url.clone().unwrap_or_default());
         r.default_scopes = Some(self.default_scopes.clone().unwrap_or_default());
         r.max_name_len = Some(self.max_name_len.unwrap_or(model::DEFAULT_MAX_LEN as u16));
         r.upstream_auth = Some(self.upstream_auth.unwrap_or(UpstreamAuthName::Env));
@@ -308,6 +306,21 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// A scope as RFC 6749 allows it, minus the separators of the `SCOPE_IMPLIES` syntax.
+fn check_scope(key: &str, scope: &str) -> Result<()> {
+    let ok = !scope.is_empty()
+        && scope
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\\' | ',' | ';' | '='));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "{key}: `{scope}` is not a usable scope name"
+        )))
+    }
 }
 
 pub fn check_url(what: &str, value: &str, may_be_empty: bool) -> Result<()> {

@@ -215,3 +215,47 @@ fn yaml_and_stdin_work_like_json() {
     let from_stdin = child.wait_with_output().unwrap();
     assert_eq!(from_stdin.stdout, from_json.stdout);
 }
+
+#[test]
+fn scope_hierarchy_is_baked_into_the_server_not_into_tool_scopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp-gen.toml");
+    fs::write(
+        &config,
+        format!(
+            "spec = {PETSTORE:?}\noauth_server = \"http://127.0.0.1:9000\"\n\n[scope_implications]\n\"write:pets\" = [\"read:pets\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("server");
+    let o = mcp_gen(&[
+        "generate",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tools = fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(
+        tools.contains("default_scope_implies: \"write:pets=read:pets\""),
+        "{tools}"
+    );
+    // Tools still ask for exactly the spec's scopes.
+    assert!(tools.contains("oauth2: Some(&[\"write:pets\", \"read:pets\"])"));
+
+    fs::write(
+        &config,
+        format!("spec = {PETSTORE:?}\n\n[scope_implications]\n\"a=b\" = [\"c\"]\n"),
+    )
+    .unwrap();
+    let o = mcp_gen(&[
+        "generate",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("scope_implications"), "{}", stderr(&o));
+}

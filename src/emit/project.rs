@@ -72,6 +72,7 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
         tools => api.tools.iter().map(row).collect::<Vec<_>>(),
         credentials => credential_vars(api),
         scopes => scopes_supported(api),
+        scope_implies => super::tools_rs::scope_implies(api),
         passthrough => api.upstream_schemes.iter().any(|s| s.kind == SchemeKind::Passthrough),
         token_exchange => api.upstream_schemes.iter().any(|s| s.kind == SchemeKind::TokenExchange),
     };

@@ -23,6 +23,7 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
     let api_version = &api.version;
     let issuer = &settings.issuer;
     let resource = &settings.resource_url;
+    let implies = scope_implies(api);
     let upstream = &api.default_upstream;
     let tools = api.tools.iter().map(tool);
     let schemes = api.upstream_schemes.iter().map(|s| {
@@ -61,6 +62,7 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
             api_version: #api_version,
             default_issuer: #issuer,
             default_resource: #resource,
+            default_scope_implies: #implies,
             default_upstream: #upstream,
             tools: TOOLS,
             upstream_schemes: UPSTREAM_SCHEMES,
@@ -94,6 +96,16 @@ fn spaced(code: &str) -> String {
         previous = line;
     }
     out
+}
+
+/// The scope hierarchy in `SCOPE_IMPLIES` syntax, so the server parses the baked default and
+/// the variable alike.
+pub fn scope_implies(api: &Api) -> String {
+    api.scope_implications
+        .iter()
+        .map(|(broad, narrow)| format!("{broad}={}", narrow.join(" ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn tool(t: &Tool) -> TokenStream {

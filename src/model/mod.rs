@@ -58,6 +58,9 @@ pub struct Api {
     pub filtered: usize,
     /// What was dropped or changed in mapping, with the reason and place.
     pub warnings: Vec<String>,
+    /// Scope hierarchy (`broad` → narrower scopes it satisfies), applied by the server to
+    /// the scopes of verified tokens.
+    pub scope_implications: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -324,6 +327,7 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
         operations_read,
         filtered,
         warnings,
+        scope_implications: options.select.scope_implications.clone(),
     })
 }
 

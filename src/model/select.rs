@@ -16,7 +16,9 @@ pub struct Selection {
     /// Tried in order; the first that matches gives the scopes of an operation whose spec
     /// names none.
     pub scope_rules: Vec<ScopeRule>,
-    /// `a` → `[b, c]`: a tool that needs `a` asks for `b` and `c` too.
+    /// `a` → `[b, c]`: a token holding `a` also satisfies tools that need `b` or `c`.
+    /// Baked into the server as its default `SCOPE_IMPLIES`; tools keep declaring exactly
+    /// the scopes they need.
     pub scope_implications: BTreeMap<String, Vec<String>>,
     /// Keyed by operationId, or by `METHOD /path` for operations without one.
     pub overrides: BTreeMap<String, Override>,
@@ -185,7 +187,6 @@ pub fn refine_access(
             *scopes = rule.scopes.clone();
         }
     }
-    *scopes = implied(&s.scope_implications, scopes);
 }
 
 /// Title and description overrides, applied after the tool is built.
@@ -266,23 +267,6 @@ fn rule_matches(r: &ScopeRule, facts: &OpFacts) -> bool {
         && r.path.as_ref().is_none_or(|g| glob(g, facts.path))
 }
 
-/// The scopes plus everything they imply (transitively), in first-seen order.
-fn implied(implications: &BTreeMap<String, Vec<String>>, scopes: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut queue: Vec<String> = scopes.to_vec();
-    queue.reverse();
-    while let Some(scope) = queue.pop() {
-        if out.contains(&scope) {
-            continue;
-        }
-        if let Some(more) = implications.get(&scope) {
-            queue.extend(more.iter().rev().cloned());
-        }
-        out.push(scope);
-    }
-    out
-}
-
 /// `*` matches within one path segment, `**` across segments, `?` one character.
 pub fn glob(pattern: &str, text: &str) -> bool {
     fn go(p: &[u8], t: &[u8]) -> bool {
@@ -340,7 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn rules_fill_only_defaulted_scopes_and_implications_expand() {
+    fn rules_fill_only_defaulted_scopes() {
         let op = json!({"operationId": "deletePet", "tags": ["pet"]});
         let f = facts(&op, "delete", "/pet/{id}");
         let s = Selection {
@@ -368,10 +352,8 @@ mod tests {
             oauth2: Some(vec![]),
         };
         refine_access(&s, &f, AuthMode::OAuth2, true, &mut access);
-        assert_eq!(
-            access.oauth2,
-            Some(vec!["pets:admin".to_string(), "pets:write".to_string()])
-        );
+        // Implications do not widen what a tool asks for; the server applies them to tokens.
+        assert_eq!(access.oauth2, Some(vec!["pets:admin".to_string()]));
         let mut from_spec = Access {
             anonymous: false,
             oauth2: Some(vec!["x".into()]),

@@ -77,7 +77,8 @@ pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), S
             // Warm the key cache without delaying startup; failures are retried on demand.
             let warm = Arc::clone(&keys);
             tokio::spawn(async move { warm.refresh().await });
-            let implied = ScopeImplications::from_env().map_err(|e| e.to_string())?;
+            let implied = ScopeImplications::from_env(catalog.default_scope_implies)
+                .map_err(|e| e.to_string())?;
             if !implied.is_empty() {
                 tracing::info!("SCOPE_IMPLIES: broader scopes satisfy narrower ones");
             }
@@ -326,6 +327,7 @@ mod tests {
             default_issuer: "",
             default_upstream: "",
             default_resource: "",
+            default_scope_implies: "",
             tools,
             upstream_schemes: &[],
         }))

@@ -15,6 +15,9 @@ pub struct Catalog {
     /// Public `/mcp` URL baked in from `--resource-url` (empty: follow HOST/PORT);
     /// `RESOURCE_SERVER_URL` overrides it.
     pub default_resource: &'static str,
+    /// Scope hierarchy baked in from `mcp-gen.toml` (`broad=narrow …, …`, the
+    /// `SCOPE_IMPLIES` syntax); the environment variable overrides it.
+    pub default_scope_implies: &'static str,
     /// The spec's first server URL; `UPSTREAM_BASE_URL` overrides it.
     pub default_upstream: &'static str,
     pub tools: &'static [ToolSpec],

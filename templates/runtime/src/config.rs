@@ -322,6 +322,7 @@ mod tests {
             default_issuer: issuer,
             default_upstream: "http://up.example/v1/",
             default_resource: "",
+            default_scope_implies: "",
             tools: PROTECTED,
             upstream_schemes: &[],
         }))

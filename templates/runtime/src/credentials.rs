@@ -349,6 +349,7 @@ mod tests {
             default_issuer: "",
             default_upstream: "",
             default_resource: "",
+            default_scope_implies: "",
             tools: &[],
             upstream_schemes: SCHEMES,
         }));
@@ -433,6 +434,7 @@ mod tests {
             default_issuer: "",
             default_upstream: "",
             default_resource: "",
+            default_scope_implies: "",
             tools: &[],
             upstream_schemes: schemes,
         }));
@@ -471,6 +473,7 @@ mod tests {
             default_issuer: "",
             default_upstream: "",
             default_resource: "",
+            default_scope_implies: "",
             tools: &[],
             upstream_schemes: CALLER,
         }));

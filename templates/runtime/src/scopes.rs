@@ -41,8 +41,10 @@ impl ScopeImplications {
         Ok(Self { rules })
     }
 
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::parse(std::env::var(VAR).ok().as_deref())
+    /// `SCOPE_IMPLIES` when set and not empty, else the rules baked in at generation.
+    pub fn from_env(baked: &str) -> Result<Self, ConfigError> {
+        let set = std::env::var(VAR).ok().filter(|v| !v.trim().is_empty());
+        Self::parse(Some(set.as_deref().unwrap_or(baked)))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -354,6 +354,7 @@ mod tests {
             default_issuer: "",
             default_upstream: "",
             default_resource: "",
+            default_scope_implies: "",
             tools: &[],
             upstream_schemes: SCHEMES,
         }));
