@@ -65,6 +65,9 @@ upstream-faults tests/e2e/specs/upstream-faults.json
 SERVERS
 export GENERATED_BIN_DIR="$CARGO_TARGET_DIR/debug"
 
+step "corpus: every real spec generates, its tools are sound, its project compiles (scripts/corpus.sh)"
+scripts/corpus.sh
+
 step "end to end: oidc-provider + Prism + generated server, driven by the Python mcp client and the MCP Inspector"
 MCP_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-mcp" \
 MCP_NOAUTH_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-noauth-mcp" \

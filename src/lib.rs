@@ -25,3 +25,17 @@ pub fn read_api(source: &str, options: &model::Options) -> Result<(load::Loaded,
     let api = model::build(&doc, options)?;
     Ok((loaded, api))
 }
+
+/// The untrusted-input stages on raw bytes, for the fuzz targets and their regression
+/// tests: load → normalize → model. Errors are expected; a panic or hang is a bug. The
+/// document is treated as stdin, so relative `$ref`s resolve against the working directory.
+#[doc(hidden)]
+pub fn check_untrusted(bytes: &[u8]) {
+    let Ok(value) = load::parse("fuzz", bytes) else {
+        return;
+    };
+    let Ok(doc) = normalize::normalize(value) else {
+        return;
+    };
+    let _ = model::build(&doc, &model::Options::default());
+}

@@ -80,8 +80,9 @@ fn fetch(url: &str) -> Result<Vec<u8>> {
 }
 
 /// JSON when the first meaningful character opens an object or array, YAML otherwise
-/// (YAML is a superset, but serde_json gives better positions for JSON).
-fn parse(origin: &str, bytes: &[u8]) -> Result<Value> {
+/// (YAML is a superset, but serde_json gives better positions for JSON). `origin` names the
+/// document in error messages. Public for the fuzz targets.
+pub fn parse(origin: &str, bytes: &[u8]) -> Result<Value> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| Error::spec(origin, format!("not UTF-8 text: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

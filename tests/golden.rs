@@ -17,6 +17,9 @@ fn check(fixture: &str, golden: &str) {
     actual.push('\n');
     let golden_path = root.join(golden);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        if let Some(dir) = golden_path.parent() {
+            std::fs::create_dir_all(dir).expect("golden folder is creatable");
+        }
         std::fs::write(&golden_path, &actual).expect("golden file is writable");
         return;
     }
@@ -39,4 +42,35 @@ fn petstore_3_0() {
         "fixtures/petstore/petstore-3.0.json",
         "tests/golden/petstore-3.0.inspect.json",
     );
+}
+
+// Issue 4: the small corpus specs, one golden file each (fixtures/readme-oas-examples).
+macro_rules! oas_examples {
+    ($($test:ident => $path:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            check(
+                concat!("fixtures/readme-oas-examples/", $path),
+                concat!("tests/golden/readme-oas-examples/", $path),
+            );
+        }
+    )*};
+}
+
+oas_examples! {
+    swagger_2_0_petstore => "2.0/json/petstore.json",
+    swagger_2_0_schema_circular => "2.0/json/schema-circular.json",
+    oas_3_0_security => "3.0/json/security.json",
+    oas_3_0_circular => "3.0/json/circular.json",
+    oas_3_0_discriminators => "3.0/json/discriminators.json",
+    oas_3_0_polymorphism => "3.0/json/polymorphism.json",
+    oas_3_0_parameters_style => "3.0/json/parameters-style.json",
+    oas_3_0_file_uploads => "3.0/json/file-uploads.json",
+    oas_3_0_form_data => "3.0/json/form-data.json",
+    oas_3_0_server_variables => "3.0/json/server-variables.json",
+    oas_3_0_callbacks => "3.0/json/callbacks.json",
+    oas_3_1_petstore => "3.1/json/petstore.json",
+    oas_3_1_schema_types => "3.1/json/schema-types.json",
+    oas_3_1_train_travel => "3.1/json/train-travel.json",
+    oas_3_1_webhooks => "3.1/json/webhooks.json",
 }

@@ -117,8 +117,24 @@ fn show(value: &Value) -> String {
     }
 }
 
+/// Stack for `openapiv3`'s deserializer: its untagged enums take kilobytes per level, and a
+/// parsed document may nest 128 levels deep (more than a 2 MB thread survives).
+const VALIDATION_STACK: usize = 64 * 1024 * 1024;
+
 fn validate_3_0(root: &Value) -> Result<()> {
     validate_shape(root)?;
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("validate".into())
+            .stack_size(VALIDATION_STACK)
+            .spawn_scoped(scope, || validate_3_0_types(root))
+            .map_err(|e| Error::Io(format!("cannot start the validation thread: {e}")))?
+            .join()
+            .unwrap_or_else(|_| Err(Error::spec("/", "the document could not be validated")))
+    })
+}
+
+fn validate_3_0_types(root: &Value) -> Result<()> {
     let whole = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(root);
     let Err(error) = whole else { return Ok(()) };
     // openapiv3 flattens `paths` and uses untagged enums, which hide where inside an

@@ -50,6 +50,13 @@ pub fn bundle(root: &mut Value, source: &Source) -> Result<()> {
                 format!("`{location}` is not a readable path"),
             )
         })?;
+        // Devices and folders are not documents (`/dev/zero` would never end).
+        if location.scheme() == "file" && !std::path::Path::new(&path).is_file() {
+            return Err(Error::spec(
+                at.to_string(),
+                format!("`{location}` is not a file"),
+            ));
+        }
         let mut doc = load::load(&path)
             .map_err(|e| Error::spec(at.to_string(), format!("cannot load `{location}`: {e}")))?
             .value;
