@@ -259,3 +259,130 @@ fn scope_hierarchy_is_baked_into_the_server_not_into_tool_scopes() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("scope_implications"), "{}", stderr(&o));
 }
+
+/// Issue 4: each kind of bad document exits 1, names the place, and writes nothing.
+#[test]
+fn bad_documents_exit_1_with_their_place_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let info = r#""info": {"title": "t", "version": "1"}"#;
+    let cases = [
+        (
+            "dangling.json",
+            format!(
+                r##"{{"openapi": "3.0.3", {info}, "paths": {{"/a": {{"get": {{"parameters": [{{"$ref": "#/components/parameters/nope"}}], "responses": {{}}}}}}}}}}"##
+            ),
+            "/paths/~1a/get/parameters/0/$ref",
+        ),
+        (
+            "dangling-schema.yaml",
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/Gone'}\n".to_string(),
+            "/paths/~1a/post/requestBody/content/application~1json/schema/$ref",
+        ),
+        (
+            "version.json",
+            format!(r#"{{"openapi": "2.5.0", {info}, "paths": {{}}}}"#),
+            "/openapi",
+        ),
+        (
+            "swagger-1.json",
+            format!(r#"{{"swagger": "1.2", {info}, "paths": {{}}}}"#),
+            "/swagger",
+        ),
+        (
+            "no-paths.json",
+            format!(r#"{{"openapi": "3.0.3", {info}}}"#),
+            "/paths",
+        ),
+        (
+            "bad.yaml",
+            "openapi: 3.0.3\ninfo: [\n".to_string(),
+            "bad.yaml:",
+        ),
+        (
+            "missing-file-ref.json",
+            format!(
+                r#"{{"openapi": "3.0.3", {info}, "paths": {{"/a": {{"$ref": "paths/a.yaml"}}}}}}"#
+            ),
+            "/paths/~1a/$ref",
+        ),
+        (
+            "network-ref.json",
+            format!(
+                r#"{{"openapi": "3.0.3", {info}, "paths": {{"/a": {{"$ref": "http://127.0.0.1:9/a.yaml"}}}}}}"#
+            ),
+            "--allow-remote-refs",
+        ),
+    ];
+    for (file, text, place) in cases {
+        let spec = dir.path().join(file);
+        fs::write(&spec, text).unwrap();
+        let out = dir.path().join("out");
+        let o = mcp_gen(&[
+            "generate",
+            "--url",
+            spec.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{file}: {}", stderr(&o));
+        assert!(stderr(&o).contains(place), "{file}: {}", stderr(&o));
+        assert!(!out.exists(), "{file}: output written");
+    }
+    // With the flag, the network reference is fetched (nothing answers on port 9).
+    let spec = dir.path().join("network-ref.json");
+    let o = mcp_gen(&[
+        "inspect",
+        "--url",
+        spec.to_str().unwrap(),
+        "--allow-remote-refs",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot load `http://127.0.0.1:9/a.yaml`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Issue 4: a spec split over files (relative `$ref`s to a path item, a schema and a
+/// parameter in YAML and JSON files next to it) maps like the same spec in one file.
+#[test]
+fn relative_refs_to_other_files_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("parts")).unwrap();
+    fs::write(
+        dir.path().join("parts/pets.yaml"),
+        "get:\n  operationId: listPets\n  parameters:\n    - $ref: 'common.json#/limit'\n  responses:\n    '200':\n      description: ok\n      content:\n        application/json:\n          schema: {$ref: '#/Pets'}\nPets:\n  type: object\n  properties:\n    items: {type: array, items: {$ref: 'common.json#/Pet'}}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("parts/common.json"),
+        r#"{"limit": {"name": "limit", "in": "query", "schema": {"type": "integer"}}, "Pet": {"type": "object", "properties": {"name": {"type": "string"}}}}"#,
+    )
+    .unwrap();
+    let spec = dir.path().join("api.json");
+    fs::write(
+        &spec,
+        r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/pets": {"$ref": "parts/pets.yaml"}}}"#,
+    )
+    .unwrap();
+    let o = mcp_gen(&[
+        "inspect",
+        "--url",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tool = &json["tools"][0];
+    assert_eq!(tool["name"], "list_pets");
+    assert_eq!(
+        tool["inputSchema"]["properties"]["limit"],
+        serde_json::json!({"type": "integer"})
+    );
+    assert_eq!(
+        tool["outputSchema"]["properties"]["items"]["items"]["properties"]["name"],
+        serde_json::json!({"type": "string"})
+    );
+}
