@@ -320,17 +320,7 @@ mod tests {
     )];
 
     fn catalog(tools: &'static [ToolSpec]) -> &'static Catalog {
-        Box::leak(Box::new(Catalog {
-            server_name: "test-mcp",
-            server_title: "Test API",
-            api_version: "1",
-            default_issuer: "",
-            default_upstream: "",
-            default_resource: "",
-            default_scope_implies: "",
-            tools,
-            upstream_schemes: &[],
-        }))
+        crate::testkit::catalog(tools, &[])
     }
 
     async fn app(tools: &'static [ToolSpec], mode: &str, issuer: &TestIssuer) -> Router {

@@ -316,15 +316,9 @@ mod tests {
 
     fn catalog(issuer: &'static str) -> &'static Catalog {
         Box::leak(Box::new(Catalog {
-            server_name: "x",
-            server_title: "X",
-            api_version: "1",
             default_issuer: issuer,
             default_upstream: "http://up.example/v1/",
-            default_resource: "",
-            default_scope_implies: "",
-            tools: PROTECTED,
-            upstream_schemes: &[],
+            ..*crate::testkit::catalog(PROTECTED, &[])
         }))
     }
 

@@ -342,17 +342,7 @@ mod tests {
     ];
 
     fn creds(vars: &[(&str, &str)]) -> Credentials {
-        let catalog = Box::leak(Box::new(Catalog {
-            server_name: "x",
-            server_title: "X",
-            api_version: "1",
-            default_issuer: "",
-            default_upstream: "",
-            default_resource: "",
-            default_scope_implies: "",
-            tools: &[],
-            upstream_schemes: SCHEMES,
-        }));
+        let catalog = crate::testkit::catalog(&[], SCHEMES);
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -427,17 +417,7 @@ mod tests {
                 scopes: &["read", "write"],
             },
         }]));
-        let catalog = Box::leak(Box::new(Catalog {
-            server_name: "x",
-            server_title: "X",
-            api_version: "1",
-            default_issuer: "",
-            default_upstream: "",
-            default_resource: "",
-            default_scope_implies: "",
-            tools: &[],
-            upstream_schemes: schemes,
-        }));
+        let catalog = crate::testkit::catalog(&[], schemes);
         let vars: HashMap<&str, &str> =
             HashMap::from([("CC_CLIENT_ID", "id"), ("CC_CLIENT_SECRET", "s&cret")]);
         let c = Credentials::from_lookup(catalog, reqwest::Client::new(), |k| {
@@ -466,17 +446,7 @@ mod tests {
             name: "user",
             kind: SchemeKind::Passthrough,
         }];
-        let catalog = Box::leak(Box::new(Catalog {
-            server_name: "x",
-            server_title: "X",
-            api_version: "1",
-            default_issuer: "",
-            default_upstream: "",
-            default_resource: "",
-            default_scope_implies: "",
-            tools: &[],
-            upstream_schemes: CALLER,
-        }));
+        let catalog = crate::testkit::catalog(&[], CALLER);
         let c = Credentials::from_lookup(catalog, reqwest::Client::new(), |_| None);
         let err = c.prepare(&[&["user"]], None).await.unwrap_err();
         assert!(err.contains("signed-in user"), "{err}");

@@ -14,7 +14,27 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
+use crate::catalog::{Catalog, ToolSpec, UpstreamScheme};
+
 pub const KID: &str = "test-key-1";
+
+/// A catalog for unit tests: the given tools and upstream schemes, every default empty.
+pub fn catalog(
+    tools: &'static [ToolSpec],
+    upstream_schemes: &'static [UpstreamScheme],
+) -> &'static Catalog {
+    Box::leak(Box::new(Catalog {
+        server_name: "test-mcp",
+        server_title: "Test API",
+        api_version: "1",
+        default_issuer: "",
+        default_upstream: "",
+        default_resource: "",
+        default_scope_implies: "",
+        tools,
+        upstream_schemes,
+    }))
+}
 
 pub async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -347,17 +347,7 @@ mod tests {
     };
 
     fn upstream(base: &str, key: Option<&str>) -> Upstream {
-        let catalog = Box::leak(Box::new(Catalog {
-            server_name: "x",
-            server_title: "X",
-            api_version: "1",
-            default_issuer: "",
-            default_upstream: "",
-            default_resource: "",
-            default_scope_implies: "",
-            tools: &[],
-            upstream_schemes: SCHEMES,
-        }));
+        let catalog = crate::testkit::catalog(&[], SCHEMES);
         let key = key.map(str::to_owned);
         let http = http_client(TIMEOUT).unwrap();
         let creds = Credentials::from_lookup(catalog, http.clone(), move |_| key.clone());
