@@ -67,10 +67,10 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
     for tool in &api.tools {
         add(
             &tools_rs::input_schema_file(tool),
-            pretty(&tool.input_schema),
+            compact(&tool.input_schema),
         );
         if let Some(output) = &tool.output_schema {
-            add(&tools_rs::output_schema_file(tool), pretty(output));
+            add(&tools_rs::output_schema_file(tool), compact(output));
         }
     }
     for (path, text) in project::render(api, settings)? {
@@ -100,6 +100,16 @@ fn headed(path: &str, text: &str) -> Vec<u8> {
         String::new()
     };
     format!("{header}{text}").into_bytes()
+}
+
+/// Schemas are data the server embeds, one file per tool: compact keeps a large API's
+/// project a fraction of the size (MS Graph: 11,422 tools) while a diff still shows which
+/// tools changed.
+fn compact(value: &Value) -> Vec<u8> {
+    // Serializing a Value cannot fail: its keys are strings.
+    let mut text = serde_json::to_string(value).unwrap_or_default();
+    text.push('\n');
+    text.into_bytes()
 }
 
 fn pretty(value: &Value) -> Vec<u8> {

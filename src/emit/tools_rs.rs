@@ -151,7 +151,19 @@ fn tool(t: &Tool) -> TokenStream {
                     quote! { BodyShape::Flattened { fields: &[#(#fields),*] } }
                 }
             };
-            quote! { Some(Body { media_type: #media, required: #required, shape: #shape }) }
+            let encoding = b.encoding.iter().map(|e| {
+                let (field, explode) = (&e.field, e.explode);
+                let style = style_tokens(e.style);
+                quote! { FieldEncoding { field: #field, style: #style, explode: #explode } }
+            });
+            quote! {
+                Some(Body {
+                    media_type: #media,
+                    required: #required,
+                    shape: #shape,
+                    encoding: &[#(#encoding),*],
+                })
+            }
         }
         None => quote! { None },
     };

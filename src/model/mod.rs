@@ -179,6 +179,16 @@ pub struct Body {
     pub media_type: String,
     pub required: bool,
     pub shape: BodyShape,
+    /// Form-urlencoded fields the spec's `encoding` gives a style other than the default
+    /// (form, exploded).
+    pub encoding: Vec<FieldEncoding>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldEncoding {
+    pub field: String,
+    pub style: Style,
+    pub explode: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value};
 use super::schema::{self, Converter};
 use super::security::Schemes;
 use super::{
-    deref, naming, Annotations, Body, BodyShape, HttpBinding, Location, Options, Param, Style, Tool,
+    deref, naming, Annotations, Body, BodyShape, FieldEncoding, HttpBinding, Location, Options,
+    Param, Style, Tool,
 };
 use crate::error::{Error, Result};
 use crate::normalize::Version;
@@ -219,20 +220,8 @@ fn parameters(
         if let (Some(desc), Value::Object(map)) = (text(&p, "description"), &mut schema) {
             map.insert("description".into(), Value::String(desc));
         }
-        let style = match p.get("style").and_then(Value::as_str) {
-            Some("form") => Style::Form,
-            Some("spaceDelimited") => Style::SpaceDelimited,
-            Some("pipeDelimited") => Style::PipeDelimited,
-            Some("deepObject") => Style::DeepObject,
-            Some("matrix") => Style::Matrix,
-            Some("label") => Style::Label,
-            Some("simple") => Style::Simple,
-            Some(other) => {
-                return Err(Error::spec(
-                    at.push("style").to_string(),
-                    format!("unknown style `{other}`"),
-                ))
-            }
+        let style = match style_of(&p, &at)? {
+            Some(style) => style,
             None if matches!(location, Location::Query | Location::Cookie) => Style::Form,
             None => Style::Simple,
         };
@@ -249,6 +238,54 @@ fn parameters(
             explode,
             schema,
         });
+    }
+    Ok(out)
+}
+
+/// The `style` of a parameter or of an `encoding` entry, if it names one.
+fn style_of(owner: &Value, at: &Pointer) -> Result<Option<Style>> {
+    Ok(Some(match owner.get("style").and_then(Value::as_str) {
+        None => return Ok(None),
+        Some("form") => Style::Form,
+        Some("spaceDelimited") => Style::SpaceDelimited,
+        Some("pipeDelimited") => Style::PipeDelimited,
+        Some("deepObject") => Style::DeepObject,
+        Some("matrix") => Style::Matrix,
+        Some("label") => Style::Label,
+        Some("simple") => Style::Simple,
+        Some(other) => {
+            return Err(Error::spec(
+                at.push("style").to_string(),
+                format!("unknown style `{other}`"),
+            ))
+        }
+    }))
+}
+
+/// Per-field `encoding` of a form-urlencoded body (OpenAPI 3 §4.8.15): only fields whose
+/// style differs from the default (form, exploded) are listed.
+fn form_encoding(media: &str, media_obj: &Value, at: &Pointer) -> Result<Vec<FieldEncoding>> {
+    if !media.starts_with("application/x-www-form-urlencoded") {
+        return Ok(Vec::new());
+    }
+    let Some(Value::Object(entries)) = media_obj.get("encoding") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (field, entry) in entries {
+        let entry_at = at.push("encoding").push(field);
+        let style = style_of(entry, &entry_at)?.unwrap_or(Style::Form);
+        let explode = entry
+            .get("explode")
+            .and_then(Value::as_bool)
+            .unwrap_or(style == Style::Form);
+        if (style, explode) != (Style::Form, true) {
+            out.push(FieldEncoding {
+                field: field.clone(),
+                style,
+                explode,
+            });
+        }
     }
     Ok(out)
 }
@@ -443,10 +480,12 @@ fn body(
         }
         BodyShape::Whole { arg }
     };
+    let encoding = form_encoding(media, media_obj, &body_at.push("content").push(media))?;
     Ok(Some(Body {
         media_type: media.clone(),
         required: body_required,
         shape,
+        encoding,
     }))
 }
 
@@ -547,7 +586,8 @@ mod tests {
                 required: true,
                 shape: BodyShape::Flattened {
                     fields: vec!["name".into(), "age".into()]
-                }
+                },
+                encoding: vec![],
             })
         );
         assert_eq!(t.http.params[1].style, Style::Form);
@@ -596,6 +636,36 @@ mod tests {
             "{w:?}"
         );
         assert!(t.annotations.destructive);
+    }
+
+    #[test]
+    fn form_bodies_keep_the_fields_non_default_encoding() {
+        let root = json!({"paths": {"/f": {"post": {
+            "requestBody": {"content": {"application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": {
+                    "a": {"type": "object"}, "b": {"type": "array"}, "c": {"type": "object"}
+                }},
+                "encoding": {
+                    "a": {"style": "deepObject", "explode": true},
+                    "b": {"style": "pipeDelimited"},
+                    "c": {"style": "form"}
+                }
+            }}},
+            "responses": {}
+        }}}});
+        let (t, _) = tool(root, "/f", "post");
+        let field = |field: &str, style, explode| FieldEncoding {
+            field: field.into(),
+            style,
+            explode,
+        };
+        assert_eq!(
+            t.http.body.unwrap().encoding,
+            vec![
+                field("a", Style::DeepObject, true),
+                field("b", Style::PipeDelimited, false)
+            ]
+        );
     }
 
     #[test]

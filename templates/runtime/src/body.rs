@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::catalog::{Body, BodyShape};
-use crate::encode::enc;
+use crate::catalog::{Body, BodyShape, Style};
+use crate::encode::form_pairs;
 
 /// A body ready to send; multipart parts stay structured so the HTTP client can frame them.
 #[derive(Debug, PartialEq)]
@@ -40,14 +40,7 @@ pub fn payload(body: &Body, args: &Map<String, Value>) -> Result<Option<Payload>
     let payload = if media == "application/json" || media.ends_with("+json") {
         Payload::Json(serde_json::to_vec(&value).map_err(|e| e.to_string())?)
     } else if media == "application/x-www-form-urlencoded" {
-        let pairs = fields(&value, body.media_type)?;
-        Payload::Form(
-            pairs
-                .iter()
-                .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-                .collect::<Vec<_>>()
-                .join("&"),
-        )
+        Payload::Form(form(body, &value)?)
     } else if media == "multipart/form-data" {
         Payload::Multipart(fields(&value, body.media_type)?)
     } else {
@@ -68,7 +61,28 @@ fn essence(media_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// An object's properties as name/text pairs: arrays repeat the name, nested objects are JSON.
+/// Each field in its `encoding` style; by default form, exploded: arrays repeat the name and
+/// an object's properties become fields of their own.
+fn form(body: &Body, value: &Value) -> Result<String, String> {
+    let Value::Object(object) = value else {
+        return Err(format!("a {} body must be an object", body.media_type));
+    };
+    let mut pairs = Vec::new();
+    for (k, v) in object {
+        if v.is_null() {
+            continue;
+        }
+        let (style, explode) = body
+            .encoding
+            .iter()
+            .find(|e| e.field == k)
+            .map_or((Style::Form, true), |e| (e.style, e.explode));
+        pairs.extend(form_pairs(k, style, explode, v));
+    }
+    Ok(pairs.join("&"))
+}
+
+/// Multipart parts as name/text pairs: arrays repeat the name, nested objects are JSON.
 fn fields(value: &Value, media_type: &str) -> Result<Vec<(String, String)>, String> {
     let Value::Object(object) = value else {
         return Err(format!("a {media_type} body must be an object"));
@@ -94,6 +108,7 @@ fn text(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::FieldEncoding;
     use serde_json::json;
 
     fn body(media_type: &'static str, shape: BodyShape, required: bool) -> Body {
@@ -101,6 +116,7 @@ mod tests {
             media_type,
             required,
             shape,
+            encoding: &[],
         }
     }
 
@@ -142,6 +158,38 @@ mod tests {
         assert_eq!(
             payload(&form, &args(json!({"name": "a&b=c", "status": ["x", "y"]}))).unwrap(),
             Some(Payload::Form("name=a%26b%3Dc&status=x&status=y".into()))
+        );
+    }
+
+    #[test]
+    fn form_fields_follow_their_encoding() {
+        static ENCODING: &[FieldEncoding] = &[
+            FieldEncoding {
+                field: "deep",
+                style: Style::DeepObject,
+                explode: true,
+            },
+            FieldEncoding {
+                field: "piped",
+                style: Style::PipeDelimited,
+                explode: false,
+            },
+        ];
+        let mut form = body(
+            "application/x-www-form-urlencoded",
+            BodyShape::Whole { arg: "body" },
+            true,
+        );
+        form.encoding = ENCODING;
+        let value = json!({"body": {
+            "plain": {"r": 1, "g": 2},
+            "deep": {"a": "x y"},
+            "piped": ["a", "b"]
+        }});
+        assert_eq!(
+            payload(&form, &args(value)).unwrap(),
+            // Keys in serde_json's (sorted) order; `plain` uses the default: exploded form.
+            Some(Payload::Form("deep[a]=x%20y&piped=a|b&g=2&r=1".into()))
         );
     }
 

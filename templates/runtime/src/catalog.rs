@@ -107,6 +107,16 @@ pub struct Body {
     pub media_type: &'static str,
     pub required: bool,
     pub shape: BodyShape,
+    /// Form-urlencoded fields whose style is not the default (form, exploded).
+    pub encoding: &'static [FieldEncoding],
+}
+
+/// How one form-urlencoded field is serialized: the query-parameter styles.
+#[derive(Debug)]
+pub struct FieldEncoding {
+    pub field: &'static str,
+    pub style: Style,
+    pub explode: bool,
 }
 
 #[derive(Debug)]

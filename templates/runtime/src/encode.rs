@@ -179,8 +179,14 @@ fn path_value(param: &Param, v: &Value) -> String {
 }
 
 fn query(param: &Param, v: &Value) -> Vec<String> {
-    let name = enc(param.name);
-    match (param.style, v) {
+    form_pairs(param.name, param.style, param.explode, v)
+}
+
+/// Encoded `key=value` pairs of one query parameter or form-urlencoded field in its style
+/// (the same rules serve both, OpenAPI 3 §4.8.15).
+pub fn form_pairs(name: &str, style: Style, explode: bool, v: &Value) -> Vec<String> {
+    let name = enc(name);
+    match (style, v) {
         (Style::DeepObject, Value::Object(o)) => {
             let mut out = Vec::new();
             deep_object(&name, o, &mut out);
@@ -192,11 +198,11 @@ fn query(param: &Param, v: &Value) -> Vec<String> {
         (Style::PipeDelimited, Value::Array(_) | Value::Object(_)) => {
             vec![format!("{name}={}", items(v, false, true).join("|"))]
         }
-        (_, Value::Array(_)) if param.explode => items(v, false, true)
+        (_, Value::Array(_)) if explode => items(v, false, true)
             .into_iter()
             .map(|i| format!("{name}={i}"))
             .collect(),
-        (_, Value::Object(_)) if param.explode => items(v, true, true),
+        (_, Value::Object(_)) if explode => items(v, true, true),
         _ => vec![format!("{name}={}", simple(v, false, true))],
     }
 }

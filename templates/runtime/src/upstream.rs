@@ -341,6 +341,7 @@ mod tests {
                 media_type: "application/json",
                 required: false,
                 shape: BodyShape::Flattened { fields: &["name"] },
+                encoding: &[],
             }),
             credentials: &[&["api_key"]],
         },
