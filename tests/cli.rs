@@ -386,3 +386,57 @@ fn relative_refs_to_other_files_are_followed() {
         serde_json::json!({"type": "string"})
     );
 }
+
+#[test]
+fn token_pass_through_is_opt_in_and_loud() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("server");
+    // Off by default: no warning, nothing in the README.
+    assert!(generate(&out).status.success());
+    let readme = fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(!readme.contains("pass-through is on"));
+    let tools = fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(!tools.contains("Passthrough"), "{tools}");
+
+    // Asked for: a warning at generation (even with --quiet) and in the generated README.
+    let o = mcp_gen(&[
+        "generate",
+        "--url",
+        PETSTORE,
+        "--oauth-server",
+        "http://127.0.0.1:9000",
+        "--upstream-auth",
+        "passthrough",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("MUST NOT pass through"),
+        "{}",
+        stderr(&o)
+    );
+    let readme = fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(
+        readme.contains("Warning: token pass-through is on"),
+        "{readme}"
+    );
+    assert!(fs::read_to_string(out.join("src/tools.rs"))
+        .unwrap()
+        .contains("Passthrough"));
+
+    // Never with --auth none: there is no caller token to pass.
+    let o = mcp_gen(&[
+        "generate",
+        "--url",
+        PETSTORE,
+        "--auth",
+        "none",
+        "--upstream-auth",
+        "passthrough",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
