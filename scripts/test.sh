@@ -71,4 +71,4 @@ scripts/corpus.sh
 step "end to end: oidc-provider + Prism + generated server, driven by the Python mcp client and the MCP Inspector"
 MCP_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-mcp" \
 MCP_NOAUTH_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-noauth-mcp" \
-  "$PEERS_PYTHON" -m pytest -c tests/e2e/pytest.ini tests/e2e
+  "$PEERS_PYTHON" -m pytest -v -c tests/e2e/pytest.ini tests/e2e
