@@ -1,5 +1,6 @@
-//! Every input in fuzz/regressions/ (crashes the fuzzer found, kept once fixed, plus hostile
-//! shapes written by hand) goes through load → normalize → model without a panic.
+//! Every input in fuzz/regressions/ (crashes and slow inputs the fuzzer found, kept once fixed,
+//! plus hostile shapes written by hand) goes through load → normalize → model without a panic
+//! or a hang.
 
 use std::path::Path;
 
@@ -14,8 +15,21 @@ fn fuzz_regressions_do_not_panic() {
     assert!(!inputs.is_empty());
     for input in inputs {
         let bytes = std::fs::read(&input).expect("readable input");
-        // A panic fails the test and names the input.
+        // A panic fails the test and names the input. A watchdog turns a hang (the fuzzer once
+        // found a 3 KB document that took seconds, exponential in its nesting) into a failure;
+        // the bound is far above the milliseconds these take.
         eprintln!("{}", input.display());
-        mcp_gen::check_untrusted(&bytes);
+        let (done, finished) = std::sync::mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            mcp_gen::check_untrusted(&bytes);
+            let _ = done.send(());
+        });
+        match finished.recv_timeout(std::time::Duration::from_secs(60)) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("{} did not finish within 60 s", input.display())
+            }
+            // Finished, or panicked (the join re-raises it with the input named above).
+            _ => worker.join().expect("no panic"),
+        }
     }
 }

@@ -242,6 +242,14 @@ fn parameters(
     Ok(out)
 }
 
+/// Converter errors start with the pointer of the bad keyword: that is the location.
+fn schema_error(at: &Pointer, e: String) -> Error {
+    match e.split_once(": ") {
+        Some((place, message)) if place.starts_with('/') => Error::spec(place, message),
+        _ => Error::spec(at.to_string(), e),
+    }
+}
+
 /// The `style` of a parameter or of an `encoding` entry, if it names one.
 fn style_of(owner: &Value, at: &Pointer) -> Result<Option<Style>> {
     Ok(Some(match owner.get("style").and_then(Value::as_str) {
@@ -313,7 +321,7 @@ fn parameter_schema(p: &Value, at: &Pointer, converter: &mut Converter) -> Resul
     };
     converter
         .convert(schema, &schema_at)
-        .map_err(|e| Error::spec(schema_at.to_string(), e))
+        .map_err(|e| schema_error(&schema_at, e))
 }
 
 /// Argument names for parameters; a name used in two locations is prefixed with the
@@ -417,7 +425,7 @@ fn body(
     let mut schema = match media_obj.get("schema") {
         Some(s) => converter
             .convert(s, &schema_at)
-            .map_err(|e| Error::spec(schema_at.to_string(), e))?,
+            .map_err(|e| schema_error(&schema_at, e))?,
         None => json!({}),
     };
     schema::strip_read_only(&mut schema);
@@ -511,7 +519,7 @@ fn output_schema(site: &Site, converter: &mut Converter) -> Result<Option<Value>
     let schema_at = at.push("content").push(media).push("schema");
     let converted = converter
         .convert(schema, &schema_at)
-        .map_err(|e| Error::spec(schema_at.to_string(), e))?;
+        .map_err(|e| schema_error(&schema_at, e))?;
     Ok(schema::is_object_schema(&converted).then_some(converted))
 }
 
