@@ -144,18 +144,7 @@ class ExtraServer:
 
 
 def start_mcp_server(binary: Path, workdir: Path, name: str, env: dict[str, str | None]) -> ExtraServer:
-    port = support.free_port()
-    base = f"http://{support.LOOPBACK}:{port}"
-    full_env = support.loopback_env({
-        "RESOURCE_SERVER_URL": f"{base}/mcp",
-        "HOST": support.LOOPBACK,
-        "PORT": str(port),
-        "RUST_LOG": os.environ.get("RUST_LOG", "info"),
-        "RUST_BACKTRACE": "1",
-        **env,
-    })
-    proc = Process(name, [str(binary)], workdir / f"{name.replace(' ', '-')}.log", full_env)
-    proc.wait_ready(support.http_ok(f"{base}/healthz"), 30, "GET /healthz")
+    base, proc = support.launch_mcp_server(binary, name, workdir / f"{name.replace(' ', '-')}.log", env)
     return ExtraServer(base_url=base, proc=proc)
 
 

@@ -189,22 +189,14 @@ def mcp_servers(workdir, auth_server, prism):
         key = (auth_challenge, api_key)
         if key not in started:
             binary = server_binary()
-            port = support.free_port()
-            base = f"http://{support.LOOPBACK}:{port}"
             name = f"mcp server ({auth_challenge}, {'key' if api_key else 'no key'})"
-            env = support.loopback_env({
-                "AUTHORIZATION_SERVER_URL": auth_server.issuer,
-                "RESOURCE_SERVER_URL": f"{base}/mcp",
-                "UPSTREAM_BASE_URL": prism.base_url,
-                "UPSTREAM_API_KEY": api_key,
-                "AUTH_CHALLENGE": auth_challenge,
-                "HOST": support.LOOPBACK,
-                "PORT": str(port),
-                "RUST_LOG": os.environ.get("RUST_LOG", "info"),
-                "RUST_BACKTRACE": "1",
-            })
-            proc = Process(name, [str(binary)], workdir / f"mcp-server-{auth_challenge}-{len(started)}.log", env)
-            proc.wait_ready(support.http_ok(f"{base}/healthz"), 30, "GET /healthz")
+            base, proc = support.launch_mcp_server(
+                binary, name, workdir / f"mcp-server-{auth_challenge}-{len(started)}.log", {
+                    "AUTHORIZATION_SERVER_URL": auth_server.issuer,
+                    "UPSTREAM_BASE_URL": prism.base_url,
+                    "UPSTREAM_API_KEY": api_key,
+                    "AUTH_CHALLENGE": auth_challenge,
+                })
             started[key] = McpServer(base_url=base, auth_challenge=auth_challenge, api_key=api_key, proc=proc)
         return started[key]
 

@@ -130,6 +130,26 @@ def http_ok(url: str, expect: int = 200) -> Callable[[], bool]:
     return probe
 
 
+
+def launch_mcp_server(binary: Path, name: str, log: Path,
+                      env: dict[str, str | None]) -> tuple[str, Process]:
+    """A generated MCP server on a free loopback port, named to itself by RESOURCE_SERVER_URL,
+    ready once /healthz answers; `env` adds to (or, with None, removes from) the shared settings.
+    Returns its base URL and process."""
+    port = free_port()
+    base = f"http://{LOOPBACK}:{port}"
+    full = loopback_env({
+        "RESOURCE_SERVER_URL": f"{base}/mcp",
+        "HOST": LOOPBACK,
+        "PORT": str(port),
+        "RUST_LOG": os.environ.get("RUST_LOG", "info"),
+        "RUST_BACKTRACE": "1",
+        **env,
+    })
+    proc = Process(name, [str(binary)], log, full)
+    proc.wait_ready(http_ok(f"{base}/healthz"), 30, "GET /healthz")
+    return base, proc
+
 def port_open(port: int) -> Callable[[], bool]:
     def probe() -> bool:
         with socket.create_connection((LOOPBACK, port), timeout=1):

@@ -69,18 +69,8 @@ class Server:
 
 
 def start_server(workdir: Path, name: str, label: str, env: dict[str, str | None]) -> Server:
-    port = support.free_port()
-    base = f"http://{support.LOOPBACK}:{port}"
-    full = support.loopback_env({
-        "RESOURCE_SERVER_URL": f"{base}/mcp",
-        "HOST": support.LOOPBACK,
-        "PORT": str(port),
-        "RUST_LOG": os.environ.get("RUST_LOG", "info"),
-        "UPSTREAM_API_KEY": None,
-        **env,
-    })
-    proc = Process(f"{name} ({label})", [str(binary(name))], workdir / f"{name}-{label}.log", full)
-    proc.wait_ready(support.http_ok(f"{base}/healthz"), 30, "GET /healthz")
+    base, proc = support.launch_mcp_server(binary(name), f"{name} ({label})", workdir / f"{name}-{label}.log",
+                                           {"UPSTREAM_API_KEY": None, **env})
     return Server(base_url=base, proc=proc, upstream=env.get("UPSTREAM_BASE_URL") or "")
 
 
