@@ -235,14 +235,19 @@ mod tests {
         }
     }
 
-    fn run(path: &'static str, params: &'static [Param], args: Value) -> RequestParts {
-        let binding = HttpBinding {
+    /// A GET operation with these parameters and no body or credentials.
+    fn get(path: &'static str, params: &'static [Param]) -> HttpBinding {
+        HttpBinding {
             method: "GET",
             path,
             params,
             body: None,
             credentials: &[],
-        };
+        }
+    }
+
+    fn run(path: &'static str, params: &'static [Param], args: Value) -> RequestParts {
+        let binding = get(path, params);
         request_parts(&binding, args.as_object().unwrap()).unwrap()
     }
 
@@ -262,13 +267,7 @@ mod tests {
             );
         }
         assert_eq!(run("/pet/{id}", PARAMS, json!({"id": 42})).path, "/pet/42");
-        let binding = HttpBinding {
-            method: "GET",
-            path: "/pet/{id}",
-            params: PARAMS,
-            body: None,
-            credentials: &[],
-        };
+        let binding = get("/pet/{id}", PARAMS);
         for dots in ["..", "."] {
             let args = json!({"id": dots});
             assert!(
@@ -316,13 +315,7 @@ mod tests {
             p("X-Trace", Location::Header, Style::Simple, false),
             p("Authorization", Location::Header, Style::Simple, false),
         ];
-        let binding = HttpBinding {
-            method: "GET",
-            path: "/",
-            params: H,
-            body: None,
-            credentials: &[],
-        };
+        let binding = get("/", H);
         let args = json!({"X-Trace": "a\r\nX-Evil: 1"});
         assert!(request_parts(&binding, args.as_object().unwrap()).is_err());
         let ok = run(
@@ -345,13 +338,7 @@ mod tests {
     #[test]
     fn missing_path_argument_is_an_error() {
         static PARAMS: &[Param] = &[p("id", Location::Path, Style::Simple, false)];
-        let binding = HttpBinding {
-            method: "GET",
-            path: "/pet/{id}",
-            params: PARAMS,
-            body: None,
-            credentials: &[],
-        };
+        let binding = get("/pet/{id}", PARAMS);
         assert!(request_parts(&binding, &Map::new()).is_err());
     }
 }
