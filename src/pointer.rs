@@ -22,6 +22,14 @@ impl Pointer {
         }
     }
 
+    /// Where a `{"$ref": "#/…"}` object points, when it is a local reference.
+    pub fn of_ref(schema: &Value) -> Option<Self> {
+        schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(Self::parse)
+    }
+
     pub fn push(&self, segment: &str) -> Self {
         let escaped = segment.replace('~', "~0").replace('/', "~1");
         Pointer(format!("{}/{escaped}", self.0))

@@ -14,6 +14,21 @@ use crate::error::{Error, Result};
 use crate::normalize::Version;
 use crate::pointer::Pointer;
 
+/// What a body schema may say and still become separate tool arguments: anything else
+/// (`oneOf`, `not`, `minProperties`, `patternProperties`, …) constrains the body as a whole,
+/// which splitting it up would lose, so such a body stays one `body` argument.
+const FLATTEN_KEEPS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "title",
+    "description",
+    "examples",
+    "default",
+    "deprecated",
+];
+
 /// Descriptions longer than this are cut: clients put them in a model's context.
 const MAX_DESCRIPTION: usize = 1024;
 
@@ -442,6 +457,9 @@ fn body(
 
     let flattenable = (is_json || is_form)
         && schema::is_object_schema(&schema)
+        && schema
+            .as_object()
+            .is_some_and(|m| m.keys().all(|k| FLATTEN_KEEPS.contains(&k.as_str())))
         && schema
             .get("additionalProperties")
             .is_none_or(|a| a == &Value::Bool(false))

@@ -3,12 +3,14 @@
 //! `allOf` merged where it can be ([`compose`]), malformed keywords repaired ([`valid`]).
 
 mod compose;
+mod discriminator;
 mod valid;
 
 use serde_json::{Map, Value};
 
 use crate::normalize::Version;
 use crate::pointer::Pointer;
+use discriminator::Discriminator;
 
 /// How many `$ref`s may be open at once on one branch before expansion stops. Keeps one
 /// tool's schema a sane size on specs whose types reference each other in long chains.
@@ -120,7 +122,7 @@ impl<'a> Converter<'a> {
             };
         };
         if let Some(reference) = map.get("$ref") {
-            return self.expand(reference, map, at, nesting);
+            return self.expand(reference, map, at, nesting, false);
         }
         let mut out = Map::new();
         for (key, value) in map {
@@ -152,7 +154,10 @@ impl<'a> Converter<'a> {
                 };
                 let mut list = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    list.push(self.walk(item, &here.index(i), nesting + 1)?);
+                    list.push(self.walk_item(key, item, &here.index(i), nesting + 1)?);
+                }
+                if key == "oneOf" || key == "anyOf" {
+                    pin_branches(map, items, &mut list);
                 }
                 Value::Array(list)
             } else if SCHEMA_MAP_KEYWORDS.contains(&key.as_str()) {
@@ -181,12 +186,32 @@ impl<'a> Converter<'a> {
         Ok(Value::Object(out))
     }
 
+    /// One schema of an `allOf`/`anyOf`/`oneOf`/`prefixItems` list. A referenced `allOf`
+    /// part is a parent type, so the discriminator it declares is not pinned on it.
+    fn walk_item(
+        &mut self,
+        keyword: &str,
+        item: &Value,
+        at: &Pointer,
+        nesting: usize,
+    ) -> Result<Value, String> {
+        match item {
+            Value::Object(map) if keyword == "allOf" => match map.get("$ref") {
+                Some(reference) => self.expand(reference, map, at, nesting, true),
+                None => self.walk(item, at, nesting),
+            },
+            _ => self.walk(item, at, nesting),
+        }
+    }
+
+    /// Inline the schema `reference` points to; `parent` when it is an `allOf` part.
     fn expand(
         &mut self,
         reference: &Value,
         map: &Map<String, Value>,
         at: &Pointer,
         nesting: usize,
+        parent: bool,
     ) -> Result<Value, String> {
         let text = reference
             .as_str()
@@ -213,6 +238,15 @@ impl<'a> Converter<'a> {
         let expanded = self.walk(resolved, &target, nesting + 1);
         self.open.pop();
         let mut expanded = expanded?;
+        if !parent {
+            // A subtype used as itself: the discriminator it inherits takes its own value.
+            if let Value::Object(raw) = resolved {
+                for inherited in discriminator::inherited(self.root, raw) {
+                    let values = inherited.values_for(&target);
+                    discriminator::pin(&mut expanded, inherited.property(), &values, false);
+                }
+            }
+        }
         // Siblings of `$ref` (3.1; common in 3.0 documents too): annotations at the
         // referencing site (description, default) win over the target's; constraints and
         // subschemas apply on top of the target's, as an `allOf` merged where possible.
@@ -266,6 +300,25 @@ impl<'a> Converter<'a> {
             valid::repair(out);
         }
         Ok(expanded)
+    }
+}
+
+/// `oneOf`/`anyOf` with a discriminator: each referenced branch gets the discriminating
+/// property pinned to the values that select it.
+fn pin_branches(schema: &Map<String, Value>, raw: &[Value], converted: &mut [Value]) {
+    let Some(discriminator) = Discriminator::of(schema) else {
+        return;
+    };
+    let declared_here = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| p.contains_key(discriminator.property()));
+    for (raw, branch) in raw.iter().zip(converted) {
+        let Some(target) = Pointer::of_ref(raw) else {
+            continue;
+        };
+        let values = discriminator.values_for(&target);
+        discriminator::pin(branch, discriminator.property(), &values, declared_here);
     }
 }
 
@@ -584,5 +637,44 @@ mod tests {
         }
         let out = convert(&json!({}), schema);
         assert!(out.to_string().contains("nested too deeply"));
+    }
+
+    #[test]
+    fn discriminators_pin_each_alternative() {
+        let doc = json!({"components": {"schemas": {
+            "Pet": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}},
+                    "discriminator": {"propertyName": "kind", "mapping": {"puppy": "#/components/schemas/Puppy"}}},
+            "Dog": {"allOf": [{"$ref": "#/components/schemas/Pet"}, {"properties": {"bark": {"type": "boolean"}}}]},
+            "Puppy": {"allOf": [{"$ref": "#/components/schemas/Dog"}, {"properties": {"age": {"type": "integer"}}}]},
+            "Box": {"type": "object", "properties": {"size": {"type": "integer"}}}
+        }}});
+        // Inheritance: a subtype used as itself takes its own value, never its parent's too.
+        let dog = convert(&doc, json!({"$ref": "#/components/schemas/Dog"}));
+        assert_eq!(
+            dog["properties"]["kind"],
+            json!({"type": "string", "const": "Dog"})
+        );
+        let puppy = convert(&doc, json!({"$ref": "#/components/schemas/Puppy"}));
+        assert_eq!(
+            puppy["properties"]["kind"],
+            json!({"type": "string", "const": "puppy"})
+        );
+        assert_eq!(puppy["required"], json!(["kind"]));
+        // The polymorphic base itself stays open.
+        let pet = convert(&doc, json!({"$ref": "#/components/schemas/Pet"}));
+        assert_eq!(pet["properties"]["kind"], json!({"type": "string"}));
+        assert!(pet.get("discriminator").is_none());
+        // oneOf with its own mapping; a branch without the property is left alone.
+        let either = convert(
+            &doc,
+            json!({"oneOf": [{"$ref": "#/components/schemas/Dog"}, {"$ref": "#/components/schemas/Box"}],
+                   "discriminator": {"propertyName": "kind", "mapping": {"dog": "Dog"}}}),
+        );
+        // The mapping's `dog` contradicts the `Dog` inherited from Pet: the inherited one stays.
+        assert_eq!(either["oneOf"][0]["properties"]["kind"]["const"], "Dog");
+        assert_eq!(
+            either["oneOf"][1],
+            json!({"type": "object", "properties": {"size": {"type": "integer"}}})
+        );
     }
 }
