@@ -74,3 +74,21 @@ oas_examples! {
     oas_3_1_train_travel => "3.1/json/train-travel.json",
     oas_3_1_webhooks => "3.1/json/webhooks.json",
 }
+
+// Issue 4: a Swagger 2.0 spec split over several files (parameters, schemas, a shared error
+// in another folder), from the OpenAPI Specification's own examples, as JSON and as YAML.
+#[test]
+fn swagger_2_0_petstore_separate_json() {
+    check(
+        "fixtures/oai-examples/v2.0/json/petstore-separate/spec/swagger.json",
+        "tests/golden/oai-examples/v2.0/petstore-separate.json",
+    );
+}
+
+#[test]
+fn swagger_2_0_petstore_separate_yaml() {
+    check(
+        "fixtures/oai-examples/v2.0/yaml/petstore-separate/spec/swagger.yaml",
+        "tests/golden/oai-examples/v2.0/petstore-separate.json",
+    );
+}

@@ -6,6 +6,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::refs::KEY as EXTERNAL;
 use crate::error::{Error, Result};
 use crate::pointer::Pointer;
 
@@ -67,6 +68,7 @@ pub fn convert(root: &Value, warnings: &mut Vec<String>) -> Result<Value> {
     if let Some(Value::Object(params)) = src.get("parameters") {
         let mut kept = Map::new();
         for (name, p) in params {
+            let p = inline_external(root, p);
             // body and formData parameters become request bodies where they are used.
             if !is_body_like(p) {
                 kept.insert(name.clone(), parameter(p));
@@ -77,7 +79,7 @@ pub fn convert(root: &Value, warnings: &mut Vec<String>) -> Result<Value> {
     if let Some(Value::Object(responses)) = src.get("responses") {
         let converted = responses
             .iter()
-            .map(|(k, v)| (k.clone(), response(v, &produces)))
+            .map(|(k, v)| (k.clone(), response(inline_external(root, v), &produces)))
             .collect::<Map<_, _>>();
         components.insert("responses".into(), Value::Object(converted));
     }
@@ -103,6 +105,7 @@ pub fn convert(root: &Value, warnings: &mut Vec<String>) -> Result<Value> {
                 consumes: &consumes,
                 produces: &produces,
             };
+            let item = inline_external(root, item);
             paths.insert(path.clone(), path_item(&ctx, item, &at.push(path))?);
         }
     } else if let Some(other) = src.get("paths") {
@@ -112,8 +115,81 @@ pub fn convert(root: &Value, warnings: &mut Vec<String>) -> Result<Value> {
         out.insert("paths".into(), Value::Object(paths));
     }
     let mut out = Value::Object(out);
+    fix_external_schemas(&mut out);
     rewrite_refs(&mut out);
     Ok(out)
+}
+
+/// Bundled files (design §2: refs to other files) hold 2.0 content the conversion above
+/// never walked. Path items, parameters and responses referenced there are inlined where
+/// they are used and converted with the rest; this follows a `$ref` into the bundle.
+fn inline_external<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
+    let prefix = format!("#/{EXTERNAL}/");
+    let mut current = value;
+    for _ in 0..32 {
+        match current.get("$ref").and_then(Value::as_str) {
+            Some(r) if r.starts_with(&prefix) => {
+                match Pointer::parse(r).and_then(|p| p.resolve(root)) {
+                    Some(target) => current = target,
+                    // Dangling: left for the model stage to report with its place.
+                    None => return current,
+                }
+            }
+            _ => return current,
+        }
+    }
+    current
+}
+
+/// What is still referenced in the bundle after inlining is a schema: each one reached,
+/// and the ones it references in turn, gets the 2.0 schema keywords fixed in place.
+fn fix_external_schemas(out: &mut Value) {
+    let prefix = format!("#/{EXTERNAL}/");
+    let mut pending = Vec::new();
+    if let Value::Object(map) = &*out {
+        for (key, value) in map {
+            if key != EXTERNAL {
+                references(value, &prefix, &mut pending);
+            }
+        }
+    }
+    let mut done: Vec<String> = Vec::new();
+    while let Some(reference) = pending.pop() {
+        if done.contains(&reference) {
+            continue;
+        }
+        let Some(target) = Pointer::parse(&reference)
+            .map(|p| p.to_string())
+            .and_then(|p| out.pointer_mut(&p))
+        else {
+            continue;
+        };
+        fix_schema(target, 0);
+        references(target, &prefix, &mut pending);
+        done.push(reference);
+    }
+}
+
+/// Every `$ref` under `value` that starts with `prefix` (data keywords are not searched).
+fn references(value: &Value, prefix: &str, found: &mut Vec<String>) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    match (key.as_str(), child) {
+                        ("$ref", Value::String(r)) if r.starts_with(prefix) => {
+                            found.push(r.clone());
+                        }
+                        ("example" | "examples" | "default" | "enum" | "x-example", _) => {}
+                        _ => stack.push(child),
+                    }
+                }
+            }
+            Value::Array(list) => stack.extend(list),
+            _ => {}
+        }
+    }
 }
 
 struct Ctx<'a> {
@@ -194,6 +270,7 @@ fn path_item(ctx: &Ctx, item: &Value, at: &Pointer) -> Result<Value> {
             "parameters" => {
                 let mut kept = Vec::new();
                 for (i, p) in value.as_array().into_iter().flatten().enumerate() {
+                    let p = inline_external(ctx.root, p);
                     let p_at = at.push("parameters").index(i);
                     let resolved = deref_param(ctx.root, p, &p_at)?;
                     if is_body_like(resolved) {
@@ -254,6 +331,7 @@ fn operation(ctx: &Ctx, op: &Value, shared_body: &[Value], at: &Pointer) -> Resu
         .flatten()
         .enumerate()
     {
+        let p = inline_external(ctx.root, p);
         let resolved = deref_param(ctx.root, p, &at.push("parameters").index(i))?;
         match resolved.get("in").and_then(Value::as_str) {
             Some("body") => body = Some(resolved.clone()),
@@ -274,7 +352,10 @@ fn operation(ctx: &Ctx, op: &Value, shared_body: &[Value], at: &Pointer) -> Resu
                     .as_object()
                     .map(|r| {
                         r.iter()
-                            .map(|(code, resp)| (code.clone(), response(resp, &produces)))
+                            .map(|(code, resp)| {
+                                let resp = inline_external(ctx.root, resp);
+                                (code.clone(), response(resp, &produces))
+                            })
                             .collect::<Map<_, _>>()
                     })
                     .map(Value::Object)
@@ -685,5 +766,72 @@ mod tests {
                 .starts_with("/paths/~1a/get/parameters/0/$ref"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn content_of_bundled_files_is_converted_where_it_is_used() {
+        // What the bundler leaves: other files' content under /x-mcp-gen-external.
+        let ext = "#/x-mcp-gen-external/common.yaml";
+        let (out, _) = convert_ok(json!({
+            "swagger": "2.0", "info": {},
+            "parameters": {"shared": {"$ref": format!("{ext}/ids")}},
+            "paths": {
+                "/pets": {"$ref": format!("{ext}/petsPath")},
+                "/pets/{id}": {"get": {
+                    "parameters": [{"$ref": format!("{ext}/id")}, {"$ref": "#/parameters/shared"}],
+                    "responses": {"404": {"$ref": format!("{ext}/NotFound")}}
+                }}
+            },
+            "x-mcp-gen-external": {"common.yaml": {
+                "ids": {"name": "ids", "in": "query", "type": "array", "items": {"type": "integer"}, "collectionFormat": "pipes"},
+                "id": {"name": "id", "in": "path", "required": true, "type": "integer"},
+                "NotFound": {"description": "gone", "schema": {"$ref": format!("{ext}/Pet")}},
+                "petsPath": {"post": {
+                    "parameters": [{"name": "pet", "in": "body", "schema": {"$ref": format!("{ext}/Pet")}}],
+                    "responses": {"200": {"description": "ok"}}
+                }},
+                "Pet": {"type": "object", "discriminator": "kind", "x-nullable": true, "properties": {
+                    "kind": {"type": "string"},
+                    "photo": {"type": "file"},
+                    "owner": {"$ref": format!("{ext}/Owner")}
+                }},
+                "Owner": {"type": "object", "properties": {"name": {"type": "string", "x-nullable": true}}}
+            }}
+        }));
+        assert_eq!(
+            out["components"]["parameters"]["shared"],
+            json!({"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "integer"}},
+                   "style": "pipeDelimited", "explode": false})
+        );
+        let get = &out["paths"]["/pets/{id}"]["get"];
+        assert_eq!(
+            get["parameters"][0],
+            json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}})
+        );
+        assert_eq!(
+            get["parameters"][1],
+            json!({"$ref": "#/components/parameters/shared"})
+        );
+        assert_eq!(
+            get["responses"]["404"]["content"]["application/json"]["schema"],
+            json!({"$ref": format!("{ext}/Pet")})
+        );
+        let post = &out["paths"]["/pets"]["post"];
+        assert_eq!(
+            post["requestBody"]["content"]["application/json"]["schema"],
+            json!({"$ref": format!("{ext}/Pet")})
+        );
+        // Schemas reached through those references, and the ones they reference, are 3.0 now.
+        let bundled = &out["x-mcp-gen-external"]["common.yaml"];
+        assert_eq!(bundled["Pet"]["nullable"], true);
+        assert_eq!(
+            bundled["Pet"]["discriminator"],
+            json!({"propertyName": "kind"})
+        );
+        assert_eq!(
+            bundled["Pet"]["properties"]["photo"],
+            json!({"type": "string", "format": "binary"})
+        );
+        assert_eq!(bundled["Owner"]["properties"]["name"]["nullable"], true);
     }
 }
