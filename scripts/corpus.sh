@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The corpus (issue 4, design §8): every spec in fixtures/corpus/specs.tsv must generate, pass
-# scripts/corpus_check.py (tool count, names, valid 2020-12 input schemas without $ref) and
+# scripts/corpus-check (tool count, names, valid 2020-12 input schemas without $ref) and
 # `cargo check`. Big specs come from npm tarballs pinned by sha256 (fixtures/corpus/packages.tsv),
 # cached in $MCP_GEN_CACHE/corpus (default ~/.cache/mcp-gen/corpus).
 #
 #   scripts/corpus.sh [ID…]      # all specs, or only those ids
 #
-# Needs: target/release/mcp-gen (cargo build --release), PEERS_PYTHON and PEERS_NODE
-# (eval "$(scripts/peers.sh)"), npm. All generated projects share CARGO_TARGET_DIR
+# Needs: target/release/mcp-gen (cargo build --release), PEERS_NODE (eval "$(scripts/peers.sh)",
+# for YAML specs), npm. All generated projects and the checker share CARGO_TARGET_DIR
 # (default target/generated), so dependencies build once. Writes target/corpus/report.md.
 set -euo pipefail
 
@@ -16,7 +16,6 @@ cd "$repo"
 die() { printf 'corpus.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'corpus.sh: %s\n' "$*" >&2; }
 
-: "${PEERS_PYTHON:?run eval \"\$(scripts/peers.sh)\" first}"
 : "${PEERS_NODE:?run eval \"\$(scripts/peers.sh)\" first}"
 mcp_gen="${MCP_GEN:-$repo/target/release/mcp-gen}"
 [[ -x $mcp_gen ]] || die "build it first: cargo build --release"
@@ -24,6 +23,10 @@ cache="${MCP_GEN_CACHE:-$HOME/.cache/mcp-gen}/corpus"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target/generated}"
 work="$repo/target/corpus"
 mkdir -p "$cache/tarballs" "$cache/specs" "$work"
+
+say "building scripts/corpus-check"
+cargo build --release --locked --quiet --manifest-path scripts/corpus-check/Cargo.toml
+checker="$CARGO_TARGET_DIR/release/corpus-check"
 
 # npm pack PACKAGE@VERSION into the cache unless there, and check its sha256.
 tarball() {
@@ -89,7 +92,7 @@ while IFS=$'\t' read -r id source path; do
   if (($#)) && [[ " $* " != *" $id "* ]]; then continue; fi
   spec=$(spec_file "$id" "$source" "$path")
   out="$work/$id"
-  version=$("$PEERS_PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("openapi") or d.get("swagger"))' "$(as_json "$spec")")
+  version=$("$checker" spec-version "$(as_json "$spec")")
   say "$id ($version): generate"
   t0=$(now)
   if ! "$mcp_gen" generate --url "$spec" --out "$out" --name "corpus-$id" \
@@ -100,7 +103,7 @@ while IFS=$'\t' read -r id source path; do
     continue
   fi
   gen=$(secs "$t0" "$(now)")
-  if ! counts=$("$PEERS_PYTHON" scripts/corpus_check.py "$(as_json "$spec")" "$out"); then
+  if ! counts=$("$checker" "$(as_json "$spec")" "$out"); then
     echo "| $id | $version | | | $gen | check failed |" >>"$report"
     failed=1
     continue

@@ -65,6 +65,11 @@ upstream-faults tests/e2e/specs/upstream-faults.json
 SERVERS
 export GENERATED_BIN_DIR="$CARGO_TARGET_DIR/debug"
 
+step "corpus checker (scripts/corpus-check, a crate of its own): fmt, clippy, unit tests"
+cargo fmt --manifest-path scripts/corpus-check/Cargo.toml -- --check
+cargo clippy --locked --all-targets --manifest-path scripts/corpus-check/Cargo.toml -- -D warnings
+cargo test --locked --manifest-path scripts/corpus-check/Cargo.toml
+
 step "corpus: every real spec generates, its tools are sound, its project compiles (scripts/corpus.sh)"
 scripts/corpus.sh
 
