@@ -156,12 +156,17 @@ fn tool(t: &Tool) -> TokenStream {
                 let style = style_tokens(e.style);
                 quote! { FieldEncoding { field: #field, style: #style, explode: #explode } }
             });
+            let binary = b.binary.iter().map(|f| {
+                let (field, content_type) = (&f.field, &f.content_type);
+                quote! { BinaryField { field: #field, content_type: #content_type } }
+            });
             quote! {
                 Some(Body {
                     media_type: #media,
                     required: #required,
                     shape: #shape,
                     encoding: &[#(#encoding),*],
+                    binary: &[#(#binary),*],
                 })
             }
         }

@@ -1,6 +1,7 @@
 //! Stage 3: the tool IR. Walks a normalized document and decides, per operation, the tool's
 //! name, schemas, HTTP binding, security and annotations. Nothing here writes files.
 
+mod binary;
 mod naming;
 mod operation;
 mod schema;
@@ -182,6 +183,17 @@ pub struct Body {
     /// Form-urlencoded fields the spec's `encoding` gives a style other than the default
     /// (form, exploded).
     pub encoding: Vec<FieldEncoding>,
+    /// Arguments that carry bytes as base64: the whole body (raw media types) or multipart
+    /// file fields ([`binary`]).
+    pub binary: Vec<BinaryField>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinaryField {
+    /// The body argument, or the multipart field.
+    pub field: String,
+    /// What the bytes are sent as.
+    pub content_type: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

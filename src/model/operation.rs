@@ -7,8 +7,8 @@ use serde_json::{json, Map, Value};
 use super::schema::{self, Converter};
 use super::security::Schemes;
 use super::{
-    deref, naming, Annotations, Body, BodyShape, FieldEncoding, HttpBinding, Location, Options,
-    Param, Style, Tool,
+    binary, deref, naming, Annotations, BinaryField, Body, BodyShape, FieldEncoding, HttpBinding,
+    Location, Options, Param, Style, Tool,
 };
 use crate::error::{Error, Result};
 use crate::normalize::Version;
@@ -447,10 +447,16 @@ fn body(
     let is_json = media.contains("json");
     let is_form = media.starts_with("application/x-www-form-urlencoded")
         || media.starts_with("multipart/form-data");
+    // Raw payloads travel as one string argument: text as is, bytes as base64.
+    let mut raw_bytes = false;
     if !is_json && !is_form {
-        // Raw payloads (text, XML, octet-stream) travel as one string argument.
-        schema = json!({"type": "string", "description": format!("Request body ({media})")});
+        (schema, raw_bytes) = binary::raw_body(media, &schema);
     }
+    let mut files = if media.starts_with("multipart/form-data") {
+        binary::file_fields(&mut schema, media_obj)
+    } else {
+        Vec::new()
+    };
     if let (Some(desc), Value::Object(map)) = (text(body, "description"), &mut schema) {
         map.entry("description").or_insert(Value::String(desc));
     }
@@ -504,6 +510,12 @@ fn body(
         if body_required {
             required.push(arg.clone());
         }
+        if raw_bytes {
+            files.push(BinaryField {
+                field: arg.clone(),
+                content_type: media.clone(),
+            });
+        }
         BodyShape::Whole { arg }
     };
     let encoding = form_encoding(media, media_obj, &body_at.push("content").push(media))?;
@@ -512,6 +524,7 @@ fn body(
         required: body_required,
         shape,
         encoding,
+        binary: files,
     }))
 }
 
@@ -614,6 +627,7 @@ mod tests {
                     fields: vec!["name".into(), "age".into()]
                 },
                 encoding: vec![],
+                binary: vec![],
             })
         );
         assert_eq!(t.http.params[1].style, Style::Form);

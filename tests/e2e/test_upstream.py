@@ -4,7 +4,10 @@ tests/e2e/specs/upstream-faults.json generated with --upstream-auth token-exchan
 
 from __future__ import annotations
 
+import base64
 import time
+from email.parser import BytesParser
+from email.policy import HTTP
 from urllib.parse import unquote
 
 import pytest
@@ -92,6 +95,57 @@ def test_cookie_and_header_arguments_arrive(server, peer, auth_server):
     [seen] = peer.requests()[before:]
     assert seen.headers["x-trace"] == "t-1"
     assert seen.headers["cookie"] == "session=s%3Bevil%3D1"
+
+
+# --- bytes: base64 in the tool call, raw bytes upstream ------------------------------------------
+
+PDF = b"%PDF-1.7\n\x00\xff\xfe\r\n--not-a-boundary\r\n"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def multipart_parts(seen) -> list[tuple[str, str | None, str, bytes]]:
+    """(field name, filename, content type, bytes) of each part, parsed by the stdlib."""
+    head = f"Content-Type: {seen.headers['content-type']}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + seen.body)
+    assert message.is_multipart(), seen.headers
+    return [(part.get_param("name", header="content-disposition"), part.get_filename(),
+             part.get_content_type(), part.get_payload(decode=True)) for part in message.iter_parts()]
+
+
+def test_files_arrive_as_file_parts_with_their_bytes(server, peer, auth_server):
+    token = token_for(auth_server, server, "")
+    before = len(peer.requests())
+    args = {"note": "n 1", "document": b64(PDF), "pages": [b64(b"\x01\x02"), b64(b"\x03")]}
+    result = server.call("record_upload", args, token)
+    assert not result.get("isError"), result
+    [seen] = peer.requests()[before:]
+    assert seen.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert sorted(multipart_parts(seen)) == sorted([
+        ("note", None, "text/plain", b"n 1"),
+        ("document", "document", "application/pdf", PDF),
+        ("pages", "pages", "application/octet-stream", b"\x01\x02"),
+        ("pages", "pages", "application/octet-stream", b"\x03"),
+    ])
+
+
+def test_raw_bytes_arrive_decoded(server, peer, auth_server):
+    token = token_for(auth_server, server, "")
+    before = len(peer.requests())
+    result = server.call("record_raw", {"body": b64(PDF)}, token)
+    assert not result.get("isError"), result
+    [seen] = peer.requests()[before:]
+    assert (seen.method, seen.headers["content-type"], seen.body) == ("PUT", "application/octet-stream", PDF)
+
+
+def test_bytes_that_are_not_base64_are_refused_before_the_upstream(server, peer, auth_server):
+    token = token_for(auth_server, server, "")
+    before = len(peer.requests())
+    result = server.call("record_upload", {"document": "%PDF not base64"}, token)
+    assert result.get("isError") and "`document` must be base64-encoded bytes" in text_of(result), result
+    assert peer.requests()[before:] == []
 
 
 # --- credentials ---------------------------------------------------------------------------------

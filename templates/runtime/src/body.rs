@@ -1,18 +1,41 @@
 //! Tool arguments → the upstream request body, in the operation's media type.
 
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use crate::catalog::{Body, BodyShape, Style};
+use crate::catalog::{BinaryField, Body, BodyShape, Style};
 use crate::encode::form_pairs;
+
+/// Base64 as models write it: standard alphabet, padding optional (whitespace is dropped first).
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// A body ready to send; multipart parts stay structured so the HTTP client can frame them.
 #[derive(Debug, PartialEq)]
 pub enum Payload {
     Json(Vec<u8>),
     Form(String),
-    Multipart(Vec<(String, String)>),
+    Multipart(Vec<Part>),
     /// Sent as is with the operation's media type (text, XML, octet-stream, …).
     Raw(Vec<u8>),
+}
+
+/// One multipart part: a text field, or a file with its content type.
+#[derive(Debug, PartialEq)]
+pub enum Part {
+    Text {
+        name: String,
+        value: String,
+    },
+    File {
+        name: String,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+    },
 }
 
 pub fn payload(body: &Body, args: &Map<String, Value>) -> Result<Option<Payload>, String> {
@@ -42,7 +65,12 @@ pub fn payload(body: &Body, args: &Map<String, Value>) -> Result<Option<Payload>
     } else if media == "application/x-www-form-urlencoded" {
         Payload::Form(form(body, &value)?)
     } else if media == "multipart/form-data" {
-        Payload::Multipart(fields(&value, body.media_type)?)
+        Payload::Multipart(fields(&value, body)?)
+    } else if let Some(bytes) = body.binary.first() {
+        let Value::String(text) = &value else {
+            return Err(format!("`{}` must be a base64 string", bytes.field));
+        };
+        Payload::Raw(decode(bytes.field, text)?)
     } else {
         match value {
             Value::String(s) => Payload::Raw(s.into_bytes()),
@@ -82,20 +110,52 @@ fn form(body: &Body, value: &Value) -> Result<String, String> {
     Ok(pairs.join("&"))
 }
 
-/// Multipart parts as name/text pairs: arrays repeat the name, nested objects are JSON.
-fn fields(value: &Value, media_type: &str) -> Result<Vec<(String, String)>, String> {
+/// Multipart parts: arrays repeat the name, nested objects are JSON, file fields are
+/// decoded from base64 and sent as files named after the field.
+fn fields(value: &Value, body: &Body) -> Result<Vec<Part>, String> {
     let Value::Object(object) = value else {
-        return Err(format!("a {media_type} body must be an object"));
+        return Err(format!("a {} body must be an object", body.media_type));
     };
     let mut out = Vec::new();
     for (k, v) in object {
-        match v {
-            Value::Null => {}
-            Value::Array(items) => out.extend(items.iter().map(|i| (k.clone(), text(i)))),
-            other => out.push((k.clone(), text(other))),
+        let file = body.binary.iter().find(|f| f.field == k);
+        let items = match v {
+            Value::Null => continue,
+            Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        for item in items {
+            out.push(match file {
+                Some(file) => file_part(file, item)?,
+                None => Part::Text {
+                    name: k.clone(),
+                    value: text(item),
+                },
+            });
         }
     }
     Ok(out)
+}
+
+fn file_part(file: &BinaryField, value: &Value) -> Result<Part, String> {
+    let Value::String(encoded) = value else {
+        return Err(format!("`{}` must be a base64 string", file.field));
+    };
+    Ok(Part::File {
+        name: file.field.to_owned(),
+        bytes: decode(file.field, encoded)?,
+        content_type: file.content_type,
+    })
+}
+
+fn decode(field: &str, encoded: &str) -> Result<Vec<u8>, String> {
+    let compact: String = encoded
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    BASE64
+        .decode(compact)
+        .map_err(|e| format!("`{field}` must be base64-encoded bytes: {e}"))
 }
 
 fn text(v: &Value) -> String {
@@ -117,6 +177,7 @@ mod tests {
             required,
             shape,
             encoding: &[],
+            binary: &[],
         }
     }
 
@@ -203,8 +264,8 @@ mod tests {
         assert_eq!(
             payload(&multi, &args(json!({"body": {"meta": {"k": 1}, "n": 2}}))).unwrap(),
             Some(Payload::Multipart(vec![
-                ("meta".into(), r#"{"k":1}"#.into()),
-                ("n".into(), "2".into())
+                text("meta", r#"{"k":1}"#),
+                text("n", "2")
             ]))
         );
         let raw = body("text/plain", BodyShape::Whole { arg: "body" }, true);
@@ -212,5 +273,66 @@ mod tests {
             payload(&raw, &args(json!({"body": "hello"}))).unwrap(),
             Some(Payload::Raw(b"hello".to_vec()))
         );
+    }
+
+    fn text(name: &str, value: &str) -> Part {
+        Part::Text {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn bytes_arrive_as_base64_and_leave_decoded() {
+        static FILES: &[BinaryField] = &[BinaryField {
+            field: "photos",
+            content_type: "image/png",
+        }];
+        let mut multi = body(
+            "multipart/form-data",
+            BodyShape::Flattened {
+                fields: &["photos", "id"],
+            },
+            true,
+        );
+        multi.binary = FILES;
+        let call = json!({"id": 7, "photos": ["iVBORw0K\nGgo=", "AAEC"]});
+        assert_eq!(
+            payload(&multi, &args(call)).unwrap(),
+            Some(Payload::Multipart(vec![
+                text("id", "7"),
+                Part::File {
+                    name: "photos".into(),
+                    bytes: b"\x89PNG\r\n\x1a\n".to_vec(),
+                    content_type: "image/png"
+                },
+                Part::File {
+                    name: "photos".into(),
+                    bytes: vec![0, 1, 2],
+                    content_type: "image/png"
+                },
+            ]))
+        );
+        let err = payload(&multi, &args(json!({"photos": "not base64!"}))).unwrap_err();
+        assert!(
+            err.starts_with("`photos` must be base64-encoded bytes"),
+            "{err}"
+        );
+
+        static RAW: &[BinaryField] = &[BinaryField {
+            field: "body",
+            content_type: "application/octet-stream",
+        }];
+        let mut raw = body(
+            "application/octet-stream",
+            BodyShape::Whole { arg: "body" },
+            true,
+        );
+        raw.binary = RAW;
+        assert_eq!(
+            payload(&raw, &args(json!({"body": "AP8"}))).unwrap(),
+            Some(Payload::Raw(vec![0, 255]))
+        );
+        assert!(payload(&raw, &args(json!({"body": 5}))).is_err());
     }
 }

@@ -109,6 +109,18 @@ pub struct Body {
     pub shape: BodyShape,
     /// Form-urlencoded fields whose style is not the default (form, exploded).
     pub encoding: &'static [FieldEncoding],
+    /// Arguments holding bytes, base64 in the tool call: the whole body of a raw media type,
+    /// or multipart file fields (sent as file parts).
+    pub binary: &'static [BinaryField],
+}
+
+/// Bytes that travel as base64 text in the tool call and are decoded before sending.
+#[derive(Debug)]
+pub struct BinaryField {
+    /// The body argument, or the multipart field.
+    pub field: &'static str,
+    /// The content type the bytes are sent with (a multipart part's `Content-Type`).
+    pub content_type: &'static str,
 }
 
 /// How one form-urlencoded field is serialized: the query-parameter styles.

@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode, Url, redirect};
 use serde_json::{Map, Value};
 
-use crate::body::{self, Payload};
+use crate::body::{self, Part, Payload};
 use crate::catalog::ToolSpec;
 use crate::credentials::{Credentials, Placement, Prepared};
 use crate::encode::{self, enc};
@@ -199,12 +199,28 @@ fn with_payload(request: RequestBuilder, payload: Payload, media_type: &str) -> 
             .header(reqwest::header::CONTENT_TYPE, media_type)
             .body(text),
         // reqwest writes the multipart Content-Type with its boundary.
-        Payload::Multipart(fields) => request.multipart(
-            fields
-                .into_iter()
-                .fold(reqwest::multipart::Form::new(), |f, (k, v)| f.text(k, v)),
-        ),
+        Payload::Multipart(parts) => request.multipart(parts.into_iter().fold(
+            reqwest::multipart::Form::new(),
+            |form, part| match part {
+                Part::Text { name, value } => form.text(name, value),
+                Part::File {
+                    name,
+                    bytes,
+                    content_type,
+                } => form.part(name.clone(), file_part(name, bytes, content_type)),
+            },
+        )),
     }
+}
+
+/// A file part named after its field. The content type was checked by the generator; one
+/// reqwest still refused is left off rather than failing the call.
+fn file_part(name: String, bytes: Vec<u8>, content_type: &str) -> reqwest::multipart::Part {
+    let fallback = (bytes.clone(), name.clone());
+    reqwest::multipart::Part::bytes(bytes)
+        .file_name(name)
+        .mime_str(content_type)
+        .unwrap_or_else(|_| reqwest::multipart::Part::bytes(fallback.0).file_name(fallback.1))
 }
 
 /// Reads status, the headers we report, and the body up to `max_bytes`.
@@ -342,6 +358,7 @@ mod tests {
                 required: false,
                 shape: BodyShape::Flattened { fields: &["name"] },
                 encoding: &[],
+                binary: &[],
             }),
             credentials: &[&["api_key"]],
         },
