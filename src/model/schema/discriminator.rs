@@ -72,6 +72,35 @@ fn unescape(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
+/// Most subtypes a base type referenced as itself is expanded into. Bases with more (MS
+/// Graph's `entity` maps over a thousand) stay as they are: their property schema only.
+const MAX_SUBTYPES: usize = 16;
+
+/// The subtypes a base schema (a discriminator with a `mapping`, no `oneOf`/`anyOf` of its
+/// own) stands for when referenced as itself: the mapping's targets, in order, once each.
+/// `None` when it is no such base, maps to itself (then it is a concrete type too), names
+/// a target that does not exist, or has too many.
+pub fn subtypes(root: &Value, schema: &Value, at: &Pointer) -> Option<Vec<Pointer>> {
+    let Value::Object(map) = schema else {
+        return None;
+    };
+    if map.contains_key("oneOf") || map.contains_key("anyOf") {
+        return None;
+    }
+    let mapping = Discriminator::of(map)?.mapping?;
+    let mut targets: Vec<Pointer> = Vec::new();
+    for to in mapping.values() {
+        let target = mapping_target(to.as_str()?)?;
+        if target == *at || target.resolve(root).is_none() {
+            return None;
+        }
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+    (!targets.is_empty() && targets.len() <= MAX_SUBTYPES).then_some(targets)
+}
+
 /// The discriminators a schema inherits through `allOf` references (not its own: a schema
 /// with a discriminator is the polymorphic base, whose property takes any subtype's value).
 pub fn inherited<'a>(root: &'a Value, schema: &'a Map<String, Value>) -> Vec<Discriminator<'a>> {
@@ -256,5 +285,31 @@ mod tests {
         assert_eq!(found[0].property(), "kind");
         let base = doc.pointer("/components/schemas/Base").unwrap();
         assert!(inherited(&doc, base.as_object().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn only_bases_with_a_short_mapping_to_other_schemas_have_subtypes() {
+        let mut doc = json!({"components": {"schemas": {"A": {}, "B": {}, "Base": {
+            "discriminator": {"propertyName": "k", "mapping": {"a": "A", "a2": "#/components/schemas/A", "b": "B"}}
+        }}}});
+        let base = |doc: &Value| doc.pointer("/components/schemas/Base").unwrap().clone();
+        let at = schema_pointer("Base");
+        assert_eq!(
+            subtypes(&doc, &base(&doc), &at),
+            Some(vec![schema_pointer("A"), schema_pointer("B")])
+        );
+        doc["components"]["schemas"]["Base"]["discriminator"]["mapping"]["self"] = json!("Base");
+        assert_eq!(subtypes(&doc, &base(&doc), &at), None);
+        let many: Map<String, Value> = (0..=MAX_SUBTYPES)
+            .map(|i| (format!("v{i}"), json!(format!("S{i}"))))
+            .collect();
+        for i in 0..=MAX_SUBTYPES {
+            doc["components"]["schemas"][format!("S{i}")] = json!({});
+        }
+        doc["components"]["schemas"]["Base"]["discriminator"]["mapping"] = Value::Object(many);
+        assert_eq!(subtypes(&doc, &base(&doc), &at), None);
+        let listed =
+            json!({"oneOf": [], "discriminator": {"propertyName": "k", "mapping": {"a": "A"}}});
+        assert_eq!(subtypes(&doc, &listed, &at), None);
     }
 }

@@ -204,6 +204,31 @@ impl<'a> Converter<'a> {
         }
     }
 
+    /// A base type referenced as itself, whose discriminator maps to subtypes: one of them,
+    /// each with the discriminating property pinned (OpenAPI's `allOf` inheritance, as
+    /// Redocly and most generators read it).
+    fn one_of_subtypes(
+        &mut self,
+        base: &Value,
+        subtypes: &[Pointer],
+        at: &Pointer,
+        nesting: usize,
+    ) -> Result<Value, String> {
+        let mut list = Vec::with_capacity(subtypes.len());
+        for subtype in subtypes {
+            let reference = Value::String(format!("#{subtype}"));
+            list.push(self.expand(&reference, &Map::new(), at, nesting + 1, false)?);
+        }
+        let mut out = Map::new();
+        for key in ["title", "description"] {
+            if let Some(annotation) = base.get(key) {
+                out.insert(key.into(), annotation.clone());
+            }
+        }
+        out.insert("oneOf".into(), Value::Array(list));
+        Ok(Value::Object(out))
+    }
+
     /// Inline the schema `reference` points to; `parent` when it is an `allOf` part.
     fn expand(
         &mut self,
@@ -219,7 +244,10 @@ impl<'a> Converter<'a> {
         let target = Pointer::parse(text).ok_or_else(|| {
             format!("{at}/$ref: `{text}` is not a local reference (only `#/…` is supported)")
         })?;
-        if self.open.contains(&target) {
+        // A base being expanded into its subtypes is open under a marker of its own, so the
+        // subtypes can still inherit from it (`allOf` parent) but not contain it again.
+        let polymorphic = target.push("discriminator");
+        if self.open.contains(&target) || (!parent && self.open.contains(&polymorphic)) {
             return Ok(cut(&format!(
                 "recursive reference to {} not expanded",
                 target.last()
@@ -234,9 +262,24 @@ impl<'a> Converter<'a> {
         let resolved = target
             .resolve(self.root)
             .ok_or_else(|| format!("{at}/$ref: `{text}` points to nothing"))?;
-        self.open.push(target.clone());
-        let expanded = self.walk(resolved, &target, nesting + 1);
-        self.open.pop();
+        let subtypes = match parent {
+            true => None,
+            false => discriminator::subtypes(self.root, resolved, &target),
+        };
+        let expanded = match subtypes {
+            Some(subtypes) => {
+                self.open.push(polymorphic);
+                let expanded = self.one_of_subtypes(resolved, &subtypes, at, nesting);
+                self.open.pop();
+                expanded
+            }
+            None => {
+                self.open.push(target.clone());
+                let expanded = self.walk(resolved, &target, nesting + 1);
+                self.open.pop();
+                expanded
+            }
+        };
         let mut expanded = expanded?;
         if !parent {
             // A subtype used as itself: the discriminator it inherits takes its own value.
@@ -660,10 +703,16 @@ mod tests {
             json!({"type": "string", "const": "puppy"})
         );
         assert_eq!(puppy["required"], json!(["kind"]));
-        // The polymorphic base itself stays open.
+        // The base referenced as itself stands for the subtypes its mapping names.
         let pet = convert(&doc, json!({"$ref": "#/components/schemas/Pet"}));
+        assert_eq!(pet["oneOf"].as_array().map(Vec::len), Some(1));
+        assert_eq!(pet["oneOf"][0], puppy);
+        // Without a mapping the subtypes are unknown: the base stays what it says.
+        let mut open = doc.clone();
+        open["components"]["schemas"]["Pet"]["discriminator"] = json!({"propertyName": "kind"});
+        let pet = convert(&open, json!({"$ref": "#/components/schemas/Pet"}));
         assert_eq!(pet["properties"]["kind"], json!({"type": "string"}));
-        assert!(pet.get("discriminator").is_none());
+        assert!(pet.get("discriminator").is_none() && pet.get("oneOf").is_none());
         // oneOf with its own mapping; a branch without the property is left alone.
         let either = convert(
             &doc,
@@ -675,6 +724,23 @@ mod tests {
         assert_eq!(
             either["oneOf"][1],
             json!({"type": "object", "properties": {"size": {"type": "integer"}}})
+        );
+    }
+
+    #[test]
+    fn a_base_expanded_into_subtypes_is_not_expanded_again_inside_them() {
+        let doc = json!({"components": {"schemas": {
+            "Node": {"type": "object", "properties": {"kind": {"type": "string"}},
+                     "discriminator": {"propertyName": "kind", "mapping": {"dir": "#/components/schemas/Dir"}}},
+            "Dir": {"allOf": [{"$ref": "#/components/schemas/Node"},
+                              {"properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}]}
+        }}});
+        let node = convert(&doc, json!({"$ref": "#/components/schemas/Node"}));
+        let dir = &node["oneOf"][0];
+        assert_eq!(dir["properties"]["kind"]["const"], "dir");
+        assert_eq!(
+            dir["properties"]["children"]["items"],
+            json!({"description": "(recursive reference to Node not expanded)"})
         );
     }
 }
