@@ -19,6 +19,8 @@ pub const MAX_REF_DEPTH: usize = 8;
 /// object links to many others) grow exponentially with `$ref` depth; past this budget the
 /// schema is converted again with a smaller depth limit, so it stays uniform, not lopsided.
 const MAX_NODES: usize = 1_000;
+/// How many `$ref`s may be open around a base type that is expanded into its subtypes.
+const MAX_POLYMORPHIC_DEPTH: usize = 2;
 /// Nesting bound for any schema, referenced or not: no stack overflow on hostile input.
 const MAX_NESTING: usize = 64;
 
@@ -262,7 +264,9 @@ impl<'a> Converter<'a> {
         let resolved = target
             .resolve(self.root)
             .ok_or_else(|| format!("{at}/$ref: `{text}` points to nothing"))?;
-        let subtypes = match parent {
+        // Near the top of a tool's schema only: deeper down every level of subtypes would
+        // multiply the schema (MS Graph's output grew by a third with no such bound).
+        let subtypes = match parent || self.open.len() >= MAX_POLYMORPHIC_DEPTH {
             true => None,
             false => discriminator::subtypes(self.root, resolved, &target),
         };
@@ -742,5 +746,23 @@ mod tests {
             dir["properties"]["children"]["items"],
             json!({"description": "(recursive reference to Node not expanded)"})
         );
+    }
+
+    #[test]
+    fn bases_deep_in_a_schema_keep_their_own_shape() {
+        let doc = json!({"components": {"schemas": {
+            "Base": {"type": "object", "properties": {"kind": {"type": "string"}},
+                     "discriminator": {"propertyName": "kind", "mapping": {"s": "#/components/schemas/Sub"}}},
+            "Sub": {"allOf": [{"$ref": "#/components/schemas/Base"}]},
+            "Outer": {"type": "object", "properties": {
+                "near": {"$ref": "#/components/schemas/Base"},
+                "inner": {"$ref": "#/components/schemas/Inner"}}},
+            "Inner": {"type": "object", "properties": {"far": {"$ref": "#/components/schemas/Base"}}}
+        }}});
+        let out = convert(&doc, json!({"$ref": "#/components/schemas/Outer"}));
+        assert!(out["properties"]["near"].get("oneOf").is_some());
+        let far = &out["properties"]["inner"]["properties"]["far"];
+        assert_eq!(far["properties"]["kind"], json!({"type": "string"}));
+        assert!(far.get("oneOf").is_none());
     }
 }
