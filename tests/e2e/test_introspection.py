@@ -1,5 +1,6 @@
 """Opaque access tokens (RFC 7662): oidc-provider started with --opaque issues non-JWT tokens;
-the server, given TOKEN_INTROSPECTION_URL and a client of that AS, asks the AS about each token
+the server, given a client of that AS (and TOKEN_INTROSPECTION_URL, or else the endpoint from the
+AS metadata), asks the AS about each token
 (with a short cache, counted in the AS's request log) and applies the same rules as for JWTs:
 active, for this resource, scopes per tool."""
 
@@ -88,3 +89,27 @@ def test_bad_opaque_tokens_get_401(case, server, opaque_as, prism):
     assert challenge["resource_metadata"] in server.prm_urls
     assert len(prism.requests()) == before
     assert not secrets_in_log(server.proc.log_text(), token)
+
+
+def test_endpoint_is_discovered_from_the_as_metadata(workdir, opaque_as, prism):
+    """Only the client credentials are given: the server finds the RFC 7662 endpoint in the
+    issuer's RFC 8414 metadata (`introspection_endpoint`) and uses it."""
+    srv = start_mcp_server(server_binary(), workdir, "mcp server introspection discovered", {
+        "AUTHORIZATION_SERVER_URL": opaque_as.issuer,
+        "TOKEN_INTROSPECTION_CLIENT_ID": CLIENT_ID,
+        "TOKEN_INTROSPECTION_CLIENT_SECRET": CLIENT_SECRET,
+        "UPSTREAM_BASE_URL": prism.base_url,
+        "UPSTREAM_API_KEY": "special-key",
+    })
+    try:
+        token = opaque_as.client_credentials(scope="read:pets write:pets", resource=srv.resource)
+        before_asked, before_upstream = opaque_as.count(INTROSPECTION), len(prism.requests())
+        r = call(srv, token)
+        assert r.status_code == 200, f"HTTP {r.status_code} {r.headers} {r.text[:300]}"
+        assert "mcp/www_authenticate" not in (r.json()["result"].get("_meta") or {}), r.text[:300]
+        assert opaque_as.count(INTROSPECTION) - before_asked == 1
+        assert len(prism.requests()) - before_upstream == 1
+        assert "introspection_endpoint of the authorization server metadata" in srv.proc.log_text()
+        assert not secrets_in_log(srv.proc.log_text(), token)
+    finally:
+        srv.proc.stop()

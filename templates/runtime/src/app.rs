@@ -87,7 +87,14 @@ pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), S
             if let Some(introspection) =
                 IntrospectionConfig::from_env().map_err(|e| e.to_string())?
             {
-                tracing::info!(endpoint = %introspection.url, "opaque access tokens are checked by introspection");
+                let endpoint = introspection
+                    .url
+                    .as_deref()
+                    .unwrap_or("introspection_endpoint of the authorization server metadata");
+                tracing::info!(
+                    endpoint,
+                    "opaque access tokens are checked by introspection"
+                );
                 verifier = verifier.with_introspection(introspection, http);
             }
             Some(verifier)

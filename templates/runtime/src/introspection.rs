@@ -1,6 +1,7 @@
 //! RFC 7662 token introspection, for authorization servers that issue opaque (non-JWT) access
-//! tokens. Configured with `TOKEN_INTROSPECTION_URL`, `TOKEN_INTROSPECTION_CLIENT_ID` and
-//! `TOKEN_INTROSPECTION_CLIENT_SECRET` (client_secret_basic). Answers are cached briefly so a
+//! tokens. Configured with `TOKEN_INTROSPECTION_CLIENT_ID` and `TOKEN_INTROSPECTION_CLIENT_SECRET`
+//! (client_secret_basic); the endpoint is `TOKEN_INTROSPECTION_URL`, or else the
+//! `introspection_endpoint` of the issuer's metadata (RFC 8414). Answers are cached briefly so a
 //! busy client does not cost one round trip per request, yet a revoked token stops working
 //! within [`ACTIVE_TTL`]. Tokens are never logged.
 
@@ -27,13 +28,15 @@ const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntrospectionConfig {
-    pub url: String,
+    /// `None`: discovered from the authorization server's metadata on first use.
+    pub url: Option<String>,
     pub client_id: String,
     pub client_secret: String,
 }
 
 impl IntrospectionConfig {
-    /// `None` when `TOKEN_INTROSPECTION_URL` is unset; then the client credentials are required.
+    /// `None` when neither `TOKEN_INTROSPECTION_URL` nor the client credentials are set; the
+    /// credentials are required as soon as introspection is asked for.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Self>, ConfigError> {
@@ -42,23 +45,23 @@ impl IntrospectionConfig {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let Some(url) = get("TOKEN_INTROSPECTION_URL") else {
+        let url = get("TOKEN_INTROSPECTION_URL");
+        let asked = url.is_some()
+            || get("TOKEN_INTROSPECTION_CLIENT_ID").is_some()
+            || get("TOKEN_INTROSPECTION_CLIENT_SECRET").is_some();
+        if !asked {
             return Ok(None);
-        };
-        let parsed = reqwest::Url::parse(&url).map_err(|e| ConfigError {
-            var: "TOKEN_INTROSPECTION_URL",
-            message: format!("{url:?} is not a URL: {e}"),
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(ConfigError {
+        }
+        if let Some(url) = &url {
+            check_url(url).map_err(|message| ConfigError {
                 var: "TOKEN_INTROSPECTION_URL",
-                message: format!("{url:?} is not an http(s) URL"),
-            });
+                message,
+            })?;
         }
         let required = |var: &'static str| {
             get(var).ok_or(ConfigError {
                 var,
-                message: "required when TOKEN_INTROSPECTION_URL is set".to_owned(),
+                message: "required for token introspection (TOKEN_INTROSPECTION_*)".to_owned(),
             })
         };
         Ok(Some(Self {
@@ -73,6 +76,16 @@ impl IntrospectionConfig {
     }
 }
 
+/// An introspection endpoint must be an http(s) URL: it receives the client secret.
+fn check_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    if matches!(parsed.scheme(), "http" | "https") {
+        Ok(())
+    } else {
+        Err(format!("{url:?} is not an http(s) URL"))
+    }
+}
+
 struct Cached {
     until: Instant,
     outcome: Result<Map<String, Value>, Rejection>,
@@ -80,6 +93,8 @@ struct Cached {
 
 pub struct Introspector {
     config: IntrospectionConfig,
+    /// The endpoint found in the issuer's metadata, when none was configured.
+    discovered: tokio::sync::OnceCell<String>,
     http: reqwest::Client,
     issuers: Vec<String>,
     audiences: Vec<String>,
@@ -95,6 +110,7 @@ impl Introspector {
     ) -> Self {
         Self {
             config,
+            discovered: tokio::sync::OnceCell::new(),
             http,
             issuers,
             audiences,
@@ -151,6 +167,25 @@ impl Introspector {
         );
     }
 
+    /// The configured endpoint, or the `introspection_endpoint` of the issuer's metadata.
+    async fn endpoint(&self) -> Result<&str, String> {
+        if let Some(url) = &self.config.url {
+            return Ok(url);
+        }
+        let issuer = self.issuers.first().map(String::as_str).unwrap_or_default();
+        self.discovered
+            .get_or_try_init(|| async {
+                let metadata = crate::jwks::fetch_metadata(&self.http, issuer).await?;
+                let url = metadata
+                    .get("introspection_endpoint")
+                    .and_then(Value::as_str)
+                    .ok_or("the authorization server metadata has no introspection_endpoint")?;
+                check_url(url).map(|()| url.to_owned())
+            })
+            .await
+            .map(String::as_str)
+    }
+
     async fn ask(&self, token: &str) -> Result<Map<String, Value>, Rejection> {
         let unavailable = |reason: String| {
             reject(
@@ -168,9 +203,11 @@ impl Introspector {
             "token={}&token_type_hint=access_token",
             utf8_percent_encode(token, NON_ALPHANUMERIC)
         );
+        // Not found yet (AS down, no endpoint in its metadata): refused now, asked again later.
+        let url = self.endpoint().await.map_err(unavailable)?;
         let mut response = self
             .http
-            .post(&self.config.url)
+            .post(url)
             .header(
                 "Authorization",
                 format!("Basic {}", STANDARD.encode(credentials)),
@@ -281,7 +318,7 @@ mod tests {
     fn introspector() -> Introspector {
         Introspector::new(
             IntrospectionConfig {
-                url: "http://127.0.0.1:1/introspect".into(),
+                url: Some("http://127.0.0.1:1/introspect".into()),
                 client_id: "c".into(),
                 client_secret: "s".into(),
             },
@@ -333,6 +370,21 @@ mod tests {
         assert!(i.cached("opaque-token").is_none());
     }
 
+    #[tokio::test]
+    async fn an_unreachable_issuer_means_no_endpoint_yet_and_a_retry_later() {
+        let mut config = introspector().config;
+        config.url = None;
+        let i = Introspector::new(
+            config,
+            reqwest::Client::new(),
+            vec!["http://127.0.0.1:1".into()],
+            vec![RESOURCE.into()],
+        );
+        let err = i.introspect("opaque-token").await.unwrap_err();
+        assert!(err.description.contains("right now"), "{err:?}");
+        assert!(i.discovered.get().is_none() && i.cached("opaque-token").is_none());
+    }
+
     #[test]
     fn config_requires_client_credentials() {
         let vars = |pairs: &'static [(&'static str, &'static str)]| {
@@ -358,6 +410,18 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(ok.client_id, "rs");
+        // Credentials alone: the endpoint comes from the AS metadata.
+        let discovered = IntrospectionConfig::from_lookup(vars(&[
+            ("TOKEN_INTROSPECTION_CLIENT_ID", "rs"),
+            ("TOKEN_INTROSPECTION_CLIENT_SECRET", "pw"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(discovered.url, None);
+        let err =
+            IntrospectionConfig::from_lookup(vars(&[("TOKEN_INTROSPECTION_CLIENT_ID", "rs")]))
+                .unwrap_err();
+        assert_eq!(err.var, "TOKEN_INTROSPECTION_CLIENT_SECRET");
         let err =
             IntrospectionConfig::from_lookup(vars(&[("TOKEN_INTROSPECTION_URL", "as/introspect")]))
                 .unwrap_err();

@@ -178,30 +178,37 @@ impl KeyStore {
     }
 
     async fn discover(&self) -> Result<String, String> {
-        let mut failures = Vec::new();
-        for url in metadata_urls(&self.issuer)? {
-            match fetch_json(&self.http, &url).await {
-                Ok(metadata) => {
-                    let issuer = metadata.get("issuer").and_then(Value::as_str).unwrap_or("");
-                    // RFC 8414 §3.3: the metadata must be about the issuer we asked for.
-                    if issuer.trim_end_matches('/') != self.issuer.trim_end_matches('/') {
-                        failures.push(format!("{url}: issuer is {issuer:?}"));
-                        continue;
-                    }
-                    return metadata
-                        .get("jwks_uri")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                        .ok_or_else(|| format!("{url} has no jwks_uri"));
-                }
-                Err(e) => failures.push(e),
-            }
-        }
-        Err(format!(
-            "no authorization server metadata: {}",
-            failures.join("; ")
-        ))
+        let metadata = fetch_metadata(&self.http, &self.issuer).await?;
+        metadata
+            .get("jwks_uri")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| "the authorization server metadata has no jwks_uri".to_owned())
     }
+}
+
+/// The issuer's authorization server metadata, from the first of [`metadata_urls`] that
+/// answers with a document about this issuer.
+pub async fn fetch_metadata(http: &reqwest::Client, issuer: &str) -> Result<Value, String> {
+    let mut failures = Vec::new();
+    for url in metadata_urls(issuer)? {
+        match fetch_json(http, &url).await {
+            Ok(metadata) => {
+                let claimed = metadata.get("issuer").and_then(Value::as_str).unwrap_or("");
+                // RFC 8414 §3.3: the metadata must be about the issuer we asked for.
+                if claimed.trim_end_matches('/') != issuer.trim_end_matches('/') {
+                    failures.push(format!("{url}: issuer is {claimed:?}"));
+                    continue;
+                }
+                return Ok(metadata);
+            }
+            Err(e) => failures.push(e),
+        }
+    }
+    Err(format!(
+        "no authorization server metadata: {}",
+        failures.join("; ")
+    ))
 }
 
 /// RFC 8414 (well-known inserted before the issuer's path), then OpenID Connect discovery
