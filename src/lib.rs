@@ -7,6 +7,7 @@ pub mod config;
 pub mod emit;
 pub mod error;
 pub mod inspect;
+mod json;
 pub mod load;
 pub mod model;
 pub mod normalize;

@@ -11,6 +11,7 @@ use super::{
     Location, Options, Param, Style, Tool,
 };
 use crate::error::{Error, Result};
+use crate::json;
 use crate::normalize::Version;
 use crate::pointer::Pointer;
 
@@ -483,16 +484,7 @@ fn body(
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
-        let inner_required: Vec<String> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(Value::as_str)
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let inner_required = json::strings(schema.get("required"));
         let names: Vec<String> = fields.keys().cloned().collect();
         for (k, v) in fields {
             properties.insert(k, v);

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::{deref, naming, Access, Location, SchemeKind, Tool, UpstreamScheme};
 use crate::error::{Error, Result};
+use crate::json;
 use crate::pointer::Pointer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +165,7 @@ impl Schemes {
             for (name, scopes) in requirement {
                 match self.classes.get(name) {
                     Some(Class::Mcp { upstream: acting }) => {
-                        let scopes = scope_list(scopes);
+                        let scopes = json::strings(Some(scopes));
                         oauth_scopes.get_or_insert_with(|| dedup(scopes));
                         if acting.is_some() {
                             upstream.push(name.clone());
@@ -175,7 +176,7 @@ impl Schemes {
                             .borrow_mut()
                             .entry(name.clone())
                             .or_default()
-                            .extend(scope_list(scopes));
+                            .extend(json::strings(Some(scopes)));
                         upstream.push(name.clone());
                     }
                     Some(Class::Upstream(_)) => upstream.push(name.clone()),
@@ -192,18 +193,16 @@ impl Schemes {
         }
 
         if let Some(scopes) = op.get("x-mcp-scopes") {
-            let Some(list) = scopes.as_array().filter(|l| l.iter().all(Value::is_string)) else {
+            if !scopes
+                .as_array()
+                .is_some_and(|l| l.iter().all(Value::is_string))
+            {
                 return Err(Error::spec(
                     op_at.push("x-mcp-scopes").to_string(),
                     "must be an array of strings",
                 ));
-            };
-            oauth_scopes = Some(dedup(
-                list.iter()
-                    .filter_map(Value::as_str)
-                    .map(String::from)
-                    .collect(),
-            ));
+            }
+            oauth_scopes = Some(dedup(json::strings(Some(scopes))));
             needs_token = true;
         }
 
@@ -369,18 +368,6 @@ fn client_credentials_only(scheme: &Value) -> Option<String> {
             .unwrap_or("")
             .to_string(),
     )
-}
-
-fn scope_list(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn dedup(list: Vec<String>) -> Vec<String> {

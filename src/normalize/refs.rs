@@ -21,7 +21,15 @@ pub const KEY: &str = "x-mcp-gen-external";
 /// More referenced files than this is refused: a document is not a crawler.
 const MAX_FILES: usize = 64;
 /// Keys whose values are data, never searched for references.
-const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
+pub const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
+
+/// Whether a (rewritten) `$ref` points into the bundled files.
+pub fn into_bundle(reference: &str) -> bool {
+    reference
+        .strip_prefix("#/")
+        .and_then(|r| r.strip_prefix(KEY))
+        .is_some_and(|r| r.starts_with('/'))
+}
 
 pub fn bundle(root: &mut Value, source: &Source) -> Result<()> {
     if !has_external(root) {

@@ -4,10 +4,13 @@
 //! types from `consumes`), response schemas → `content` (from `produces`), simple parameter
 //! types → `schema`, `collectionFormat` → `style`/`explode`, and every local `$ref` rewritten.
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Map, Value};
 
-use super::refs::KEY as EXTERNAL;
+use super::refs::{self, KEY as EXTERNAL};
 use crate::error::{Error, Result};
+use crate::json;
 use crate::pointer::Pointer;
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
@@ -44,8 +47,8 @@ pub fn convert(root: &Value, warnings: &mut Vec<String>) -> Result<Value> {
             ))
         }
     }
-    let consumes = media_list(src.get("consumes"));
-    let produces = media_list(src.get("produces"));
+    let consumes = json::strings(src.get("consumes"));
+    let produces = json::strings(src.get("produces"));
     let mut out = Map::new();
     out.insert("openapi".into(), "3.0.3".into());
     for (key, value) in src {
@@ -124,11 +127,10 @@ pub fn convert(root: &Value, warnings: &mut Vec<String>) -> Result<Value> {
 /// never walked. Path items, parameters and responses referenced there are inlined where
 /// they are used and converted with the rest; this follows a `$ref` into the bundle.
 fn inline_external<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
-    let prefix = format!("#/{EXTERNAL}/");
     let mut current = value;
     for _ in 0..32 {
         match current.get("$ref").and_then(Value::as_str) {
-            Some(r) if r.starts_with(&prefix) => {
+            Some(r) if refs::into_bundle(r) => {
                 match Pointer::parse(r).and_then(|p| p.resolve(root)) {
                     Some(target) => current = target,
                     // Dangling: left for the model stage to report with its place.
@@ -144,16 +146,15 @@ fn inline_external<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
 /// What is still referenced in the bundle after inlining is a schema: each one reached,
 /// and the ones it references in turn, gets the 2.0 schema keywords fixed in place.
 fn fix_external_schemas(out: &mut Value) {
-    let prefix = format!("#/{EXTERNAL}/");
     let mut pending = Vec::new();
     if let Value::Object(map) = &*out {
         for (key, value) in map {
             if key != EXTERNAL {
-                references(value, &prefix, &mut pending);
+                references(value, &mut pending);
             }
         }
     }
-    let mut done: Vec<String> = Vec::new();
+    let mut done = BTreeSet::new();
     while let Some(reference) = pending.pop() {
         if done.contains(&reference) {
             continue;
@@ -165,23 +166,23 @@ fn fix_external_schemas(out: &mut Value) {
             continue;
         };
         fix_schema(target, 0);
-        references(target, &prefix, &mut pending);
-        done.push(reference);
+        references(target, &mut pending);
+        done.insert(reference);
     }
 }
 
-/// Every `$ref` under `value` that starts with `prefix` (data keywords are not searched).
-fn references(value: &Value, prefix: &str, found: &mut Vec<String>) {
+/// Every `$ref` under `value` into the bundled files (data keywords are not searched).
+fn references(value: &Value, found: &mut Vec<String>) {
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
         match v {
             Value::Object(map) => {
                 for (key, child) in map {
                     match (key.as_str(), child) {
-                        ("$ref", Value::String(r)) if r.starts_with(prefix) => {
+                        ("$ref", Value::String(r)) if refs::into_bundle(r) => {
                             found.push(r.clone());
                         }
-                        ("example" | "examples" | "default" | "enum" | "x-example", _) => {}
+                        (k, _) if refs::DATA_KEYS.contains(&k) => {}
                         _ => stack.push(child),
                     }
                 }
@@ -198,18 +199,6 @@ struct Ctx<'a> {
     produces: &'a [String],
 }
 
-fn media_list(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// One server per scheme (https first); without `host`, a relative URL the user overrides.
 fn servers(src: &Map<String, Value>) -> Value {
     let base = src.get("basePath").and_then(Value::as_str).unwrap_or("");
@@ -218,7 +207,7 @@ fn servers(src: &Map<String, Value>) -> Value {
         let url = if base.is_empty() { "/" } else { base };
         return json!([{ "url": url }]);
     };
-    let mut schemes = media_list(src.get("schemes"));
+    let mut schemes = json::strings(src.get("schemes"));
     schemes.retain(|s| s == "https" || s == "http");
     schemes.sort_by_key(|s| s != "https");
     if schemes.is_empty() {
@@ -303,11 +292,11 @@ fn operation(ctx: &Ctx, op: &Value, shared_body: &[Value], at: &Pointer) -> Resu
         return Ok(op.clone());
     };
     let consumes = match op.get("consumes") {
-        Some(c) => media_list(Some(c)),
+        Some(c) => json::strings(Some(c)),
         None => ctx.consumes.to_vec(),
     };
     let produces = match op.get("produces") {
-        Some(p) => media_list(Some(p)),
+        Some(p) => json::strings(Some(p)),
         None => ctx.produces.to_vec(),
     };
     let mut out = Map::new();

@@ -25,15 +25,22 @@ def opaque_as(workdir):
     instance.stop()
 
 
-@pytest.fixture(scope="module")
-def server(workdir, opaque_as, prism):
-    srv = start_mcp_server(server_binary(), workdir, "mcp server introspection", {
+def start_introspecting(workdir, opaque_as, prism, name: str, env: dict[str, str]):
+    """A Petstore server that introspects with its client at `opaque_as`; `env` adds to it."""
+    return start_mcp_server(server_binary(), workdir, name, {
         "AUTHORIZATION_SERVER_URL": opaque_as.issuer,
-        "TOKEN_INTROSPECTION_URL": opaque_as.metadata()["introspection_endpoint"],
         "TOKEN_INTROSPECTION_CLIENT_ID": CLIENT_ID,
         "TOKEN_INTROSPECTION_CLIENT_SECRET": CLIENT_SECRET,
         "UPSTREAM_BASE_URL": prism.base_url,
         "UPSTREAM_API_KEY": "special-key",
+        **env,
+    })
+
+
+@pytest.fixture(scope="module")
+def server(workdir, opaque_as, prism):
+    srv = start_introspecting(workdir, opaque_as, prism, "mcp server introspection", {
+        "TOKEN_INTROSPECTION_URL": opaque_as.metadata()["introspection_endpoint"],
     })
     yield srv
     srv.proc.stop()
@@ -94,13 +101,7 @@ def test_bad_opaque_tokens_get_401(case, server, opaque_as, prism):
 def test_endpoint_is_discovered_from_the_as_metadata(workdir, opaque_as, prism):
     """Only the client credentials are given: the server finds the RFC 7662 endpoint in the
     issuer's RFC 8414 metadata (`introspection_endpoint`) and uses it."""
-    srv = start_mcp_server(server_binary(), workdir, "mcp server introspection discovered", {
-        "AUTHORIZATION_SERVER_URL": opaque_as.issuer,
-        "TOKEN_INTROSPECTION_CLIENT_ID": CLIENT_ID,
-        "TOKEN_INTROSPECTION_CLIENT_SECRET": CLIENT_SECRET,
-        "UPSTREAM_BASE_URL": prism.base_url,
-        "UPSTREAM_API_KEY": "special-key",
-    })
+    srv = start_introspecting(workdir, opaque_as, prism, "mcp server introspection discovered", {})
     try:
         token = opaque_as.client_credentials(scope="read:pets write:pets", resource=srv.resource)
         before_asked, before_upstream = opaque_as.count(INTROSPECTION), len(prism.requests())

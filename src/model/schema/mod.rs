@@ -266,24 +266,20 @@ impl<'a> Converter<'a> {
             .ok_or_else(|| format!("{at}/$ref: `{text}` points to nothing"))?;
         // Near the top of a tool's schema only: deeper down every level of subtypes would
         // multiply the schema (MS Graph's output grew by a third with no such bound).
-        let subtypes = match parent || self.open.len() >= MAX_POLYMORPHIC_DEPTH {
-            true => None,
-            false => discriminator::subtypes(self.root, resolved, &target),
+        let subtypes = if parent || self.open.len() >= MAX_POLYMORPHIC_DEPTH {
+            None
+        } else {
+            discriminator::subtypes(self.root, resolved, &target)
         };
-        let expanded = match subtypes {
-            Some(subtypes) => {
-                self.open.push(polymorphic);
-                let expanded = self.one_of_subtypes(resolved, &subtypes, at, nesting);
-                self.open.pop();
-                expanded
-            }
-            None => {
-                self.open.push(target.clone());
-                let expanded = self.walk(resolved, &target, nesting + 1);
-                self.open.pop();
-                expanded
-            }
+        self.open.push(match subtypes {
+            Some(_) => polymorphic,
+            None => target.clone(),
+        });
+        let expanded = match &subtypes {
+            Some(subtypes) => self.one_of_subtypes(resolved, subtypes, at, nesting),
+            None => self.walk(resolved, &target, nesting + 1),
         };
+        self.open.pop();
         let mut expanded = expanded?;
         if !parent {
             // A subtype used as itself: the discriminator it inherits takes its own value.

@@ -214,13 +214,16 @@ fn with_payload(request: RequestBuilder, payload: Payload, media_type: &str) -> 
 }
 
 /// A file part named after its field. The content type was checked by the generator; one
-/// reqwest still refused is left off rather than failing the call.
+/// that is still no valid header value is left off rather than failing the call.
 fn file_part(name: String, bytes: Vec<u8>, content_type: &str) -> reqwest::multipart::Part {
-    let fallback = (bytes.clone(), name.clone());
-    reqwest::multipart::Part::bytes(bytes)
-        .file_name(name)
-        .mime_str(content_type)
-        .unwrap_or_else(|_| reqwest::multipart::Part::bytes(fallback.0).file_name(fallback.1))
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
+    match HeaderValue::from_str(content_type) {
+        Ok(value) => part.headers(HeaderMap::from_iter([(
+            reqwest::header::CONTENT_TYPE,
+            value,
+        )])),
+        Err(_) => part,
+    }
 }
 
 /// Reads status, the headers we report, and the body up to `max_bytes`.
