@@ -449,6 +449,32 @@ mod tests {
     }
 
     #[test]
+    fn optional_upstream_credential_at_the_root_is_mixed_and_keeps_the_credential() {
+        // `security: [{}, {key: []}]` at the document root applies to every operation without
+        // its own: anonymous callers are allowed (and the runtime sends them no key); the key
+        // alternative needs a token with the default scopes.
+        let mut root = spec();
+        root["security"] = json!([{}, {"key": []}]);
+        let options = Options {
+            default_scopes: vec!["api".into()],
+            ..Options::default()
+        };
+        let mut w = Vec::new();
+        let schemes = Schemes::read(&root, &options, &mut w).unwrap();
+        let r = schemes
+            .resolve(&root, &json!({}), &Pointer::root(), &mut w)
+            .unwrap();
+        assert_eq!(
+            r.access,
+            Access {
+                anonymous: true,
+                oauth2: Some(vec!["api".into()])
+            }
+        );
+        assert_eq!(r.credentials, vec![vec!["key".to_string()]]);
+    }
+
+    #[test]
     fn upstream_only_requirement_still_needs_a_token_with_default_scopes() {
         let options = Options {
             default_scopes: vec!["api".into()],

@@ -3,6 +3,8 @@ exact bytes of a request line, and misbehave on purpose. Runs in a thread of the
 
 Routes (any method):
   /record/...            200 {"ok": true}; the request (raw target, headers, body) is recorded
+  /anything/...          200, the request echoed back as JSON (method, target, headers), like
+                         httpbin's /anything: whatever the server sends reaches its caller
   /fault/slow            headers only after `slow_seconds`
   /fault/drip            a 200 whose body trickles one byte per 0.5 s (Content-Length 1000)
   /fault/big             a JSON body of `big_bytes` bytes
@@ -67,6 +69,9 @@ class Handler(BaseHTTPRequestHandler):
         path = unquote(self.path.split("?", 1)[0])
         if path.startswith("/record/"):
             return self._send(200, "application/json", b'{"ok": true}')
+        if path.startswith("/anything"):
+            echo = {"method": self.command, "target": self.path, "headers": headers}
+            return self._send(200, "application/json", json.dumps(echo).encode())
         kind = path.removeprefix("/fault/")
         if kind == "slow":
             time.sleep(state.slow_seconds)

@@ -331,25 +331,32 @@ mod tests {
     }
 
     async fn app(tools: &'static [ToolSpec], mode: &str, issuer: &TestIssuer) -> Router {
-        let catalog = catalog(tools);
+        app_with(catalog(tools), mode, issuer, &[]).await
+    }
+
+    async fn app_with(
+        catalog: &'static Catalog,
+        mode: &str,
+        issuer: &TestIssuer,
+        extra: &[(&'static str, &str)],
+    ) -> Router {
         let upstream_base = echo_upstream().await;
-        let vars: HashMap<&str, String> = HashMap::from([
+        let mut vars: HashMap<&str, String> = HashMap::from([
             ("AUTHORIZATION_SERVER_URL", issuer.url.clone()),
             ("RESOURCE_SERVER_URL", RESOURCE.to_owned()),
             ("UPSTREAM_BASE_URL", upstream_base),
             ("AUTH_CHALLENGE", mode.to_owned()),
         ]);
+        vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         let config = Config::from_lookup(catalog, |k| vars.get(k).cloned()).unwrap();
         let resource = Url::parse(RESOURCE).unwrap();
         let challenger = Challenger::new(metadata::metadata_url(&resource));
         let keys = KeyStore::new(&issuer.url, reqwest::Client::new());
         let verifier = Verifier::new(keys, &issuer.url, RESOURCE);
-        let server = McpServer::new(
-            catalog,
-            build_upstream(catalog, &config).unwrap(),
-            Some(challenger.clone()),
-        )
-        .unwrap();
+        let credentials =
+            Credentials::from_lookup(catalog, reqwest::Client::new(), |k| vars.get(k).cloned());
+        let upstream = Upstream::new(reqwest::Client::new(), &config.upstream_base, credentials);
+        let server = McpServer::new(catalog, upstream, Some(challenger.clone())).unwrap();
         router(
             catalog,
             &config,
@@ -545,6 +552,64 @@ mod tests {
             serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
         assert_eq!(echoed["uri"], "/items/3");
         assert!(echoed["headers"].get("authorization").is_none());
+    }
+
+    #[tokio::test]
+    async fn mixed_tools_send_the_server_key_only_for_entitled_callers() {
+        static KEYED: &[ToolSpec] = &[ToolSpec {
+            access: Access {
+                anonymous: true,
+                oauth2: Some(&["write"]),
+            },
+            http: HttpBinding {
+                method: "GET",
+                path: "/items/{id}",
+                params: &[Param {
+                    arg: "id",
+                    name: "id",
+                    location: Location::Path,
+                    required: true,
+                    style: Style::Simple,
+                    explode: false,
+                }],
+                body: None,
+                credentials: &[&["key"]],
+            },
+            ..tool(
+                "mixed",
+                Access {
+                    anonymous: true,
+                    oauth2: None,
+                },
+            )
+        }];
+        static SCHEMES: &[UpstreamScheme] = &[UpstreamScheme {
+            name: "key",
+            kind: SchemeKind::ApiKey {
+                location: Location::Query,
+                param: "api_key",
+                env: "KEY_API_KEY",
+            },
+        }];
+        let issuer = TestIssuer::start().await;
+        let catalog = crate::testkit::catalog(KEYED, SCHEMES);
+        for mode in ["tool", "http"] {
+            let app = app_with(catalog, mode, &issuer, &[("KEY_API_KEY", "s3cret")]).await;
+            let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+            let good = issuer.token(&issuer.claims(RESOURCE, "write"));
+            for (token, expected) in [
+                (None, "/items/3"),
+                (Some(weak.as_str()), "/items/3"),
+                (Some(good.as_str()), "/items/3?api_key=s3cret"),
+            ] {
+                let answer = post(&app, token, call("mixed")).await;
+                let result = &answer.body["result"];
+                assert_eq!(result["isError"], false, "{mode}: {result}");
+                let echoed: Value =
+                    serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+                assert_eq!(echoed["uri"], expected, "{mode}, token: {}", token.is_some());
+            }
+        }
     }
 
     #[tokio::test]

@@ -47,30 +47,42 @@ pub struct Principal {
 /// The outcome of checking a tool's access rule against the caller.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decision {
+    /// The caller may use every credential alternative of the operation: it holds a verified
+    /// token with the tool's scopes, or the tool has no OAuth requirement at all.
     Allow,
+    /// A tool that also works without credentials (`{}` among the spec's requirements),
+    /// called without a token that holds its scopes: it runs, but only with the empty
+    /// alternative, so the server's own upstream credential is never spent on this caller.
+    AllowAnonymous,
     NoToken,
     /// The scopes the tool needs that the token lacks.
     MissingScopes(Vec<&'static str>),
 }
 
+impl Decision {
+    /// Whether the call may spend the server's upstream credentials (or act as the caller).
+    pub fn entitled(&self) -> bool {
+        matches!(self, Decision::Allow)
+    }
+}
+
 pub fn authorize(access: &Access, principal: Option<&Principal>) -> Decision {
-    if access.anonymous {
+    if access.anonymous && access.oauth2.is_none() {
         return Decision::Allow;
     }
-    let Some(principal) = principal else {
-        return Decision::NoToken;
-    };
-    let missing: Vec<&'static str> = access
-        .oauth2
-        .unwrap_or(&[])
-        .iter()
-        .copied()
-        .filter(|s| !principal.scopes.contains(*s))
-        .collect();
-    if missing.is_empty() {
-        Decision::Allow
-    } else {
-        Decision::MissingScopes(missing)
+    let required = access.oauth2.unwrap_or(&[]);
+    let missing: Option<Vec<&'static str>> = principal.map(|principal| {
+        required
+            .iter()
+            .copied()
+            .filter(|s| !principal.scopes.contains(*s))
+            .collect()
+    });
+    match missing {
+        Some(missing) if missing.is_empty() => Decision::Allow,
+        _ if access.anonymous => Decision::AllowAnonymous,
+        Some(missing) => Decision::MissingScopes(missing),
+        None => Decision::NoToken,
     }
 }
 
@@ -505,5 +517,33 @@ mod tests {
             authorize(&write, Some(&principal)),
             Decision::MissingScopes(vec!["write"])
         );
+    }
+
+    #[test]
+    fn mixed_tools_spend_credentials_only_on_entitled_callers() {
+        let read = Principal {
+            subject: None,
+            scopes: ["read".to_owned()].into_iter().collect(),
+        };
+        let mixed = Access {
+            anonymous: true,
+            oauth2: Some(&["write"]),
+        };
+        for caller in [None, Some(&read)] {
+            let decision = authorize(&mixed, caller);
+            assert_eq!(decision, Decision::AllowAnonymous);
+            assert!(!decision.entitled());
+        }
+        let write = Principal {
+            subject: None,
+            scopes: ["write".to_owned()].into_iter().collect(),
+        };
+        assert!(authorize(&mixed, Some(&write)).entitled());
+        let mixed_any_token = Access {
+            anonymous: true,
+            oauth2: Some(&[]),
+        };
+        assert_eq!(authorize(&mixed_any_token, None), Decision::AllowAnonymous);
+        assert!(authorize(&mixed_any_token, Some(&read)).entitled());
     }
 }

@@ -71,7 +71,7 @@ impl Challenger {
     pub fn refusal(&self, tool: &str, access: &Access, decision: &Decision) -> Option<Refusal> {
         let scopes = access.oauth2.unwrap_or(&[]);
         match decision {
-            Decision::Allow => None,
+            Decision::Allow | Decision::AllowAnonymous => None,
             Decision::NoToken => Some(Refusal {
                 status: StatusCode::UNAUTHORIZED,
                 error: "invalid_request",

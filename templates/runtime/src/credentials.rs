@@ -51,6 +51,17 @@ impl fmt::Debug for CallerToken {
     }
 }
 
+/// Which of an operation's credential alternatives one call may use. `Debug` is not derived:
+/// it would show the caller's token.
+#[derive(Clone, Copy)]
+pub enum Grant<'a> {
+    /// Any alternative. `caller` is the validated MCP token, for schemes acting as the caller.
+    Entitled { caller: Option<&'a str> },
+    /// Only the empty alternative `{}` of a tool that works without credentials: neither the
+    /// server's credentials nor anything acting as the caller.
+    Anonymous,
+}
+
 enum Secret {
     Static(Placement),
     ClientCredentials(ClientCredentials),
@@ -144,12 +155,16 @@ impl Credentials {
 
     /// Credentials for the first alternative whose schemes are all configured (and, for
     /// those acting as the caller, that has a caller token); an error naming what is
-    /// missing when none is. `caller` is the validated MCP bearer token, if any.
+    /// missing when none is. An anonymous grant gets none: the tool works without them.
     pub async fn prepare(
         &self,
         alternatives: &[&[&'static str]],
-        caller: Option<&str>,
+        grant: Grant<'_>,
     ) -> Result<Prepared, String> {
+        let caller = match grant {
+            Grant::Entitled { caller } => caller,
+            Grant::Anonymous => return Ok(Prepared::default()),
+        };
         if alternatives.is_empty() {
             return Ok(Prepared::default());
         }
@@ -315,6 +330,8 @@ mod tests {
     use super::*;
     use crate::catalog::*;
 
+    const ENTITLED: Grant<'static> = Grant::Entitled { caller: None };
+
     static SCHEMES: &[UpstreamScheme] = &[
         UpstreamScheme {
             name: "api_key",
@@ -358,7 +375,7 @@ mod tests {
             ("BASIC_PASSWORD", "p"),
         ]);
         let got = c
-            .prepare(&[&["api_key"], &["q", "basic"]], None)
+            .prepare(&[&["api_key"], &["q", "basic"]], ENTITLED)
             .await
             .unwrap();
         assert_eq!(
@@ -368,13 +385,23 @@ mod tests {
                 Placement::Header("Authorization".into(), "Basic dTpw".into())
             ]
         );
-        assert!(c.prepare(&[], None).await.unwrap().placements.is_empty());
+        assert!(c.prepare(&[], ENTITLED).await.unwrap().placements.is_empty());
+    }
+
+    #[tokio::test]
+    async fn anonymous_grants_get_no_credential() {
+        let c = creds(&[("UPSTREAM_API_KEY", "k"), ("Q_API_KEY", "k1")]);
+        let got = c
+            .prepare(&[&["api_key"], &["q"]], Grant::Anonymous)
+            .await
+            .unwrap();
+        assert!(got.placements.is_empty() && got.renewable.is_empty());
     }
 
     #[tokio::test]
     async fn missing_credentials_name_the_variable() {
         let c = creds(&[]);
-        let err = c.prepare(&[&["api_key"]], None).await.unwrap_err();
+        let err = c.prepare(&[&["api_key"]], ENTITLED).await.unwrap_err();
         assert!(err.contains("UPSTREAM_API_KEY"), "{err}");
         assert_eq!(c.missing().len(), 3);
     }
@@ -424,7 +451,7 @@ mod tests {
             vars.get(k).map(|v| v.to_string())
         });
         for _ in 0..2 {
-            let got = c.prepare(&[&["cc"]], None).await.unwrap();
+            let got = c.prepare(&[&["cc"]], ENTITLED).await.unwrap();
             assert_eq!(got.renewable, ["cc"]);
             assert_eq!(
                 got.placements,
@@ -436,7 +463,7 @@ mod tests {
         }
         assert_eq!(hits.load(Ordering::SeqCst), 1);
         c.forget(&["cc"]).await;
-        c.prepare(&[&["cc"]], None).await.unwrap();
+        c.prepare(&[&["cc"]], ENTITLED).await.unwrap();
         assert_eq!(hits.load(Ordering::SeqCst), 2);
     }
 
@@ -448,9 +475,9 @@ mod tests {
         }];
         let catalog = crate::testkit::catalog(&[], CALLER);
         let c = Credentials::from_lookup(catalog, reqwest::Client::new(), |_| None);
-        let err = c.prepare(&[&["user"]], None).await.unwrap_err();
+        let err = c.prepare(&[&["user"]], ENTITLED).await.unwrap_err();
         assert!(err.contains("signed-in user"), "{err}");
-        let got = c.prepare(&[&["user"]], Some("tok")).await.unwrap();
+        let got = c.prepare(&[&["user"]], Grant::Entitled { caller: Some("tok") }).await.unwrap();
         assert_eq!(
             got.placements,
             [Placement::Header(

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use crate::auth::{self, Principal};
 use crate::catalog::{Catalog, ToolSpec};
 use crate::challenge::Challenger;
-use crate::credentials::CallerToken;
+use crate::credentials::{CallerToken, Grant};
 use crate::listing;
 use crate::outcome;
 use crate::upstream::Upstream;
@@ -81,8 +81,15 @@ impl McpServer {
     ) -> (CallToolResult, String) {
         let shared = &self.0;
         let spec: &ToolSpec = &shared.catalog.tools[i];
+        // Without OAuth (stdio, `--auth none`) every caller is the operator's own.
+        let mut grant = Grant::Entitled {
+            caller: caller_token,
+        };
         if let Some(challenger) = &shared.oauth {
             let decision = auth::authorize(&spec.access, principal);
+            if !decision.entitled() {
+                grant = Grant::Anonymous;
+            }
             if let Some(refusal) = challenger.refusal(spec.name, &spec.access, &decision) {
                 let mut result = outcome::error(refusal.message);
                 let mut meta = MetaObject::new();
@@ -107,7 +114,7 @@ impl McpServer {
                 "invalid_arguments".to_owned(),
             );
         };
-        match shared.upstream.send(spec, &args, caller_token).await {
+        match shared.upstream.send(spec, &args, grant).await {
             Ok(reply) => {
                 let result =
                     outcome::tool_result(spec.name, &reply, shared.schemas[i].output.as_ref());

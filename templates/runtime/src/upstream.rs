@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::body::{self, Part, Payload};
 use crate::catalog::ToolSpec;
-use crate::credentials::{Credentials, Placement, Prepared};
+use crate::credentials::{Credentials, Grant, Placement, Prepared};
 use crate::encode::{self, enc};
 
 /// Default largest upstream body read (`UPSTREAM_MAX_RESPONSE_BYTES`); larger replies
@@ -83,24 +83,23 @@ impl Upstream {
         self
     }
 
-    /// Builds the request from validated arguments and sends it. `caller` is the validated
-    /// MCP token, used only by schemes that act as the caller. `Err` carries a message meant
-    /// for the caller (it never contains secrets).
+    /// Builds the request from validated arguments and sends it with the credentials `grant`
+    /// allows. `Err` carries a message meant for the caller (it never contains secrets).
     pub async fn send(
         &self,
         tool: &ToolSpec,
         args: &Map<String, Value>,
-        caller: Option<&str>,
+        grant: Grant<'_>,
     ) -> Result<Reply, String> {
         let alternatives = tool.http.credentials;
-        let prepared = self.credentials.prepare(alternatives, caller).await?;
+        let prepared = self.credentials.prepare(alternatives, grant).await?;
         let reply = self.send_once(tool, args, &prepared).await?;
         if reply.status != StatusCode::UNAUTHORIZED || prepared.renewable.is_empty() {
             return Ok(reply);
         }
         // A fetched token may have been revoked or expired early: renew it, try once more.
         self.credentials.forget(&prepared.renewable).await;
-        let prepared = self.credentials.prepare(alternatives, caller).await?;
+        let prepared = self.credentials.prepare(alternatives, grant).await?;
         self.send_once(tool, args, &prepared).await
     }
 
@@ -310,6 +309,8 @@ mod tests {
     use axum::routing::any;
     use serde_json::json;
 
+    const ENTITLED: Grant<'static> = Grant::Entitled { caller: None };
+
     static PARAMS: &[Param] = &[
         Param {
             arg: "petId",
@@ -381,7 +382,7 @@ mod tests {
         let up = upstream(&format!("{base}/v2/"), Some("k-123"));
         let args = json!({"petId": "a/../b", "q": "x y", "name": "Rex"});
         let reply = up
-            .send(&TOOL, args.as_object().unwrap(), None)
+            .send(&TOOL, args.as_object().unwrap(), ENTITLED)
             .await
             .unwrap();
         assert_eq!(reply.status, StatusCode::OK);
@@ -399,7 +400,7 @@ mod tests {
         let up = upstream("http://127.0.0.1:9", None);
         let args = json!({"petId": 1});
         let err = up
-            .send(&TOOL, args.as_object().unwrap(), None)
+            .send(&TOOL, args.as_object().unwrap(), ENTITLED)
             .await
             .unwrap_err();
         assert!(err.contains("UPSTREAM_API_KEY"), "{err}");
@@ -412,7 +413,7 @@ mod tests {
         let up = upstream(&base, Some("k"));
         let args = json!({"petId": 1});
         let err = up
-            .send(&TOOL, args.as_object().unwrap(), None)
+            .send(&TOOL, args.as_object().unwrap(), ENTITLED)
             .await
             .unwrap_err();
         assert!(err.contains("larger than"), "{err}");
