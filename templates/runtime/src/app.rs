@@ -607,7 +607,12 @@ mod tests {
                 assert_eq!(result["isError"], false, "{mode}: {result}");
                 let echoed: Value =
                     serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
-                assert_eq!(echoed["uri"], expected, "{mode}, token: {}", token.is_some());
+                assert_eq!(
+                    echoed["uri"],
+                    expected,
+                    "{mode}, token: {}",
+                    token.is_some()
+                );
             }
         }
     }

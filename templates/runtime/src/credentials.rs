@@ -385,7 +385,13 @@ mod tests {
                 Placement::Header("Authorization".into(), "Basic dTpw".into())
             ]
         );
-        assert!(c.prepare(&[], ENTITLED).await.unwrap().placements.is_empty());
+        assert!(
+            c.prepare(&[], ENTITLED)
+                .await
+                .unwrap()
+                .placements
+                .is_empty()
+        );
     }
 
     #[tokio::test]
@@ -477,7 +483,15 @@ mod tests {
         let c = Credentials::from_lookup(catalog, reqwest::Client::new(), |_| None);
         let err = c.prepare(&[&["user"]], ENTITLED).await.unwrap_err();
         assert!(err.contains("signed-in user"), "{err}");
-        let got = c.prepare(&[&["user"]], Grant::Entitled { caller: Some("tok") }).await.unwrap();
+        let got = c
+            .prepare(
+                &[&["user"]],
+                Grant::Entitled {
+                    caller: Some("tok"),
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(
             got.placements,
             [Placement::Header(
