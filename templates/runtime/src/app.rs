@@ -65,6 +65,19 @@ pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), 
 
 pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), String> {
     let issuer = config.require_issuer(catalog).map_err(|e| e.to_string())?;
+    if issuer.is_some() {
+        config.require_resource().map_err(|e| e.to_string())?;
+    } else if !config.listens_on_loopback() {
+        tracing::warn!(
+            host = %config.host,
+            "no OAuth on this server (generated with --auth none), and HOST is reachable from other machines: anyone who can reach it can call every tool, with this server's upstream credentials"
+        );
+    }
+    if config.any_origin {
+        tracing::warn!(
+            "ALLOWED_ORIGINS=*: any web page a user opens may call this server from their browser"
+        );
+    }
     let resource = Url::parse(&config.resource).map_err(|e| format!("RESOURCE_SERVER_URL: {e}"))?;
     let challenger = Challenger::new(metadata::metadata_url(&resource));
     let verifier = match issuer {
@@ -161,7 +174,7 @@ pub fn router(
     } else {
         mcp_config.with_allowed_hosts(config.allowed_hosts.clone())
     };
-    if !config.allowed_origins.is_empty() {
+    if !config.any_origin {
         mcp_config = mcp_config.with_allowed_origins(config.allowed_origins.clone());
     }
     let oauth = verifier.is_some();
@@ -174,7 +187,7 @@ pub fn router(
     let mcp = Router::new()
         .route_service("/mcp", service)
         .layer(from_fn_with_state(gate_state, gate))
-        .layer(mcp_cors(&config.allowed_origins));
+        .layer(mcp_cors(config));
 
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -185,10 +198,14 @@ pub fn router(
             let document = document.clone();
             async move { ([(CONTENT_TYPE, "application/json")], document) }
         };
-        let metadata_routes = Router::new()
-            .route(metadata::bare_metadata_path(), get(serve.clone()))
-            .route(&metadata::metadata_path(&resource), get(serve))
-            .layer(
+        let mut metadata_routes = Router::new().route(metadata::bare_metadata_path(), get(serve.clone()));
+        // A resource without a path (`https://mcp.example.com`) has its metadata at the bare
+        // path; routing it twice would panic.
+        let path = metadata::metadata_path(&resource);
+        if path != metadata::bare_metadata_path() {
+            metadata_routes = metadata_routes.route(&path, get(serve));
+        }
+        let metadata_routes = metadata_routes.layer(
                 CorsLayer::new()
                     .allow_origin(Any)
                     .allow_methods([Method::GET])
@@ -199,9 +216,9 @@ pub fn router(
     app
 }
 
-/// Browsers may call `/mcp` from the listed origins (any, when none are listed: the token is
-/// a header, not a cookie) and read the challenge and session headers.
-fn mcp_cors(origins: &[String]) -> CorsLayer {
+/// Browsers may call `/mcp` from the origins the Origin check lets through (every one only
+/// with `ALLOWED_ORIGINS=*`) and read the challenge and session headers.
+fn mcp_cors(config: &Config) -> CorsLayer {
     let layer = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers(AllowHeaders::mirror_request())
@@ -211,10 +228,10 @@ fn mcp_cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("mcp-protocol-version"),
         ])
         .max_age(Duration::from_secs(600));
-    if origins.is_empty() {
+    if config.any_origin {
         return layer.allow_origin(Any);
     }
-    let origins = origins.to_vec();
+    let origins = config.allowed_origins.clone();
     layer.allow_origin(AllowOrigin::predicate(
         move |origin: &HeaderValue, _: &Parts| {
             origin
@@ -224,16 +241,22 @@ fn mcp_cors(origins: &[String]) -> CorsLayer {
     ))
 }
 
-/// Exact match, or `scheme://host:*` for any port (the same notation rmcp accepts).
+/// `origin` (an `Origin` header) against one entry of the configured list, which is always
+/// `scheme://host:port`, `scheme://host:*` or `null`: compared as rmcp's Origin check does,
+/// with an absent port meaning the scheme's default.
 fn origin_matches(allowed: &str, origin: &str) -> bool {
+    if origin.eq_ignore_ascii_case("null") {
+        return allowed == "null";
+    }
+    let Ok(url) = Url::parse(origin) else {
+        return false;
+    };
+    let exact = crate::config::origin_of(&url);
     match allowed.strip_suffix(":*") {
-        Some(prefix) => origin.strip_prefix(prefix).is_some_and(|rest| {
-            rest.is_empty()
-                || rest
-                    .strip_prefix(':')
-                    .is_some_and(|p| p.parse::<u16>().is_ok())
-        }),
-        None => allowed.eq_ignore_ascii_case(origin),
+        Some(prefix) => exact
+            .rsplit_once(':')
+            .is_some_and(|(scheme_host, _)| scheme_host == prefix),
+        None => exact == allowed,
     }
 }
 
@@ -296,6 +319,7 @@ mod tests {
                     required: true,
                     style: Style::Simple,
                     explode: false,
+                    allow_reserved: false,
                 }],
                 body: None,
                 credentials: &[],
@@ -331,19 +355,30 @@ mod tests {
     }
 
     async fn app(tools: &'static [ToolSpec], mode: &str, issuer: &TestIssuer) -> Router {
+        app_with(tools, mode, issuer, &[]).await
+    }
+
+    /// [`app`] with more settings, which may replace the defaults.
+    async fn app_with(
+        tools: &'static [ToolSpec],
+        mode: &str,
+        issuer: &TestIssuer,
+        settings: &[(&'static str, &str)],
+    ) -> Router {
         let catalog = catalog(tools);
         let upstream_base = echo_upstream().await;
-        let vars: HashMap<&str, String> = HashMap::from([
+        let mut vars: HashMap<&str, String> = HashMap::from([
             ("AUTHORIZATION_SERVER_URL", issuer.url.clone()),
             ("RESOURCE_SERVER_URL", RESOURCE.to_owned()),
             ("UPSTREAM_BASE_URL", upstream_base),
             ("AUTH_CHALLENGE", mode.to_owned()),
         ]);
+        vars.extend(settings.iter().map(|(k, v)| (*k, v.to_string())));
         let config = Config::from_lookup(catalog, |k| vars.get(k).cloned()).unwrap();
-        let resource = Url::parse(RESOURCE).unwrap();
+        let resource = Url::parse(&config.resource).unwrap();
         let challenger = Challenger::new(metadata::metadata_url(&resource));
         let keys = KeyStore::new(&issuer.url, reqwest::Client::new());
-        let verifier = Verifier::new(keys, &issuer.url, RESOURCE);
+        let verifier = Verifier::new(keys, &issuer.url, &config.resource);
         let server = McpServer::new(
             catalog,
             build_upstream(catalog, &config).unwrap(),
@@ -616,20 +651,100 @@ mod tests {
         }
     }
 
+    /// Status and `Access-Control-Allow-Origin` of a `tools/list` from `origin`.
+    async fn from_origin(app: &Router, host: &str, origin: &str) -> (StatusCode, Option<String>) {
+        let request = Request::post("/mcp")
+            .header("host", host)
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(Body::from(
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string(),
+            ))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let allowed = response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (response.status(), allowed)
+    }
+
+    #[tokio::test]
+    async fn any_host_still_checks_origins_and_cors_follows() {
+        let issuer = TestIssuer::start().await;
+        let public = [("RESOURCE_SERVER_URL", "https://mcp.example.com/mcp")];
+        let app = app_with(
+            MIXED_TOOLS,
+            "tool",
+            &issuer,
+            &[public[0], ("ALLOWED_HOSTS", "*")],
+        )
+        .await;
+        let host = "anything.example";
+        let (status, cors) = from_origin(&app, host, "https://evil.example").await;
+        assert_eq!((status, cors), (StatusCode::FORBIDDEN, None));
+        for good in [
+            "https://mcp.example.com",
+            "https://mcp.example.com:443",
+            "http://localhost:6274",
+        ] {
+            let (status, cors) = from_origin(&app, host, good).await;
+            assert_eq!((status, cors.as_deref()), (StatusCode::OK, Some(good)), "{good}");
+        }
+        // Another port or scheme of the public host is another origin.
+        for other in ["https://mcp.example.com:8443", "http://mcp.example.com"] {
+            assert_eq!(from_origin(&app, host, other).await.0, StatusCode::FORBIDDEN);
+        }
+
+        let open = app_with(
+            MIXED_TOOLS,
+            "tool",
+            &issuer,
+            &[public[0], ("ALLOWED_HOSTS", "*"), ("ALLOWED_ORIGINS", "*")],
+        )
+        .await;
+        let (status, cors) = from_origin(&open, host, "https://evil.example").await;
+        assert_eq!((status, cors.as_deref()), (StatusCode::OK, Some("*")));
+    }
+
+    #[tokio::test]
+    async fn a_resource_without_a_path_serves_its_metadata() {
+        let issuer = TestIssuer::start().await;
+        let app = app_with(
+            MIXED_TOOLS,
+            "tool",
+            &issuer,
+            &[("RESOURCE_SERVER_URL", "https://mcp.example.com")],
+        )
+        .await;
+        let (status, doc) = get(&app, "/.well-known/oauth-protected-resource").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(doc["resource"], "https://mcp.example.com");
+    }
+
     #[test]
     fn origin_patterns() {
-        assert!(origin_matches("https://a.example", "https://a.example"));
+        assert!(origin_matches("https://a.example:443", "https://a.example"));
+        assert!(origin_matches("https://a.example:443", "https://A.example:443"));
+        assert!(!origin_matches("https://a.example:443", "https://a.example:8443"));
         assert!(!origin_matches(
-            "https://a.example",
+            "https://a.example:443",
             "https://a.example.evil"
         ));
         assert!(origin_matches(
             "http://localhost:*",
             "http://localhost:6274"
         ));
+        assert!(origin_matches("http://localhost:*", "http://localhost"));
         assert!(!origin_matches(
             "http://localhost:*",
             "http://localhost.evil:1"
         ));
+        assert!(!origin_matches("http://localhost:*", "https://localhost:1"));
+        assert!(origin_matches("https://[::1]:*", "https://[::1]:8443"));
+        assert!(origin_matches("null", "null"));
+        assert!(!origin_matches("http://localhost:*", "null"));
+        assert!(!origin_matches("null", "garbage"));
     }
 }

@@ -116,14 +116,19 @@ impl Upstream {
             Some(b) => body::payload(b, args)?,
             None => None,
         };
+        let (mut credential_query, mut credential_cookies) = (Vec::new(), Vec::new());
         let mut credential_headers = Vec::new();
         for placement in &prepared.placements {
             match placement {
-                Placement::Query(n, v) => parts.query.push(format!("{}={}", enc(n), enc(v))),
-                Placement::Cookie(n, v) => parts.cookies.push(format!("{}={}", enc(n), enc(v))),
+                Placement::Query(n, v) => credential_query.push(format!("{}={}", enc(n), enc(v))),
+                Placement::Cookie(n, v) => {
+                    credential_cookies.push(format!("{}={}", enc(n), enc(v)));
+                }
                 Placement::Header(n, v) => credential_headers.push((n.clone(), v.clone())),
             }
         }
+        encode::credential_first(&mut parts.query, credential_query, "query parameter")?;
+        encode::credential_first(&mut parts.cookies, credential_cookies, "cookie")?;
         let headers = headers(&parts, credential_headers)?;
 
         let url = self.url(&parts)?;
@@ -318,6 +323,7 @@ mod tests {
             required: true,
             style: Style::Simple,
             explode: false,
+            allow_reserved: false,
         },
         Param {
             arg: "q",
@@ -326,6 +332,7 @@ mod tests {
             required: false,
             style: Style::Form,
             explode: true,
+            allow_reserved: false,
         },
     ];
     static SCHEMES: &[UpstreamScheme] = &[UpstreamScheme {
@@ -379,7 +386,7 @@ mod tests {
     async fn sends_encoded_request_with_credential() {
         let base = echo_upstream().await;
         let up = upstream(&format!("{base}/v2/"), Some("k-123"));
-        let args = json!({"petId": "a/../b", "q": "x y", "name": "Rex"});
+        let args = json!({"petId": "a b?c", "q": "x y", "name": "Rex"});
         let reply = up
             .send(&TOOL, args.as_object().unwrap(), None)
             .await
@@ -387,7 +394,7 @@ mod tests {
         assert_eq!(reply.status, StatusCode::OK);
         let seen: Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(seen["method"], "PUT");
-        assert_eq!(seen["uri"], "/v2/pet/a%2F..%2Fb?q=x%20y");
+        assert_eq!(seen["uri"], "/v2/pet/a%20b%3Fc?q=x%20y");
         assert_eq!(seen["headers"]["api_key"], "k-123");
         assert_eq!(seen["headers"]["authorization"], Value::Null);
         assert_eq!(seen["headers"]["content-type"], "application/json");
