@@ -401,6 +401,70 @@ mod tests {
         assert_eq!(seen["body"], r#"{"name":"Rex"}"#);
     }
 
+    static QUERY_KEY: &[UpstreamScheme] = &[UpstreamScheme {
+        name: "api_key",
+        kind: SchemeKind::ApiKey {
+            location: Location::Query,
+            param: "api_key",
+            env: "UPSTREAM_API_KEY",
+        },
+    }];
+    static SEARCH: ToolSpec = ToolSpec {
+        name: "search",
+        http: HttpBinding {
+            method: "GET",
+            path: "/search",
+            params: &[Param {
+                arg: "filter",
+                name: "filter",
+                location: Location::Query,
+                required: false,
+                style: Style::Form,
+                explode: true,
+                allow_reserved: false,
+            }],
+            body: None,
+            credentials: &[&["api_key"]],
+        },
+        title: None,
+        description: "",
+        input_schema: "{}",
+        output_schema: None,
+        annotations: Annotations {
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        },
+        access: Access {
+            anonymous: true,
+            oauth2: None,
+        },
+    };
+
+    #[tokio::test]
+    async fn query_credential_comes_first_and_cannot_be_shadowed() {
+        let base = echo_upstream().await;
+        let catalog = crate::testkit::catalog(&[], QUERY_KEY);
+        let http = http_client(TIMEOUT).unwrap();
+        let creds = Credentials::from_lookup(catalog, http.clone(), |_| Some("k-1".to_owned()));
+        let up = Upstream::new(http, &base, creds);
+        let args = json!({"filter": {"status": "sold"}});
+        let reply = up
+            .send(&SEARCH, args.as_object().unwrap(), None)
+            .await
+            .unwrap();
+        let seen: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(seen["uri"], "/search?api_key=k-1&status=sold");
+
+        let args = json!({"filter": {"status": "sold", "api_key": "mine"}});
+        let err = up
+            .send(&SEARCH, args.as_object().unwrap(), None)
+            .await
+            .unwrap_err();
+        assert!(err.contains("`api_key`") && !err.contains("k-1"), "{err}");
+    }
+
     #[tokio::test]
     async fn missing_credential_is_a_clear_error_without_a_call() {
         let up = upstream("http://127.0.0.1:9", None);
