@@ -198,7 +198,8 @@ pub fn router(
             let document = document.clone();
             async move { ([(CONTENT_TYPE, "application/json")], document) }
         };
-        let mut metadata_routes = Router::new().route(metadata::bare_metadata_path(), get(serve.clone()));
+        let mut metadata_routes =
+            Router::new().route(metadata::bare_metadata_path(), get(serve.clone()));
         // A resource without a path (`https://mcp.example.com`) has its metadata at the bare
         // path; routing it twice would panic.
         let path = metadata::metadata_path(&resource);
@@ -206,11 +207,11 @@ pub fn router(
             metadata_routes = metadata_routes.route(&path, get(serve));
         }
         let metadata_routes = metadata_routes.layer(
-                CorsLayer::new()
-                    .allow_origin(Any)
-                    .allow_methods([Method::GET])
-                    .expose_headers([WWW_AUTHENTICATE, HeaderName::from_static("mcp-session-id")]),
-            );
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET])
+                .expose_headers([WWW_AUTHENTICATE, HeaderName::from_static("mcp-session-id")]),
+        );
         app = app.merge(metadata_routes);
     }
     app
@@ -690,11 +691,18 @@ mod tests {
             "http://localhost:6274",
         ] {
             let (status, cors) = from_origin(&app, host, good).await;
-            assert_eq!((status, cors.as_deref()), (StatusCode::OK, Some(good)), "{good}");
+            assert_eq!(
+                (status, cors.as_deref()),
+                (StatusCode::OK, Some(good)),
+                "{good}"
+            );
         }
         // Another port or scheme of the public host is another origin.
         for other in ["https://mcp.example.com:8443", "http://mcp.example.com"] {
-            assert_eq!(from_origin(&app, host, other).await.0, StatusCode::FORBIDDEN);
+            assert_eq!(
+                from_origin(&app, host, other).await.0,
+                StatusCode::FORBIDDEN
+            );
         }
 
         let open = app_with(
@@ -726,8 +734,14 @@ mod tests {
     #[test]
     fn origin_patterns() {
         assert!(origin_matches("https://a.example:443", "https://a.example"));
-        assert!(origin_matches("https://a.example:443", "https://A.example:443"));
-        assert!(!origin_matches("https://a.example:443", "https://a.example:8443"));
+        assert!(origin_matches(
+            "https://a.example:443",
+            "https://A.example:443"
+        ));
+        assert!(!origin_matches(
+            "https://a.example:443",
+            "https://a.example:8443"
+        ));
         assert!(!origin_matches(
             "https://a.example:443",
             "https://a.example.evil"

@@ -165,7 +165,10 @@ impl Config {
             Vec::new()
         } else if explicit_origins.is_empty() {
             let mut origins = vec![origin_of(&resource_url)];
-            let hosts = LOOPBACK.iter().map(|h| h.to_string()).chain(allowed_hosts.clone());
+            let hosts = LOOPBACK
+                .iter()
+                .map(|h| h.to_string())
+                .chain(allowed_hosts.clone());
             for origin in origins_of(&hosts.collect::<Vec<_>>()) {
                 if let Some(origin) = normal_origin(&origin)
                     && !origins.contains(&origin)
@@ -553,7 +556,11 @@ mod tests {
                 "null"
             ]
         );
-        let c = load("", &[("ALLOWED_HOSTS", "mcp.example.com, alt.example:8443")]).unwrap();
+        let c = load(
+            "",
+            &[("ALLOWED_HOSTS", "mcp.example.com, alt.example:8443")],
+        )
+        .unwrap();
         for origin in [
             "http://127.0.0.1:8000",
             "https://mcp.example.com:*",
@@ -588,7 +595,14 @@ mod tests {
         )
         .unwrap();
         assert!(named.require_resource().is_ok());
-        for local in ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LocalHost"] {
+        for local in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LocalHost",
+        ] {
             let c = load("http://127.0.0.1:9000", &[("HOST", local)]).unwrap();
             assert!(c.listens_on_loopback(), "{local}");
             assert!(c.require_resource().is_ok(), "{local}");
