@@ -112,3 +112,25 @@ def test_ordinary_values_still_pass_in_one_segment(server, peer, path_tools, val
     segments = path.split("/")
     assert segments[:4] == ["", "anything", "path", "simple"] and len(segments) == 7, seen[0].target
     assert unquote(segments[4]) == value
+
+
+# --- allowReserved: `/` allowed, dot segments still not ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def faults(workdir, peer):
+    """upstream-faults.json, whose `fault` tool (anonymous) has `kind` with `allowReserved: true`."""
+    srv = start_server(workdir, "upstream-faults", "allow reserved", {"UPSTREAM_BASE_URL": peer.base_url})
+    yield srv
+    srv.proc.stop()
+
+
+def test_allow_reserved_sends_slashes_as_is_but_no_dot_segments(faults, peer):
+    result, seen = attempt(faults, peer, "fault", {"kind": "status/404"})
+    assert [r.target for r in seen] == ["/fault/status/404"], result
+    assert result.get("isError") and "HTTP 404" in text_of(result), result
+    result, seen = attempt(faults, peer, "fault", {"kind": "a b?c#d"})
+    assert [r.target for r in seen] == ["/fault/a%20b%3Fc%23d"], result
+    for bad in ["", "..", "status/../../admin", "x/%2e%2e/y", "./x"]:
+        result, seen = attempt(faults, peer, "fault", {"kind": bad})
+        assert result.get("isError") and "`kind`" in text_of(result), f"{bad!r}: {result}"
+        assert seen == [], f"{bad!r} reached the upstream: {seen[0].target}"
