@@ -65,12 +65,13 @@ pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), 
 
 pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), String> {
     let issuer = config.require_issuer(catalog).map_err(|e| e.to_string())?;
-    if issuer.is_some() {
+    // Tokens grant something only when a tool needs one.
+    if catalog.tools.iter().any(|t| t.access.oauth2.is_some()) {
         config.require_resource().map_err(|e| e.to_string())?;
     } else if !config.listens_on_loopback() {
         tracing::warn!(
             host = %config.host,
-            "no OAuth on this server (generated with --auth none), and HOST is reachable from other machines: anyone who can reach it can call every tool, with this server's upstream credentials"
+            "every tool is anonymous (no OAuth), and HOST is reachable from other machines: anyone who can reach it can call every tool, with this server's upstream credentials"
         );
     }
     if config.any_origin {
