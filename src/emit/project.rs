@@ -67,6 +67,7 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
         generator_version => env!("CARGO_PKG_VERSION"),
         issuer => settings.issuer,
         resource_url => if settings.resource_url.is_empty() { super::DEFAULT_RESOURCE_URL } else { &settings.resource_url },
+        resource_baked => !settings.resource_url.is_empty(),
         upstream => api.default_upstream,
         oauth => api.tools.iter().any(|t| t.access.oauth2.is_some()),
         tools => api.tools.iter().map(row).collect::<Vec<_>>(),

@@ -135,10 +135,11 @@ fn tool(t: &Tool) -> TokenStream {
     let path = &t.http.path;
     let params = t.http.params.iter().map(|p| {
         let (arg, wire, required, explode) = (&p.arg, &p.name, p.required, p.explode);
+        let allow_reserved = p.allow_reserved;
         let location = location_tokens(p.location);
         let style = style_tokens(p.style);
         quote! {
-            Param { arg: #arg, name: #wire, location: #location, required: #required, style: #style, explode: #explode }
+            Param { arg: #arg, name: #wire, location: #location, required: #required, style: #style, explode: #explode, allow_reserved: #allow_reserved }
         }
     });
     let body = match &t.http.body {

@@ -133,6 +133,8 @@ pub struct Param {
     pub required: bool,
     pub style: Style,
     pub explode: bool,
+    /// `allowReserved: true` on a path parameter: its value may carry `/` (sent as is).
+    pub allow_reserved: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

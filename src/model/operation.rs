@@ -51,6 +51,7 @@ struct RawParam {
     required: bool,
     style: Style,
     explode: bool,
+    allow_reserved: bool,
     schema: Value,
 }
 
@@ -245,6 +246,10 @@ fn parameters(
             .get("explode")
             .and_then(Value::as_bool)
             .unwrap_or(style == Style::Form);
+        // Only path values are sent with reserved characters as is; query values stay
+        // encoded, so they can never add a parameter.
+        let allow_reserved =
+            location == Location::Path && p.get("allowReserved") == Some(&Value::Bool(true));
         out.push(RawParam {
             name: name.to_string(),
             location,
@@ -252,6 +257,7 @@ fn parameters(
             required: location == Location::Path || p.get("required") == Some(&Value::Bool(true)),
             style,
             explode,
+            allow_reserved,
             schema,
         });
     }
@@ -384,6 +390,7 @@ fn arguments(raw: Vec<RawParam>) -> (Vec<Param>, Map<String, Value>, Vec<String>
             required: p.required,
             style: p.style,
             explode: p.explode,
+            allow_reserved: p.allow_reserved,
         });
     }
     (params, properties, required)
@@ -626,6 +633,20 @@ mod tests {
         assert!(t.http.params[1].explode);
         assert_eq!(t.output_schema, Some(json!({"type": "object"})));
         assert!(t.annotations.idempotent && !t.annotations.read_only && !t.annotations.destructive);
+    }
+
+    #[test]
+    fn allow_reserved_is_kept_for_path_parameters_only() {
+        let root = json!({"paths": {"/files/{path}": {"get": {
+            "parameters": [
+                {"name": "path", "in": "path", "required": true, "allowReserved": true, "schema": {"type": "string"}},
+                {"name": "q", "in": "query", "allowReserved": true, "schema": {"type": "string"}}
+            ],
+            "responses": {"200": {"description": "ok"}}
+        }}}});
+        let (t, _) = tool(root, "/files/{path}", "get");
+        let reserved: Vec<bool> = t.http.params.iter().map(|p| p.allow_reserved).collect();
+        assert_eq!(reserved, [true, false]);
     }
 
     #[test]

@@ -55,8 +55,9 @@ def text_of(result) -> str:
 
 # --- safety of what is forwarded -----------------------------------------------------------------
 
-@pytest.mark.parametrize("value", ["../admin", "%2e%2e/admin", "a/b", "x?q=1", "x#frag", "..%2fadmin",
-                                   "@evil.example", "http://evil.example/x", "//evil.example/x"])
+# Values with `/`, `\` or dot segments are refused before the upstream: test_path_values.py.
+@pytest.mark.parametrize("value", ["x?q=1", "x#frag", "@evil.example", "http:evil.example", "a;b=c",
+                                   "%zz"])
 def test_path_arguments_stay_in_their_segment_and_host(server, peer, auth_server, value):
     token = token_for(auth_server, server, "read")
     before = len(peer.requests())

@@ -65,7 +65,7 @@ class Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         with state.lock:
             state.requests.append(Recorded(self.command, self.path, headers, body))
-        # Fault names arrive percent-encoded when they contain `/` (they are one path argument).
+        # `kind` allows reserved characters (`allowReserved`), so `status/404` arrives as two segments.
         path = unquote(self.path.split("?", 1)[0])
         if path.startswith("/record/"):
             return self._send(200, "application/json", b'{"ok": true}')

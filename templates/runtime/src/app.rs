@@ -65,6 +65,20 @@ pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), 
 
 pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), String> {
     let issuer = config.require_issuer(catalog).map_err(|e| e.to_string())?;
+    // Tokens grant something only when a tool needs one.
+    if catalog.tools.iter().any(|t| t.access.oauth2.is_some()) {
+        config.require_resource().map_err(|e| e.to_string())?;
+    } else if !config.listens_on_loopback() {
+        tracing::warn!(
+            host = %config.host,
+            "every tool is anonymous (no OAuth), and HOST is reachable from other machines: anyone who can reach it can call every tool, with this server's upstream credentials"
+        );
+    }
+    if config.any_origin {
+        tracing::warn!(
+            "ALLOWED_ORIGINS=*: any web page a user opens may call this server from their browser"
+        );
+    }
     let resource = Url::parse(&config.resource).map_err(|e| format!("RESOURCE_SERVER_URL: {e}"))?;
     let challenger = Challenger::new(metadata::metadata_url(&resource));
     let verifier = match issuer {
@@ -161,7 +175,7 @@ pub fn router(
     } else {
         mcp_config.with_allowed_hosts(config.allowed_hosts.clone())
     };
-    if !config.allowed_origins.is_empty() {
+    if !config.any_origin {
         mcp_config = mcp_config.with_allowed_origins(config.allowed_origins.clone());
     }
     let oauth = verifier.is_some();
@@ -174,7 +188,7 @@ pub fn router(
     let mcp = Router::new()
         .route_service("/mcp", service)
         .layer(from_fn_with_state(gate_state, gate))
-        .layer(mcp_cors(&config.allowed_origins));
+        .layer(mcp_cors(config));
 
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -185,23 +199,28 @@ pub fn router(
             let document = document.clone();
             async move { ([(CONTENT_TYPE, "application/json")], document) }
         };
-        let metadata_routes = Router::new()
-            .route(metadata::bare_metadata_path(), get(serve.clone()))
-            .route(&metadata::metadata_path(&resource), get(serve))
-            .layer(
-                CorsLayer::new()
-                    .allow_origin(Any)
-                    .allow_methods([Method::GET])
-                    .expose_headers([WWW_AUTHENTICATE, HeaderName::from_static("mcp-session-id")]),
-            );
+        let mut metadata_routes =
+            Router::new().route(metadata::bare_metadata_path(), get(serve.clone()));
+        // A resource without a path (`https://mcp.example.com`) has its metadata at the bare
+        // path; routing it twice would panic.
+        let path = metadata::metadata_path(&resource);
+        if path != metadata::bare_metadata_path() {
+            metadata_routes = metadata_routes.route(&path, get(serve));
+        }
+        let metadata_routes = metadata_routes.layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET])
+                .expose_headers([WWW_AUTHENTICATE, HeaderName::from_static("mcp-session-id")]),
+        );
         app = app.merge(metadata_routes);
     }
     app
 }
 
-/// Browsers may call `/mcp` from the listed origins (any, when none are listed: the token is
-/// a header, not a cookie) and read the challenge and session headers.
-fn mcp_cors(origins: &[String]) -> CorsLayer {
+/// Browsers may call `/mcp` from the origins the Origin check lets through (every one only
+/// with `ALLOWED_ORIGINS=*`) and read the challenge and session headers.
+fn mcp_cors(config: &Config) -> CorsLayer {
     let layer = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers(AllowHeaders::mirror_request())
@@ -211,10 +230,10 @@ fn mcp_cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("mcp-protocol-version"),
         ])
         .max_age(Duration::from_secs(600));
-    if origins.is_empty() {
+    if config.any_origin {
         return layer.allow_origin(Any);
     }
-    let origins = origins.to_vec();
+    let origins = config.allowed_origins.clone();
     layer.allow_origin(AllowOrigin::predicate(
         move |origin: &HeaderValue, _: &Parts| {
             origin
@@ -224,16 +243,22 @@ fn mcp_cors(origins: &[String]) -> CorsLayer {
     ))
 }
 
-/// Exact match, or `scheme://host:*` for any port (the same notation rmcp accepts).
+/// `origin` (an `Origin` header) against one entry of the configured list, which is always
+/// `scheme://host:port`, `scheme://host:*` or `null`: compared as rmcp's Origin check does,
+/// with an absent port meaning the scheme's default.
 fn origin_matches(allowed: &str, origin: &str) -> bool {
+    if origin.eq_ignore_ascii_case("null") {
+        return allowed == "null";
+    }
+    let Ok(url) = Url::parse(origin) else {
+        return false;
+    };
+    let exact = crate::config::origin_of(&url);
     match allowed.strip_suffix(":*") {
-        Some(prefix) => origin.strip_prefix(prefix).is_some_and(|rest| {
-            rest.is_empty()
-                || rest
-                    .strip_prefix(':')
-                    .is_some_and(|p| p.parse::<u16>().is_ok())
-        }),
-        None => allowed.eq_ignore_ascii_case(origin),
+        Some(prefix) => exact
+            .rsplit_once(':')
+            .is_some_and(|(scheme_host, _)| scheme_host == prefix),
+        None => exact == allowed,
     }
 }
 
@@ -296,6 +321,7 @@ mod tests {
                     required: true,
                     style: Style::Simple,
                     explode: false,
+                    allow_reserved: false,
                 }],
                 body: None,
                 credentials: &[],
@@ -334,11 +360,12 @@ mod tests {
         app_with(catalog(tools), mode, issuer, &[]).await
     }
 
+    /// [`app`] over any catalog, with more settings, which may replace the defaults.
     async fn app_with(
         catalog: &'static Catalog,
         mode: &str,
         issuer: &TestIssuer,
-        extra: &[(&'static str, &str)],
+        settings: &[(&'static str, &str)],
     ) -> Router {
         let upstream_base = echo_upstream().await;
         let mut vars: HashMap<&str, String> = HashMap::from([
@@ -347,12 +374,12 @@ mod tests {
             ("UPSTREAM_BASE_URL", upstream_base),
             ("AUTH_CHALLENGE", mode.to_owned()),
         ]);
-        vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        vars.extend(settings.iter().map(|(k, v)| (*k, v.to_string())));
         let config = Config::from_lookup(catalog, |k| vars.get(k).cloned()).unwrap();
-        let resource = Url::parse(RESOURCE).unwrap();
+        let resource = Url::parse(&config.resource).unwrap();
         let challenger = Challenger::new(metadata::metadata_url(&resource));
         let keys = KeyStore::new(&issuer.url, reqwest::Client::new());
-        let verifier = Verifier::new(keys, &issuer.url, RESOURCE);
+        let verifier = Verifier::new(keys, &issuer.url, &config.resource);
         let credentials =
             Credentials::from_lookup(catalog, reqwest::Client::new(), |k| vars.get(k).cloned());
         let upstream = Upstream::new(reqwest::Client::new(), &config.upstream_base, credentials);
@@ -571,6 +598,7 @@ mod tests {
                     required: true,
                     style: Style::Simple,
                     explode: false,
+                    allow_reserved: false,
                 }],
                 body: None,
                 credentials: &[&["key"]],
@@ -686,20 +714,113 @@ mod tests {
         }
     }
 
+    /// Status and `Access-Control-Allow-Origin` of a `tools/list` from `origin`.
+    async fn from_origin(app: &Router, host: &str, origin: &str) -> (StatusCode, Option<String>) {
+        let request = Request::post("/mcp")
+            .header("host", host)
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(Body::from(
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string(),
+            ))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let allowed = response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (response.status(), allowed)
+    }
+
+    #[tokio::test]
+    async fn any_host_still_checks_origins_and_cors_follows() {
+        let issuer = TestIssuer::start().await;
+        let public = [("RESOURCE_SERVER_URL", "https://mcp.example.com/mcp")];
+        let app = app_with(
+            catalog(MIXED_TOOLS),
+            "tool",
+            &issuer,
+            &[public[0], ("ALLOWED_HOSTS", "*")],
+        )
+        .await;
+        let host = "anything.example";
+        let (status, cors) = from_origin(&app, host, "https://evil.example").await;
+        assert_eq!((status, cors), (StatusCode::FORBIDDEN, None));
+        for good in [
+            "https://mcp.example.com",
+            "https://mcp.example.com:443",
+            "http://localhost:6274",
+        ] {
+            let (status, cors) = from_origin(&app, host, good).await;
+            assert_eq!(
+                (status, cors.as_deref()),
+                (StatusCode::OK, Some(good)),
+                "{good}"
+            );
+        }
+        // Another port or scheme of the public host is another origin.
+        for other in ["https://mcp.example.com:8443", "http://mcp.example.com"] {
+            assert_eq!(
+                from_origin(&app, host, other).await.0,
+                StatusCode::FORBIDDEN
+            );
+        }
+
+        let open = app_with(
+            catalog(MIXED_TOOLS),
+            "tool",
+            &issuer,
+            &[public[0], ("ALLOWED_HOSTS", "*"), ("ALLOWED_ORIGINS", "*")],
+        )
+        .await;
+        let (status, cors) = from_origin(&open, host, "https://evil.example").await;
+        assert_eq!((status, cors.as_deref()), (StatusCode::OK, Some("*")));
+    }
+
+    #[tokio::test]
+    async fn a_resource_without_a_path_serves_its_metadata() {
+        let issuer = TestIssuer::start().await;
+        let app = app_with(
+            catalog(MIXED_TOOLS),
+            "tool",
+            &issuer,
+            &[("RESOURCE_SERVER_URL", "https://mcp.example.com")],
+        )
+        .await;
+        let (status, doc) = get(&app, "/.well-known/oauth-protected-resource").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(doc["resource"], "https://mcp.example.com");
+    }
+
     #[test]
     fn origin_patterns() {
-        assert!(origin_matches("https://a.example", "https://a.example"));
+        assert!(origin_matches("https://a.example:443", "https://a.example"));
+        assert!(origin_matches(
+            "https://a.example:443",
+            "https://A.example:443"
+        ));
         assert!(!origin_matches(
-            "https://a.example",
+            "https://a.example:443",
+            "https://a.example:8443"
+        ));
+        assert!(!origin_matches(
+            "https://a.example:443",
             "https://a.example.evil"
         ));
         assert!(origin_matches(
             "http://localhost:*",
             "http://localhost:6274"
         ));
+        assert!(origin_matches("http://localhost:*", "http://localhost"));
         assert!(!origin_matches(
             "http://localhost:*",
             "http://localhost.evil:1"
         ));
+        assert!(!origin_matches("http://localhost:*", "https://localhost:1"));
+        assert!(origin_matches("https://[::1]:*", "https://[::1]:8443"));
+        assert!(origin_matches("null", "null"));
+        assert!(!origin_matches("http://localhost:*", "null"));
+        assert!(!origin_matches("null", "garbage"));
     }
 }

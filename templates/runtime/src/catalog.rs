@@ -79,6 +79,9 @@ pub struct Param {
     pub required: bool,
     pub style: Style,
     pub explode: bool,
+    /// Path only (`allowReserved: true` in the spec): the value may hold `/` and other
+    /// reserved characters, sent as is. Otherwise a value is one whole path segment.
+    pub allow_reserved: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

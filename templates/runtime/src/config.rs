@@ -22,12 +22,18 @@ pub struct Config {
     pub issuer: Option<String>,
     /// `RESOURCE_SERVER_URL` as written: the token audience and the PRM `resource`.
     pub resource: String,
+    /// No `RESOURCE_SERVER_URL` and none baked in: `resource` is the loopback default.
+    pub resource_defaulted: bool,
     /// `UPSTREAM_BASE_URL` without a trailing slash.
     pub upstream_base: String,
     pub challenge: ChallengeMode,
-    /// Browser origins allowed on `/mcp`; by default those of the allowed hosts, any port.
-    /// Empty (with `ALLOWED_HOSTS=*`) means Origin is not checked.
+    /// Browser origins allowed on `/mcp` and by CORS, each `scheme://host:port`,
+    /// `scheme://host:*` (any port) or `null`. By default: loopback, the origin of
+    /// `RESOURCE_SERVER_URL` and the hosts listed in `ALLOWED_HOSTS`. Never empty unless
+    /// `any_origin`. A request without `Origin` (not a browser) is not refused for it.
     pub allowed_origins: Vec<String>,
+    /// `ALLOWED_ORIGINS=*`: every browser origin may call `/mcp`.
+    pub any_origin: bool,
     /// `Host` values accepted on `/mcp`; empty means any (`ALLOWED_HOSTS=*`).
     pub allowed_hosts: Vec<String>,
     pub host: String,
@@ -96,7 +102,9 @@ impl Config {
 
         // The default follows PORT so a server moved to another port still names itself right.
         let baked = Some(catalog.default_resource.to_owned()).filter(|s| !s.is_empty());
-        let resource = get("RESOURCE_SERVER_URL").or(baked).unwrap_or_else(|| {
+        let named = get("RESOURCE_SERVER_URL").or(baked);
+        let resource_defaulted = named.is_none();
+        let resource = named.unwrap_or_else(|| {
             format!(
                 "http://127.0.0.1:{}/mcp",
                 if port == 0 { 8000 } else { port }
@@ -129,18 +137,6 @@ impl Config {
             }
         };
 
-        let explicit_origins = split_list(get("ALLOWED_ORIGINS"));
-        for origin in &explicit_origins {
-            if origin != "null"
-                && !(origin.starts_with("http://") || origin.starts_with("https://"))
-            {
-                return Err(error(
-                    "ALLOWED_ORIGINS",
-                    format!("{origin:?} is not an origin like https://app.example.com"),
-                ));
-            }
-        }
-
         let allowed_hosts = match get("ALLOWED_HOSTS") {
             Some(raw) if raw == "*" => Vec::new(),
             Some(raw) => {
@@ -155,11 +151,46 @@ impl Config {
             }
             None => default_hosts(&resource_url),
         };
-        // Browsers send Origin; by default only pages served from an allowed host may call.
-        let allowed_origins = if explicit_origins.is_empty() {
-            origins_of(&allowed_hosts)
+        // Origins never follow `ALLOWED_HOSTS=*`: accepting any Host must not let any web
+        // page call the server from a user's browser. Opening them takes `ALLOWED_ORIGINS=*`.
+        let explicit_origins = split_list(get("ALLOWED_ORIGINS"));
+        let any_origin = explicit_origins.iter().any(|o| o == "*");
+        if any_origin && explicit_origins.len() > 1 {
+            return Err(error(
+                "ALLOWED_ORIGINS",
+                "`*` allows every origin and stands alone; list origins or write `*`",
+            ));
+        }
+        let allowed_origins = if any_origin {
+            Vec::new()
+        } else if explicit_origins.is_empty() {
+            let mut origins = vec![origin_of(&resource_url)];
+            let hosts = LOOPBACK
+                .iter()
+                .map(|h| h.to_string())
+                .chain(allowed_hosts.clone());
+            for origin in origins_of(&hosts.collect::<Vec<_>>()) {
+                if let Some(origin) = normal_origin(&origin)
+                    && !origins.contains(&origin)
+                {
+                    origins.push(origin);
+                }
+            }
+            origins
         } else {
             explicit_origins
+                .iter()
+                .map(|origin| {
+                    normal_origin(origin).ok_or_else(|| {
+                        error(
+                            "ALLOWED_ORIGINS",
+                            format!(
+                                "{origin:?} is not an origin like https://app.example.com, https://app.example.com:8443 or http://localhost:* (any port)"
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?
         };
 
         let upstream_timeout = match get("UPSTREAM_TIMEOUT_SECS") {
@@ -193,9 +224,11 @@ impl Config {
         Ok(Config {
             issuer,
             resource,
+            resource_defaulted,
             upstream_base,
             challenge,
             allowed_origins,
+            any_origin,
             allowed_hosts,
             host,
             port,
@@ -217,6 +250,33 @@ impl Config {
             )),
             None => Ok(None),
         }
+    }
+}
+
+impl Config {
+    /// With OAuth on, a server other machines can reach must name itself: the default resource
+    /// URL is the same for every server, so two deployments trusting one authorization server
+    /// would accept each other's tokens.
+    pub fn require_resource(&self) -> Result<(), ConfigError> {
+        if self.resource_defaulted && !self.listens_on_loopback() {
+            return Err(error(
+                "RESOURCE_SERVER_URL",
+                format!(
+                    "not set, and HOST={} is reachable from other machines; set it to this server's public /mcp URL (e.g. https://mcp.example.com/mcp), the audience its tokens must be issued for",
+                    self.host
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `HOST` is a loopback address, reachable from this machine only.
+    pub fn listens_on_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -246,6 +306,48 @@ fn split_list(raw: Option<String>) -> Vec<String> {
     .unwrap_or_default()
 }
 
+const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// `scheme://host:port` of an http(s) URL, the port spelled out even when it is the default.
+pub fn origin_of(url: &Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default()
+    )
+}
+
+/// An allowed origin in the one form the Origin check and CORS both compare:
+/// `scheme://host:port` (no port: the scheme's default), `scheme://host:*` (any port) or
+/// `null`. `None` for anything else.
+fn normal_origin(raw: &str) -> Option<String> {
+    if raw.eq_ignore_ascii_case("null") {
+        return Some("null".to_owned());
+    }
+    let (base, any_port) = match raw.strip_suffix(":*") {
+        Some(base) => (base, true),
+        None => (raw, false),
+    };
+    let url = Url::parse(base).ok()?;
+    let bare = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && !(any_port && url.port().is_some());
+    if !bare {
+        return None;
+    }
+    Some(if any_port {
+        format!("{}://{}:*", url.scheme(), url.host_str()?)
+    } else {
+        origin_of(&url)
+    })
+}
+
 /// `http(s)://host:*` (any port) for each host, or the exact `host:port` when one is given.
 fn origins_of(hosts: &[String]) -> Vec<String> {
     let mut origins = Vec::new();
@@ -266,11 +368,7 @@ fn origins_of(hosts: &[String]) -> Vec<String> {
 
 /// The public host the server is reached at, plus loopback for local use.
 fn default_hosts(resource: &Url) -> Vec<String> {
-    let mut hosts = vec![
-        "localhost".to_owned(),
-        "127.0.0.1".to_owned(),
-        "::1".to_owned(),
-    ];
+    let mut hosts = LOOPBACK.map(str::to_owned).to_vec();
     if let Some(host) = resource.host_str() {
         let host = host
             .trim_start_matches('[')
@@ -343,6 +441,7 @@ mod tests {
         assert!(c.allowed_hosts.contains(&"localhost".to_owned()));
         assert!(c.allowed_origins.contains(&"http://localhost:*".to_owned()));
         assert!(c.allowed_origins.contains(&"https://[::1]:*".to_owned()));
+        assert!(c.resource_defaulted && !c.any_origin);
     }
 
     #[test]
@@ -397,9 +496,134 @@ mod tests {
     }
 
     #[test]
-    fn star_allows_any_host() {
-        let c = load("http://127.0.0.1:9000", &[("ALLOWED_HOSTS", "*")]).unwrap();
+    fn star_allows_any_host_but_not_any_origin() {
+        let c = load(
+            "http://127.0.0.1:9000",
+            &[
+                ("ALLOWED_HOSTS", "*"),
+                ("RESOURCE_SERVER_URL", "https://MCP.example.com/mcp"),
+            ],
+        )
+        .unwrap();
         assert!(c.allowed_hosts.is_empty());
-        assert!(c.allowed_origins.is_empty());
+        assert!(!c.any_origin);
+        assert_eq!(
+            c.allowed_origins,
+            [
+                "https://mcp.example.com:443",
+                "http://localhost:*",
+                "https://localhost:*",
+                "http://127.0.0.1:*",
+                "https://127.0.0.1:*",
+                "http://[::1]:*",
+                "https://[::1]:*",
+            ]
+        );
+    }
+
+    #[test]
+    fn origins_are_opened_only_by_an_explicit_star() {
+        let c = load(
+            "http://127.0.0.1:9000",
+            &[("ALLOWED_HOSTS", "*"), ("ALLOWED_ORIGINS", " * ")],
+        )
+        .unwrap();
+        assert!(c.any_origin && c.allowed_origins.is_empty());
+        let err = load(
+            "http://127.0.0.1:9000",
+            &[("ALLOWED_ORIGINS", "*, https://a.example")],
+        )
+        .unwrap_err();
+        assert_eq!(err.var, "ALLOWED_ORIGINS");
+    }
+
+    #[test]
+    fn listed_origins_and_hosts_are_normalized() {
+        let c = load(
+            "",
+            &[(
+                "ALLOWED_ORIGINS",
+                "https://A.example/, http://b.example:8080, http://c.example:*, null",
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            c.allowed_origins,
+            [
+                "https://a.example:443",
+                "http://b.example:8080",
+                "http://c.example:*",
+                "null"
+            ]
+        );
+        let c = load(
+            "",
+            &[("ALLOWED_HOSTS", "mcp.example.com, alt.example:8443")],
+        )
+        .unwrap();
+        for origin in [
+            "http://127.0.0.1:8000",
+            "https://mcp.example.com:*",
+            "https://alt.example:8443",
+        ] {
+            assert!(c.allowed_origins.contains(&origin.to_owned()), "{origin}");
+        }
+        for bad in [
+            "https://a.example/path",
+            "https://u@a.example",
+            "https://a.example:8443:*",
+            "ftp://a.example",
+            "https://a.example?x",
+        ] {
+            let err = load("", &[("ALLOWED_ORIGINS", bad)]).unwrap_err();
+            assert_eq!(err.var, "ALLOWED_ORIGINS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_reachable_oauth_server_must_name_its_resource() {
+        let public = load("http://127.0.0.1:9000", &[("HOST", "0.0.0.0")]).unwrap();
+        let err = public.require_resource().unwrap_err();
+        assert_eq!(err.var, "RESOURCE_SERVER_URL");
+        assert!(err.to_string().contains("HOST=0.0.0.0"), "{err}");
+        let named = load(
+            "http://127.0.0.1:9000",
+            &[
+                ("HOST", "0.0.0.0"),
+                ("RESOURCE_SERVER_URL", "https://mcp.example.com/mcp"),
+            ],
+        )
+        .unwrap();
+        assert!(named.require_resource().is_ok());
+        for local in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LocalHost",
+        ] {
+            let c = load("http://127.0.0.1:9000", &[("HOST", local)]).unwrap();
+            assert!(c.listens_on_loopback(), "{local}");
+            assert!(c.require_resource().is_ok(), "{local}");
+        }
+        for reachable in ["0.0.0.0", "::", "10.0.0.5", "mcp.internal"] {
+            let c = load("http://127.0.0.1:9000", &[("HOST", reachable)]).unwrap();
+            assert!(!c.listens_on_loopback(), "{reachable}");
+        }
+    }
+
+    #[test]
+    fn a_resource_without_a_path_is_accepted() {
+        let c = load(
+            "http://127.0.0.1:9000",
+            &[("RESOURCE_SERVER_URL", "https://mcp.example.com")],
+        )
+        .unwrap();
+        assert_eq!(c.resource, "https://mcp.example.com");
+        assert!(
+            c.allowed_origins
+                .contains(&"https://mcp.example.com:443".to_owned())
+        );
     }
 }

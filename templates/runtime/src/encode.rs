@@ -3,7 +3,7 @@
 //! RFC 3986 unreserved characters), so a value can never add a path segment, a query
 //! parameter or a fragment.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
 use serde_json::{Map, Value};
 
 use crate::catalog::{HttpBinding, Location, Param, Style};
@@ -14,6 +14,24 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+
+/// A path value whose spec allows reserved characters keeps `/` and the others a segment may
+/// hold; `?`, `#` and `%` stay encoded, so it still cannot start a query or a fragment.
+const RESERVED_PATH: &AsciiSet = &COMPONENT
+    .remove(b'/')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=');
 
 pub fn enc(s: &str) -> String {
     utf8_percent_encode(s, COMPONENT).to_string()
@@ -74,6 +92,29 @@ pub fn request_parts(
     Ok(parts)
 }
 
+/// Puts the server's credential pairs (encoded `name=value`) before the arguments' own, and
+/// refuses arguments that would send a pair of the same name: frameworks read the first or
+/// the last of repeated names, so a caller's pair could otherwise stand in for the credential.
+pub fn credential_first(
+    pairs: &mut Vec<String>,
+    credential: Vec<String>,
+    what: &str,
+) -> Result<(), String> {
+    if credential.is_empty() {
+        return Ok(());
+    }
+    let key = |pair: &str| fully_decoded(pair.split_once('=').map_or(pair, |(k, _)| k));
+    let names: Vec<Vec<u8>> = credential.iter().map(|p| key(p)).collect();
+    if let Some(clash) = pairs.iter().map(|p| key(p)).find(|k| names.contains(k)) {
+        return Err(format!(
+            "the arguments would send {what} `{}`, which carries the server's upstream credential; refused",
+            String::from_utf8_lossy(&clash)
+        ));
+    }
+    pairs.splice(0..0, credential);
+    Ok(())
+}
+
 /// Refuses values that could split or smuggle headers.
 pub fn check_header_value(arg: &str, value: &str) -> Result<(), String> {
     if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
@@ -101,21 +142,47 @@ fn fill_path(binding: &HttpBinding, args: &Map<String, Value>) -> Result<String,
             None | Some(Value::Null) => {
                 return Err(format!("missing required argument `{}`", param.arg));
             }
-            Some(value) => out.push_str(&path_value(param, value)),
+            Some(value) => out.push_str(&path_value(param, value)?),
         }
         rest = &after[close + 1..];
     }
     out.push_str(rest);
-    // URL parsers resolve `.`/`..` segments, `%2e` spellings included, so a value that
-    // forms one on its own could still climb out of the operation's path.
-    let dot_segment = out.split('/').any(|seg| {
-        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
-        seg == "." || seg == ".."
-    });
-    if dot_segment && !binding.path.split('/').any(|s| s == "." || s == "..") {
-        return Err("a path argument must not be `.` or `..`".to_owned());
+    // Two values side by side (`{a}{b}`) can still form a dot segment together.
+    if out.split('/').any(is_dot_segment) && !binding.path.split('/').any(is_dot_segment) {
+        return Err("the path arguments must not form a `.` or `..` segment".to_owned());
     }
     Ok(out)
+}
+
+/// The bytes of `s` once every layer of percent-encoding is undone: what an upstream, or a
+/// proxy in front of it, may end up routing on (`%252F` → `%2F` → `/`).
+fn fully_decoded(s: &str) -> Vec<u8> {
+    let mut bytes = s.as_bytes().to_vec();
+    loop {
+        let next: Vec<u8> = percent_decode(&bytes).collect();
+        // Each decoded triplet shortens the text, so this ends.
+        if next.len() == bytes.len() {
+            return bytes;
+        }
+        bytes = next;
+    }
+}
+
+/// `.` or `..`, in any spelling: URL parsers and proxies resolve them, so one formed by a
+/// value climbs out of the operation's path.
+fn is_dot_segment(segment: &str) -> bool {
+    matches!(fully_decoded(segment).as_slice(), b"." | b"..")
+}
+
+/// An empty string, array or object: it would leave its path segment empty, and
+/// `DELETE /user/` is routed to the collection by many frameworks.
+fn is_empty_value(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
 }
 
 /// A scalar as text; `None` for arrays and objects.
@@ -136,7 +203,15 @@ fn text(v: &Value) -> String {
 
 /// Items of an array, or `k, v` pairs of an object (exploded as `k=v`), each encoded or not.
 fn items(v: &Value, explode: bool, encode: bool) -> Vec<String> {
-    let e = |s: String| if encode { enc(&s) } else { s };
+    items_in(v, explode, encode.then_some(COMPONENT))
+}
+
+/// [`items`], each encoded with `set` (`None`: as they are).
+fn items_in(v: &Value, explode: bool, set: Option<&'static AsciiSet>) -> Vec<String> {
+    let e = |s: String| match set {
+        Some(set) => utf8_percent_encode(&s, set).to_string(),
+        None => s,
+    };
     match v {
         Value::Array(a) => a.iter().map(|x| e(text(x))).collect(),
         Value::Object(o) if explode => o
@@ -156,25 +231,59 @@ fn simple(v: &Value, explode: bool, encode: bool) -> String {
     items(v, explode, encode).join(",")
 }
 
-fn path_value(param: &Param, v: &Value) -> String {
+/// One path value in its style, encoded. The value fills its segment and only that: it must
+/// not be empty, and unless the spec allows reserved characters it must not hold `/` or `\`,
+/// even percent-encoded any number of times (upstreams and proxies that decode before routing
+/// would turn `%2F` into a new segment), nor be a dot segment.
+fn path_value(param: &Param, v: &Value) -> Result<String, String> {
+    let set = if param.allow_reserved {
+        RESERVED_PATH
+    } else {
+        COMPONENT
+    };
+    let text = styled_path_value(param, v, set);
+    let arg = param.arg;
+    if is_empty_value(v) || text.is_empty() {
+        return Err(format!(
+            "argument `{arg}` must not be empty: it fills a segment of the request path"
+        ));
+    }
+    if !param.allow_reserved
+        && fully_decoded(&text)
+            .iter()
+            .any(|b| matches!(b, b'/' | b'\\'))
+    {
+        return Err(format!(
+            "argument `{arg}` must not contain `/` or `\\`, percent-encoded or not: it fills one segment of the request path"
+        ));
+    }
+    if text.split('/').any(is_dot_segment) {
+        return Err(format!(
+            "argument `{arg}` must not be `.` or `..`, percent-encoded or not"
+        ));
+    }
+    Ok(text)
+}
+
+fn styled_path_value(param: &Param, v: &Value, set: &'static AsciiSet) -> String {
     let name = enc(param.name);
+    let items = |explode| items_in(v, explode, Some(set));
     match param.style {
         Style::Label => {
             let sep = if param.explode { "." } else { "," };
-            format!(".{}", items(v, param.explode, true).join(sep))
+            format!(".{}", items(param.explode).join(sep))
         }
         Style::Matrix => match v {
-            Value::Array(_) if param.explode => items(v, false, true)
+            Value::Array(_) if param.explode => items(false)
                 .iter()
                 .map(|i| format!(";{name}={i}"))
                 .collect(),
-            Value::Object(_) if param.explode => items(v, true, true)
-                .iter()
-                .map(|i| format!(";{i}"))
-                .collect(),
-            _ => format!(";{name}={}", simple(v, false, true)),
+            Value::Object(_) if param.explode => {
+                items(true).iter().map(|i| format!(";{i}")).collect()
+            }
+            _ => format!(";{name}={}", items(false).join(",")),
         },
-        _ => simple(v, param.explode, true),
+        _ => items(param.explode).join(","),
     }
 }
 
@@ -232,6 +341,7 @@ mod tests {
             required: false,
             style,
             explode,
+            allow_reserved: false,
         }
     }
 
@@ -251,15 +361,25 @@ mod tests {
         request_parts(&binding, args.as_object().unwrap()).unwrap()
     }
 
+    fn refusal(path: &'static str, params: &'static [Param], args: Value) -> String {
+        let binding = get(path, params);
+        match request_parts(&binding, args.as_object().unwrap()) {
+            Ok(parts) => panic!("{args} was sent as {}", parts.path),
+            Err(e) => e,
+        }
+    }
+
     #[test]
     fn path_values_cannot_escape_their_segment() {
         static PARAMS: &[Param] = &[p("id", Location::Path, Style::Simple, false)];
         for (value, expected) in [
-            ("../admin", "/pet/..%2Fadmin"),
-            ("a/b?c=d#e", "/pet/a%2Fb%3Fc%3Dd%23e"),
+            ("a?c=d#e", "/pet/a%3Fc%3Dd%23e"),
             ("100%", "/pet/100%25"),
             ("sp ace", "/pet/sp%20ace"),
             ("é", "/pet/%C3%A9"),
+            ("...", "/pet/..."),
+            ("a..b", "/pet/a..b"),
+            ("%zz", "/pet/%25zz"),
         ] {
             assert_eq!(
                 run("/pet/{id}", PARAMS, json!({"id": value})).path,
@@ -267,14 +387,116 @@ mod tests {
             );
         }
         assert_eq!(run("/pet/{id}", PARAMS, json!({"id": 42})).path, "/pet/42");
-        let binding = get("/pet/{id}", PARAMS);
-        for dots in ["..", "."] {
-            let args = json!({"id": dots});
-            assert!(
-                request_parts(&binding, args.as_object().unwrap()).is_err(),
-                "{dots}"
-            );
+        for bad in [
+            json!(""),
+            json!([]),
+            json!({}),
+            json!([""]),
+            json!("a/b"),
+            json!("../admin"),
+            json!("a%2Fb"),
+            json!("a%2fb"),
+            json!("a%252Fb"),
+            json!("a%25252Fb"),
+            json!("a\\b"),
+            json!("a%5Cb"),
+            json!(".."),
+            json!("."),
+            json!("%2e%2e"),
+            json!("%2E."),
+            json!("%252e%252e"),
+            json!(["a", "b/c"]),
+            json!({"a/b": 1}),
+            json!({"a": "%2F"}),
+        ] {
+            let err = refusal("/pet/{id}", PARAMS, json!({ "id": bad }));
+            assert!(err.contains("argument `id`"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn every_path_style_keeps_its_segment() {
+        static LABEL: &[Param] = &[p("x", Location::Path, Style::Label, false)];
+        static MATRIX: &[Param] = &[p("x", Location::Path, Style::Matrix, true)];
+        static EXPLODED: &[Param] = &[p("x", Location::Path, Style::Simple, true)];
+        static TWO: &[Param] = &[
+            p("a", Location::Path, Style::Simple, false),
+            p("b", Location::Path, Style::Simple, false),
+        ];
+        for params in [LABEL, MATRIX, EXPLODED] {
+            for bad in [
+                json!("a/b"),
+                json!(["x", "a%2Fb"]),
+                json!({"k/": "v"}),
+                json!({"k": "..\\x"}),
+            ] {
+                refusal("/{x}", params, json!({ "x": bad }));
+            }
+        }
+        refusal("/{x}", LABEL, json!({"x": ""}));
+        refusal("/{x}", LABEL, json!({"x": "."}));
+        let err = refusal("/{a}{b}", TWO, json!({"a": ".", "b": "x"}));
+        assert!(err.contains("argument `a`"), "{err}");
+        // Harmless apart, `%252e` together: it decodes to `.`.
+        let err = refusal("/{a}{b}", TWO, json!({"a": "%2", "b": "e"}));
+        assert!(err.contains("must not form"), "{err}");
+        assert_eq!(
+            run("/{a}{b}", TWO, json!({"a": "x", "b": "y."})).path,
+            "/xy."
+        );
+    }
+
+    #[test]
+    fn allow_reserved_path_values_keep_their_slashes_but_not_dot_segments() {
+        static FILE: &[Param] = &[Param {
+            allow_reserved: true,
+            ..p("path", Location::Path, Style::Simple, false)
+        }];
+        assert_eq!(
+            run("/files/{path}", FILE, json!({"path": "docs/a b/c.txt"})).path,
+            "/files/docs/a%20b/c.txt"
+        );
+        assert_eq!(
+            run("/files/{path}", FILE, json!({"path": "a?b#c"})).path,
+            "/files/a%3Fb%23c"
+        );
+        for bad in ["", "a/../b", "./a", "a/%2e%2e", ".."] {
+            refusal("/files/{path}", FILE, json!({ "path": bad }));
+        }
+    }
+
+    #[test]
+    fn credential_pairs_go_first_and_cannot_be_shadowed() {
+        let mut pairs = vec!["status=sold".to_owned()];
+        credential_first(&mut pairs, vec!["api_key=k".to_owned()], "query parameter").unwrap();
+        assert_eq!(pairs, ["api_key=k", "status=sold"]);
+        for clash in [
+            "api_key=evil",
+            "api%5Fkey=evil",
+            "api%255Fkey=evil",
+            "api_key",
+        ] {
+            let mut pairs = vec!["a=1".to_owned(), clash.to_owned()];
+            let err = credential_first(&mut pairs, vec!["api_key=k".to_owned()], "query parameter")
+                .unwrap_err();
+            assert!(err.contains("`api_key`") && !err.contains("=k"), "{err}");
+        }
+        let mut untouched = vec!["a=1".to_owned()];
+        credential_first(&mut untouched, Vec::new(), "cookie").unwrap();
+        assert_eq!(untouched, ["a=1"]);
+    }
+
+    #[test]
+    fn exploded_query_objects_cannot_shadow_a_credential() {
+        static OBJ: &[Param] = &[p("filter", Location::Query, Style::Form, true)];
+        let mut parts = run("/", OBJ, json!({"filter": {"api_key": "mine", "x": 1}}));
+        let err = credential_first(
+            &mut parts.query,
+            vec!["api_key=k".to_owned()],
+            "query parameter",
+        )
+        .unwrap_err();
+        assert!(err.contains("api_key"), "{err}");
     }
 
     #[test]
@@ -284,6 +506,10 @@ mod tests {
         static SIMPLE: &[Param] = &[p("x", Location::Path, Style::Simple, true)];
         assert_eq!(run("/{x}", LABEL, json!({"x": [3, 4]})).path, "/.3,4");
         assert_eq!(run("/{x}", MATRIX, json!({"x": [3, 4]})).path, "/;x=3;x=4");
+        assert_eq!(
+            run("/{x}", MATRIX, json!({"x": {"a": 1, "b": 2}})).path,
+            "/;a=1;b=2"
+        );
         assert_eq!(run("/{x}", SIMPLE, json!({"x": {"a": 1}})).path, "/a=1");
     }
 

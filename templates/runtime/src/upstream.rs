@@ -115,14 +115,19 @@ impl Upstream {
             Some(b) => body::payload(b, args)?,
             None => None,
         };
+        let (mut credential_query, mut credential_cookies) = (Vec::new(), Vec::new());
         let mut credential_headers = Vec::new();
         for placement in &prepared.placements {
             match placement {
-                Placement::Query(n, v) => parts.query.push(format!("{}={}", enc(n), enc(v))),
-                Placement::Cookie(n, v) => parts.cookies.push(format!("{}={}", enc(n), enc(v))),
+                Placement::Query(n, v) => credential_query.push(format!("{}={}", enc(n), enc(v))),
+                Placement::Cookie(n, v) => {
+                    credential_cookies.push(format!("{}={}", enc(n), enc(v)));
+                }
                 Placement::Header(n, v) => credential_headers.push((n.clone(), v.clone())),
             }
         }
+        encode::credential_first(&mut parts.query, credential_query, "query parameter")?;
+        encode::credential_first(&mut parts.cookies, credential_cookies, "cookie")?;
         let headers = headers(&parts, credential_headers)?;
 
         let url = self.url(&parts)?;
@@ -319,6 +324,7 @@ mod tests {
             required: true,
             style: Style::Simple,
             explode: false,
+            allow_reserved: false,
         },
         Param {
             arg: "q",
@@ -327,6 +333,7 @@ mod tests {
             required: false,
             style: Style::Form,
             explode: true,
+            allow_reserved: false,
         },
     ];
     static SCHEMES: &[UpstreamScheme] = &[UpstreamScheme {
@@ -380,7 +387,7 @@ mod tests {
     async fn sends_encoded_request_with_credential() {
         let base = echo_upstream().await;
         let up = upstream(&format!("{base}/v2/"), Some("k-123"));
-        let args = json!({"petId": "a/../b", "q": "x y", "name": "Rex"});
+        let args = json!({"petId": "a b?c", "q": "x y", "name": "Rex"});
         let reply = up
             .send(&TOOL, args.as_object().unwrap(), ENTITLED)
             .await
@@ -388,11 +395,75 @@ mod tests {
         assert_eq!(reply.status, StatusCode::OK);
         let seen: Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(seen["method"], "PUT");
-        assert_eq!(seen["uri"], "/v2/pet/a%2F..%2Fb?q=x%20y");
+        assert_eq!(seen["uri"], "/v2/pet/a%20b%3Fc?q=x%20y");
         assert_eq!(seen["headers"]["api_key"], "k-123");
         assert_eq!(seen["headers"]["authorization"], Value::Null);
         assert_eq!(seen["headers"]["content-type"], "application/json");
         assert_eq!(seen["body"], r#"{"name":"Rex"}"#);
+    }
+
+    static QUERY_KEY: &[UpstreamScheme] = &[UpstreamScheme {
+        name: "api_key",
+        kind: SchemeKind::ApiKey {
+            location: Location::Query,
+            param: "api_key",
+            env: "UPSTREAM_API_KEY",
+        },
+    }];
+    static SEARCH: ToolSpec = ToolSpec {
+        name: "search",
+        http: HttpBinding {
+            method: "GET",
+            path: "/search",
+            params: &[Param {
+                arg: "filter",
+                name: "filter",
+                location: Location::Query,
+                required: false,
+                style: Style::Form,
+                explode: true,
+                allow_reserved: false,
+            }],
+            body: None,
+            credentials: &[&["api_key"]],
+        },
+        title: None,
+        description: "",
+        input_schema: "{}",
+        output_schema: None,
+        annotations: Annotations {
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        },
+        access: Access {
+            anonymous: true,
+            oauth2: None,
+        },
+    };
+
+    #[tokio::test]
+    async fn query_credential_comes_first_and_cannot_be_shadowed() {
+        let base = echo_upstream().await;
+        let catalog = crate::testkit::catalog(&[], QUERY_KEY);
+        let http = http_client(TIMEOUT).unwrap();
+        let creds = Credentials::from_lookup(catalog, http.clone(), |_| Some("k-1".to_owned()));
+        let up = Upstream::new(http, &base, creds);
+        let args = json!({"filter": {"status": "sold"}});
+        let reply = up
+            .send(&SEARCH, args.as_object().unwrap(), None)
+            .await
+            .unwrap();
+        let seen: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(seen["uri"], "/search?api_key=k-1&status=sold");
+
+        let args = json!({"filter": {"status": "sold", "api_key": "mine"}});
+        let err = up
+            .send(&SEARCH, args.as_object().unwrap(), None)
+            .await
+            .unwrap_err();
+        assert!(err.contains("`api_key`") && !err.contains("k-1"), "{err}");
     }
 
     #[tokio::test]
