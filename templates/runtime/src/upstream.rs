@@ -452,7 +452,7 @@ mod tests {
         let up = Upstream::new(http, &base, creds);
         let args = json!({"filter": {"status": "sold"}});
         let reply = up
-            .send(&SEARCH, args.as_object().unwrap(), None)
+            .send(&SEARCH, args.as_object().unwrap(), ENTITLED)
             .await
             .unwrap();
         let seen: Value = serde_json::from_slice(&reply.body).unwrap();
@@ -460,7 +460,7 @@ mod tests {
 
         let args = json!({"filter": {"status": "sold", "api_key": "mine"}});
         let err = up
-            .send(&SEARCH, args.as_object().unwrap(), None)
+            .send(&SEARCH, args.as_object().unwrap(), ENTITLED)
             .await
             .unwrap_err();
         assert!(err.contains("`api_key`") && !err.contains("k-1"), "{err}");
