@@ -187,12 +187,15 @@ impl Credentials {
         Ok(out)
     }
 
-    /// Drops cached tokens of these schemes after the upstream refused them.
-    pub async fn forget(&self, names: &[&'static str]) {
+    /// Drops the cached tokens of these schemes that the upstream just refused: the
+    /// server's own, and the one exchanged for this caller (never other callers').
+    pub async fn forget(&self, names: &[&'static str], caller: Option<&str>) {
         for name in names {
-            match self.schemes.get(name) {
-                Some(Secret::ClientCredentials(source)) => source.forget().await,
-                Some(Secret::Exchange(exchanger)) => exchanger.forget().await,
+            match (self.schemes.get(name), caller) {
+                (Some(Secret::ClientCredentials(source)), _) => source.forget().await,
+                (Some(Secret::Exchange(exchanger)), Some(subject)) => {
+                    exchanger.forget(subject).await
+                }
                 _ => {}
             }
         }
@@ -435,7 +438,7 @@ mod tests {
             );
         }
         assert_eq!(hits.load(Ordering::SeqCst), 1);
-        c.forget(&["cc"]).await;
+        c.forget(&["cc"], None).await;
         c.prepare(&[&["cc"]], None).await.unwrap();
         assert_eq!(hits.load(Ordering::SeqCst), 2);
     }

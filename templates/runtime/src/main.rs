@@ -3,7 +3,9 @@
 
 mod app;
 mod auth;
+mod authserver;
 mod body;
+mod cache;
 // Which variants a given API uses varies from spec to spec.
 #[allow(dead_code)]
 mod catalog;

@@ -99,7 +99,7 @@ impl Upstream {
             return Ok(reply);
         }
         // A fetched token may have been revoked or expired early: renew it, try once more.
-        self.credentials.forget(&prepared.renewable).await;
+        self.credentials.forget(&prepared.renewable, caller).await;
         let prepared = self.credentials.prepare(alternatives, caller).await?;
         self.send_once(tool, args, &prepared).await
     }
