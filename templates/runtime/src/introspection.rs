@@ -168,6 +168,13 @@ impl Introspector {
         if let Some(hit) = self.cached(&key) {
             return hit;
         }
+        // Over budget: refused at once, so a flood neither queues nor waits for a refill.
+        if !self.spend() {
+            return Err(reject(
+                TRY_AGAIN,
+                "introspection: TOKEN_INTROSPECTION_MAX_PER_SEC reached",
+            ));
+        }
         let _turn = tokio::time::timeout(QUEUE_WAIT, self.running.acquire())
             .await
             .ok()
@@ -176,12 +183,6 @@ impl Introspector {
         // Another request with the same token may have asked while this one waited.
         if let Some(hit) = self.cached(&key) {
             return hit;
-        }
-        if !self.spend() {
-            return Err(reject(
-                TRY_AGAIN,
-                "introspection: TOKEN_INTROSPECTION_MAX_PER_SEC reached",
-            ));
         }
         // Transport failures are not cached: the next request asks again.
         let answer = self.ask(token).await?;
