@@ -319,6 +319,9 @@ impl Introspector {
                 "introspection: inactive",
             ));
         }
+        if claims.contains_key("cnf") {
+            return Err(reject(CNF_BOUND, "introspection: cnf"));
+        }
         if let Some(kind) = claims.get("token_type").and_then(Value::as_str)
             && kind.eq_ignore_ascii_case("dpop")
         {
@@ -520,6 +523,9 @@ mod tests {
         let mut dpop = good.clone();
         dpop["token_type"] = json!("DPoP");
         assert_eq!(i.judge(claims(dpop)).unwrap_err().description, CNF_BOUND);
+        let mut mtls = good.clone();
+        mtls["cnf"] = json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"});
+        assert_eq!(i.judge(claims(mtls)).unwrap_err().description, CNF_BOUND);
         let mut slash = good.clone();
         slash["iss"] = json!("http://as/");
         assert!(i.judge(claims(slash)).is_err());
