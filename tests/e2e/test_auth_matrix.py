@@ -152,6 +152,14 @@ def bad_cases(keys, matrix_as, server, jku_url) -> list[tuple[str, dict]]:
         ("wrong iss", bearer(rsa_sign(rsa, claims("http://127.0.0.1:1", aud)))),
         ("wrong aud", bearer(rsa_sign(rsa, claims(iss, "http://127.0.0.1:1/mcp")))),
         ("no aud", bearer(rsa_sign(rsa, claims(iss, aud, aud=None)))),
+        # RFC 8414 §3.3, RFC 9068 §4: identifiers compare exactly, a trailing slash included.
+        ("iss with a trailing slash", bearer(rsa_sign(rsa, claims(iss + "/", aud)))),
+        ("aud with a trailing slash", bearer(rsa_sign(rsa, claims(iss, aud + "/")))),
+        # RFC 9449 / RFC 8705: sender-constrained, not usable as a plain bearer token.
+        ("DPoP-bound (cnf.jkt)", bearer(rsa_sign(rsa, claims(
+            iss, aud, cnf={"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})))),
+        ("mTLS-bound (cnf.x5t#S256)", bearer(rsa_sign(rsa, claims(
+            iss, aud, cnf={"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"})))),
         ("aud of another resource, issued by the AS", bearer(matrix_as.client_credentials(
             scope=SCOPES, resource="http://127.0.0.1:1/other-mcp"))),
         ("alg none", bearer(f"{b64url({'alg': 'none', 'typ': 'at+jwt', 'kid': rsa.kid})}.{b64url(good)}.")),

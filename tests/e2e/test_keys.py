@@ -139,3 +139,27 @@ def test_burst_of_random_kids_is_rate_limited(workdir, as_k, prism, key_b):
         assert status(server, key_b.mint(iss=as_k.issuer, aud=server.resource, scope=SCOPES)) == 200
     finally:
         server.proc.stop()
+
+
+def test_plain_http_issuer_outside_loopback_needs_an_explicit_setting(workdir, prism):
+    """Keys, introspection and discovery fetched over plain http from another host could be
+    forged on the way: such an issuer stops the server at startup with a message naming the
+    setting, unless ALLOW_INSECURE_ISSUER=true accepts it."""
+    import subprocess
+    port = support.free_port()
+    env = support.loopback_env({
+        "AUTHORIZATION_SERVER_URL": "http://as.example.invalid",
+        "RESOURCE_SERVER_URL": f"http://{support.LOOPBACK}:{port}/mcp",
+        "HOST": support.LOOPBACK, "PORT": str(port),
+        "UPSTREAM_BASE_URL": prism.base_url, "UPSTREAM_API_KEY": "special-key",
+    })
+    done = subprocess.run([str(server_binary())], env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0, done.stderr[-2000:]
+    assert "ALLOW_INSECURE_ISSUER" in done.stderr and "AUTHORIZATION_SERVER_URL" in done.stderr, done.stderr[-2000:]
+    srv = start_mcp_server(server_binary(), workdir, "mcp server insecure issuer allowed", {
+        "AUTHORIZATION_SERVER_URL": "http://as.example.invalid",
+        "ALLOW_INSECURE_ISSUER": "true",
+        "UPSTREAM_BASE_URL": prism.base_url,
+        "UPSTREAM_API_KEY": "special-key",
+    })
+    srv.proc.stop()

@@ -174,6 +174,29 @@ def test_user_operation_gets_an_exchanged_token(server, peer, auth_server):
     assert claims["sub"] == "alice" and claims["act"] == {"sub": "e2e-client-exchange"}
 
 
+def test_a_401_renews_only_that_callers_exchanged_token(server, peer, auth_server):
+    """Alice's exchanged token is refused upstream once: hers is exchanged anew, Bob's cached
+    exchanged token stays in use (one user's 401 does not cost every user a new exchange)."""
+    alice = token_for(auth_server, server, "read", sub="alice-401")
+    bob = token_for(auth_server, server, "read", sub="bob-401")
+
+    def sent(token: str, item: str) -> list[str]:
+        before = len(peer.requests())
+        result = server.call("record_as_user", {"id": item}, token)
+        assert not result.get("isError"), result
+        return [r.headers["authorization"] for r in peer.requests()[before:]]
+
+    def exchanges(sub: str) -> int:
+        return auth_server.proc.log_text().count(f"token exchange: sub={sub} ")
+
+    [bob_first] = sent(bob, "1")
+    refused, renewed = sent(alice, "refuse-once-alice")
+    assert refused != renewed and exchanges("alice-401") == 2
+    [bob_again] = sent(bob, "2")
+    assert bob_again == bob_first and exchanges("bob-401") == 1, \
+        "Bob's exchanged token was dropped by Alice's 401"
+
+
 def test_client_credentials_token_is_refetched_after_a_401(server, peer, auth_server):
     token = token_for(auth_server, server, "")
     before = len(peer.requests("/fault/unauthorized-once"))

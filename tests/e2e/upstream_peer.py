@@ -48,6 +48,7 @@ class State:
     slow_seconds: float = 5.0
     big_bytes: int = 2_000_000
     refused_tokens: set[str] = field(default_factory=set)
+    refused_once: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -67,6 +68,14 @@ class Handler(BaseHTTPRequestHandler):
             state.requests.append(Recorded(self.command, self.path, headers, body))
         # `kind` allows reserved characters (`allowReserved`), so `status/404` arrives as two segments.
         path = unquote(self.path.split("?", 1)[0])
+        if path.startswith("/record/items/refuse-once"):
+            # 401 the first time this exact target is asked for (as if the token were revoked).
+            with state.lock:
+                first = self.path not in state.refused_once
+                state.refused_once.add(self.path)
+            if first:
+                return self._send(401, "application/json", b'{"error": "token revoked"}')
+            return self._send(200, "application/json", b'{"ok": true}')
         if path.startswith("/record/"):
             return self._send(200, "application/json", b'{"ok": true}')
         if path.startswith("/anything"):

@@ -17,13 +17,14 @@ use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowHeaders, AllowOrigin, Any, CorsLayer};
 
 use crate::auth::Verifier;
+use crate::authserver;
 use crate::catalog::Catalog;
 use crate::challenge::Challenger;
 use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::gate::{Gate, gate};
 use crate::introspection::IntrospectionConfig;
-use crate::jwks::KeyStore;
+use crate::jwks::{self, KeyStore};
 use crate::metadata;
 use crate::scopes::ScopeImplications;
 use crate::server::McpServer;
@@ -83,11 +84,11 @@ pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), S
     let challenger = Challenger::new(metadata::metadata_url(&resource));
     let verifier = match issuer {
         Some(issuer) => {
-            let http = reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-            let keys = KeyStore::new(issuer, http.clone());
+            let env = |name: &str| std::env::var(name).ok();
+            authserver::check_transport("AUTHORIZATION_SERVER_URL", issuer, env)?;
+            let http = authserver::http_client()?;
+            let max_stale = jwks::max_stale_from(env).map_err(|e| e.to_string())?;
+            let keys = KeyStore::with_max_stale(issuer, http.clone(), max_stale);
             // Warm the key cache without delaying startup; failures are retried on demand.
             let warm = Arc::clone(&keys);
             tokio::spawn(async move { warm.refresh().await });
@@ -101,6 +102,9 @@ pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), S
             if let Some(introspection) =
                 IntrospectionConfig::from_env().map_err(|e| e.to_string())?
             {
+                if let Some(url) = &introspection.url {
+                    authserver::check_transport("TOKEN_INTROSPECTION_URL", url, env)?;
+                }
                 let endpoint = introspection
                     .url
                     .as_deref()

@@ -21,6 +21,10 @@ pub(crate) const LEEWAY_SECS: u64 = 30;
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// `typ` values of access tokens (RFC 9068 §2.1); `JWT` because most providers still use it.
 const ACCESS_TOKEN_TYPES: &[&str] = &["at+jwt", "application/at+jwt", "jwt"];
+/// Told to a client whose token could not be checked for now (authorization server
+/// unreachable or busy, signing keys too old): the same token may pass later.
+pub(crate) const TRY_AGAIN: &str = "The access token could not be verified right now; try again.";
+pub(crate) const CNF_BOUND: &str = "The access token is bound to a key (DPoP or mutual TLS); this server accepts only plain Bearer tokens.";
 /// Claims only ID tokens carry (OpenID Connect Core §2, §3.1.3.6): never an access token.
 const ID_TOKEN_CLAIMS: &[&str] = &["nonce", "at_hash", "c_hash"];
 
@@ -147,12 +151,13 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// `issuer` and `resource` are compared as configured, with or without a trailing slash.
+    /// `iss` must equal `issuer` and `aud` name `resource` exactly (RFC 8414 §3.3,
+    /// RFC 9068 §4): no trailing-slash or case leniency.
     pub fn new(keys: Arc<KeyStore>, issuer: &str, resource: &str) -> Self {
         Self {
             keys,
-            issuers: slash_variants(issuer),
-            audiences: slash_variants(resource),
+            issuers: vec![issuer.to_owned()],
+            audiences: vec![resource.to_owned()],
             implied: ScopeImplications::default(),
             introspector: None,
         }
@@ -180,9 +185,17 @@ impl Verifier {
     }
 
     pub async fn verify(&self, token: &str) -> Result<Principal, Rejection> {
+        // Three segments: a JWS, verified here and never introspected, so garbage of that
+        // shape costs no round trip to the authorization server.
         let claims = if token.split('.').count() == 3 {
             self.verify_jwt(token).await?
         } else if let Some(introspector) = &self.introspector {
+            if !is_b64token(token) {
+                return Err(reject(
+                    "The access token is malformed.",
+                    "not RFC 6750 b64token syntax",
+                ));
+            }
             introspector.introspect(token).await?
         } else {
             return Err(reject(
@@ -190,6 +203,11 @@ impl Verifier {
                 "not a JWS compact token and no introspection configured",
             ));
         };
+        // RFC 9449 / RFC 8705: a sender-constrained token is only valid with its proof of
+        // possession, which a bearer-only server cannot check.
+        if claims.contains_key("cnf") {
+            return Err(reject(CNF_BOUND, "cnf claim present"));
+        }
         let mut principal = principal(&claims);
         self.implied.expand(&mut principal.scopes);
         Ok(principal)
@@ -226,7 +244,8 @@ impl Verifier {
         let candidates = self
             .keys
             .candidates(header.kid.as_deref(), header.alg)
-            .await;
+            .await
+            .map_err(|reason| reject(TRY_AGAIN, reason))?;
         if candidates.is_empty() {
             return Err(reject(
                 "The access token was signed with an unknown key.",
@@ -282,9 +301,13 @@ fn rejection(kind: &ErrorKind) -> Rejection {
     reject(description, format!("{kind:?}"))
 }
 
-fn slash_variants(s: &str) -> Vec<String> {
-    let bare = s.trim_end_matches('/').to_owned();
-    vec![format!("{bare}/"), bare]
+/// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 /// Scopes from `scope` (space-separated, RFC 8693/9068) or `scp` (array, some providers).
@@ -355,6 +378,22 @@ mod tests {
                 "iss",
                 json!("https://evil.example"),
                 "another authorization server",
+            ),
+            // Exact comparison: a trailing slash makes another identifier.
+            (
+                "aud",
+                json!(format!("{RESOURCE}/")),
+                "not issued for this resource",
+            ),
+            (
+                "iss",
+                json!(format!("{}/", issuer.url)),
+                "another authorization server",
+            ),
+            (
+                "cnf",
+                json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
+                "bound to a key",
             ),
         ];
         for (claim, value, expected) in cases {
@@ -431,6 +470,32 @@ mod tests {
         assert!(v.verify(&at_jwt).await.is_ok());
         let err = v.verify("opaque-token-without-dots").await.unwrap_err();
         assert!(err.description.contains("malformed"), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn keys_are_not_trusted_after_a_long_outage() {
+        let issuer = TestIssuer::start().await;
+        let keys = KeyStore::with_max_stale(
+            &issuer.url,
+            reqwest::Client::new(),
+            std::time::Duration::from_millis(300),
+        );
+        let v = Verifier::new(keys, &issuer.url, RESOURCE);
+        let token = issuer.token(&issuer.claims(RESOURCE, ""));
+        assert!(v.verify(&token).await.is_ok());
+        issuer.down.store(true, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let err = v.verify(&token).await.unwrap_err();
+        assert_eq!(err.description, TRY_AGAIN, "{err:?}");
+        assert!(err.reason.contains("JWKS_MAX_STALE_SECS"), "{err:?}");
+    }
+
+    #[test]
+    fn opaque_tokens_outside_b64token_syntax_are_not_introspected() {
+        assert!(is_b64token("abc-._~+/DEF=="));
+        for bad in ["a,b", "a=b", "==", "a\\b", "a\"b"] {
+            assert!(!is_b64token(bad), "{bad}");
+        }
     }
 
     #[tokio::test]

@@ -62,6 +62,16 @@ pub enum Grant<'a> {
     Anonymous,
 }
 
+impl<'a> Grant<'a> {
+    /// The caller's validated token, when the grant lets schemes act as the caller.
+    pub fn caller(&self) -> Option<&'a str> {
+        match self {
+            Grant::Entitled { caller } => *caller,
+            Grant::Anonymous => None,
+        }
+    }
+}
+
 enum Secret {
     Static(Placement),
     ClientCredentials(ClientCredentials),
@@ -161,10 +171,10 @@ impl Credentials {
         alternatives: &[&[&'static str]],
         grant: Grant<'_>,
     ) -> Result<Prepared, String> {
-        let caller = match grant {
-            Grant::Entitled { caller } => caller,
-            Grant::Anonymous => return Ok(Prepared::default()),
-        };
+        if matches!(grant, Grant::Anonymous) {
+            return Ok(Prepared::default());
+        }
+        let caller = grant.caller();
         if alternatives.is_empty() {
             return Ok(Prepared::default());
         }
@@ -202,12 +212,15 @@ impl Credentials {
         Ok(out)
     }
 
-    /// Drops cached tokens of these schemes after the upstream refused them.
-    pub async fn forget(&self, names: &[&'static str]) {
+    /// Drops the cached tokens of these schemes that the upstream just refused: the
+    /// server's own, and the one exchanged for this caller (never other callers').
+    pub async fn forget(&self, names: &[&'static str], caller: Option<&str>) {
         for name in names {
-            match self.schemes.get(name) {
-                Some(Secret::ClientCredentials(source)) => source.forget().await,
-                Some(Secret::Exchange(exchanger)) => exchanger.forget().await,
+            match (self.schemes.get(name), caller) {
+                (Some(Secret::ClientCredentials(source)), _) => source.forget().await,
+                (Some(Secret::Exchange(exchanger)), Some(subject)) => {
+                    exchanger.forget(subject).await
+                }
                 _ => {}
             }
         }
@@ -468,7 +481,7 @@ mod tests {
             );
         }
         assert_eq!(hits.load(Ordering::SeqCst), 1);
-        c.forget(&["cc"]).await;
+        c.forget(&["cc"], None).await;
         c.prepare(&[&["cc"]], ENTITLED).await.unwrap();
         assert_eq!(hits.load(Ordering::SeqCst), 2);
     }

@@ -3,9 +3,14 @@
 //! (client_secret_basic); the endpoint is `TOKEN_INTROSPECTION_URL`, or else the
 //! `introspection_endpoint` of the issuer's metadata (RFC 8414). Answers are cached briefly so a
 //! busy client does not cost one round trip per request, yet a revoked token stops working
-//! within [`ACTIVE_TTL`]. Tokens are never logged.
+//! within [`ACTIVE_TTL`]. Tokens are never logged nor kept: caches hold their SHA-256.
+//!
+//! Anyone can send a token, so what a stream of made-up ones costs is bounded: tokens not in
+//! the cache are introspected at most `TOKEN_INTROSPECTION_MAX_PER_SEC` times per second on
+//! average (bursts of twice that), at most [`MAX_CONCURRENT`] at once; beyond that a token is
+//! refused with a 401 "try again" and not cached. Refusals are cached apart from accepted
+//! tokens, so they never push an accepted token out of its cache.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,17 +18,25 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
 
-use crate::auth::{LEEWAY_SECS, Rejection, reject};
+use crate::auth::{CNF_BOUND, LEEWAY_SECS, Rejection, TRY_AGAIN, reject};
+use crate::authserver;
+use crate::cache::{Lru, TokenKey};
 use crate::config::ConfigError;
 use crate::upstream::describe;
 
 /// How long an "active" answer is trusted (never beyond the token's own `exp`).
 const ACTIVE_TTL: Duration = Duration::from_secs(30);
-/// Inactive answers are cached too, so garbage tokens cannot make us hammer the AS.
+/// Refusals are cached too, so one garbage token sent again costs nothing.
 const INACTIVE_TTL: Duration = Duration::from_secs(10);
-const MAX_CACHED: usize = 10_000;
-const TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_ACTIVE: usize = 10_000;
+const MAX_INACTIVE: usize = 10_000;
+/// Introspections in flight at most; more wait up to [`QUEUE_WAIT`] for a turn.
+pub const MAX_CONCURRENT: usize = 8;
+const QUEUE_WAIT: Duration = Duration::from_secs(2);
+/// Default of `TOKEN_INTROSPECTION_MAX_PER_SEC`.
+pub const DEFAULT_PER_SEC: u32 = 10;
 const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +45,8 @@ pub struct IntrospectionConfig {
     pub url: Option<String>,
     pub client_id: String,
     pub client_secret: String,
+    /// Introspections of tokens not in the cache, per second on average.
+    pub per_sec: u32,
 }
 
 impl IntrospectionConfig {
@@ -64,10 +79,22 @@ impl IntrospectionConfig {
                 message: "required for token introspection (TOKEN_INTROSPECTION_*)".to_owned(),
             })
         };
+        let per_sec = match get("TOKEN_INTROSPECTION_MAX_PER_SEC") {
+            None => DEFAULT_PER_SEC,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(ConfigError {
+                    var: "TOKEN_INTROSPECTION_MAX_PER_SEC",
+                    message: format!("{v:?} is not a positive whole number"),
+                })?,
+        };
         Ok(Some(Self {
             url,
             client_id: required("TOKEN_INTROSPECTION_CLIENT_ID")?,
             client_secret: required("TOKEN_INTROSPECTION_CLIENT_SECRET")?,
+            per_sec,
         }))
     }
 
@@ -91,6 +118,13 @@ struct Cached {
     outcome: Result<Map<String, Value>, Rejection>,
 }
 
+/// A token bucket: [`Budget::spend`] succeeds `per_sec` times a second on average, with
+/// bursts up to twice that.
+struct Budget {
+    available: f64,
+    updated: Instant,
+}
+
 pub struct Introspector {
     config: IntrospectionConfig,
     /// The endpoint found in the issuer's metadata, when none was configured.
@@ -98,7 +132,10 @@ pub struct Introspector {
     http: reqwest::Client,
     issuers: Vec<String>,
     audiences: Vec<String>,
-    cache: Mutex<HashMap<String, Cached>>,
+    active: Mutex<Lru<Cached>>,
+    inactive: Mutex<Lru<Cached>>,
+    running: Semaphore,
+    budget: Mutex<Budget>,
 }
 
 impl Introspector {
@@ -108,19 +145,43 @@ impl Introspector {
         issuers: Vec<String>,
         audiences: Vec<String>,
     ) -> Self {
+        let burst = f64::from(config.per_sec) * 2.0;
         Self {
             config,
             discovered: tokio::sync::OnceCell::new(),
             http,
             issuers,
             audiences,
-            cache: Mutex::new(HashMap::new()),
+            active: Mutex::new(Lru::new(MAX_ACTIVE)),
+            inactive: Mutex::new(Lru::new(MAX_INACTIVE)),
+            running: Semaphore::new(MAX_CONCURRENT),
+            budget: Mutex::new(Budget {
+                available: burst,
+                updated: Instant::now(),
+            }),
         }
     }
 
     /// The token's claims when the AS says it is active, for this resource, and current.
     pub async fn introspect(&self, token: &str) -> Result<Map<String, Value>, Rejection> {
-        if let Some(hit) = self.cached(token) {
+        let key = TokenKey::of(token);
+        if let Some(hit) = self.cached(&key) {
+            return hit;
+        }
+        // Over budget: refused at once, so a flood neither queues nor waits for a refill.
+        if !self.spend() {
+            return Err(reject(
+                TRY_AGAIN,
+                "introspection: TOKEN_INTROSPECTION_MAX_PER_SEC reached",
+            ));
+        }
+        let _turn = tokio::time::timeout(QUEUE_WAIT, self.running.acquire())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| reject(TRY_AGAIN, "introspection: too many in flight"))?;
+        // Another request with the same token may have asked while this one waited.
+        if let Some(hit) = self.cached(&key) {
             return hit;
         }
         // Transport failures are not cached: the next request asks again.
@@ -135,36 +196,55 @@ impl Introspector {
                 }),
             Err(_) => INACTIVE_TTL,
         };
-        self.store(token, ttl, outcome.clone());
+        self.store(key, ttl, outcome.clone());
         outcome
     }
 
-    fn cached(&self, token: &str) -> Option<Result<Map<String, Value>, Rejection>> {
-        let cache = self.cache.lock().ok()?;
-        cache
-            .get(token)
-            .filter(|c| c.until > Instant::now())
-            .map(|c| c.outcome.clone())
+    fn spend(&self) -> bool {
+        let Ok(mut budget) = self.budget.lock() else {
+            return false;
+        };
+        let rate = f64::from(self.config.per_sec);
+        let refill = budget.updated.elapsed().as_secs_f64() * rate;
+        budget.available = (budget.available + refill).min(rate * 2.0);
+        budget.updated = Instant::now();
+        if budget.available >= 1.0 {
+            budget.available -= 1.0;
+            true
+        } else {
+            false
+        }
     }
 
-    fn store(&self, token: &str, ttl: Duration, outcome: Result<Map<String, Value>, Rejection>) {
-        let Ok(mut cache) = self.cache.lock() else {
-            return;
-        };
-        if cache.len() >= MAX_CACHED {
-            let now = Instant::now();
-            cache.retain(|_, c| c.until > now);
-            if cache.len() >= MAX_CACHED {
-                cache.clear();
+    fn cached(&self, key: &TokenKey) -> Option<Result<Map<String, Value>, Rejection>> {
+        for cache in [&self.active, &self.inactive] {
+            let Ok(mut cache) = cache.lock() else {
+                continue;
+            };
+            match cache.get(key) {
+                Some(c) if c.until > Instant::now() => return Some(c.outcome.clone()),
+                Some(_) => cache.remove(key),
+                None => {}
             }
         }
-        cache.insert(
-            token.to_owned(),
-            Cached {
-                until: Instant::now() + ttl,
-                outcome,
-            },
-        );
+        None
+    }
+
+    fn store(&self, key: TokenKey, ttl: Duration, outcome: Result<Map<String, Value>, Rejection>) {
+        let cache = if outcome.is_ok() {
+            &self.active
+        } else {
+            &self.inactive
+        };
+        if let Ok(mut cache) = cache.lock() {
+            cache.insert(
+                key,
+                Cached {
+                    until: Instant::now() + ttl,
+                    outcome,
+                },
+            );
+        }
     }
 
     /// The configured endpoint, or the `introspection_endpoint` of the issuer's metadata.
@@ -175,7 +255,7 @@ impl Introspector {
         let issuer = self.issuers.first().map(String::as_str).unwrap_or_default();
         self.discovered
             .get_or_try_init(|| async {
-                let metadata = crate::jwks::fetch_metadata(&self.http, issuer).await?;
+                let metadata = authserver::fetch_metadata(&self.http, issuer).await?;
                 let url = metadata
                     .get("introspection_endpoint")
                     .and_then(Value::as_str)
@@ -187,12 +267,7 @@ impl Introspector {
     }
 
     async fn ask(&self, token: &str) -> Result<Map<String, Value>, Rejection> {
-        let unavailable = |reason: String| {
-            reject(
-                "The access token could not be verified right now; try again.",
-                reason,
-            )
-        };
+        let unavailable = |reason: String| reject(TRY_AGAIN, reason);
         // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
         let credentials = format!(
             "{}:{}",
@@ -205,7 +280,7 @@ impl Introspector {
         );
         // Not found yet (AS down, no endpoint in its metadata): refused now, asked again later.
         let url = self.endpoint().await.map_err(unavailable)?;
-        let mut response = self
+        let response = self
             .http
             .post(url)
             .header(
@@ -214,7 +289,7 @@ impl Introspector {
             )
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Accept", "application/json")
-            .timeout(TIMEOUT)
+            .timeout(authserver::TIMEOUT)
             .body(body)
             .send()
             .await
@@ -225,17 +300,9 @@ impl Introspector {
                 response.status()
             )));
         }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        let bytes = authserver::read_capped(response, MAX_RESPONSE_BYTES, "introspection")
             .await
-            .map_err(|e| unavailable(format!("introspection: {}", describe(&e.without_url()))))?
-        {
-            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(unavailable("introspection response too large".to_owned()));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+            .map_err(unavailable)?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(claims)) => Ok(claims),
             _ => Err(unavailable(
@@ -250,6 +317,17 @@ impl Introspector {
             return Err(reject(
                 "The access token is not active.",
                 "introspection: inactive",
+            ));
+        }
+        if claims.contains_key("cnf") {
+            return Err(reject(CNF_BOUND, "introspection: cnf"));
+        }
+        if let Some(kind) = claims.get("token_type").and_then(Value::as_str)
+            && kind.eq_ignore_ascii_case("dpop")
+        {
+            return Err(reject(
+                CNF_BOUND,
+                format!("introspection: token_type {kind:?}"),
             ));
         }
         if let Some(kind) = claims.get("token_type").and_then(Value::as_str)
@@ -312,6 +390,8 @@ fn unix_now() -> u64 {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     const RESOURCE: &str = "http://127.0.0.1:8000/mcp";
 
@@ -321,6 +401,7 @@ mod tests {
                 url: Some("http://127.0.0.1:1/introspect".into()),
                 client_id: "c".into(),
                 client_secret: "s".into(),
+                per_sec: DEFAULT_PER_SEC,
             },
             reqwest::Client::new(),
             vec!["http://as".into()],
@@ -362,12 +443,103 @@ mod tests {
         assert!(i.judge(claims(listed)).is_ok());
     }
 
+    /// An introspection endpoint that counts its calls and knows one active token.
+    async fn counting_endpoint() -> (String, Arc<AtomicUsize>) {
+        use axum::Router;
+        use axum::routing::post;
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        let router = Router::new().route(
+            "/introspect",
+            post(move |body: String| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    if body.starts_with("token=good&") {
+                        json!({"active": true, "iss": "http://as", "aud": RESOURCE,
+                               "exp": unix_now() + 300, "scope": "read"})
+                        .to_string()
+                    } else {
+                        json!({"active": false}).to_string()
+                    }
+                }
+            }),
+        );
+        let base = crate::testkit::serve(router).await;
+        (format!("{base}/introspect"), hits)
+    }
+
+    #[tokio::test]
+    async fn a_garbage_flood_costs_a_bounded_number_of_introspections() {
+        let (url, hits) = counting_endpoint().await;
+        let mut config = introspector().config;
+        config.url = Some(url);
+        config.per_sec = 5;
+        let i = Arc::new(Introspector::new(
+            config,
+            reqwest::Client::new(),
+            vec!["http://as".into()],
+            vec![RESOURCE.into()],
+        ));
+        assert!(i.introspect("good").await.is_ok());
+        // The same garbage twice: the refusal is cached.
+        for _ in 0..2 {
+            let err = i.introspect("garbage").await.unwrap_err();
+            assert!(err.description.contains("not active"), "{err:?}");
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+        let started = Instant::now();
+        let flood: Vec<_> = (0..200)
+            .map(|n| {
+                let i = Arc::clone(&i);
+                tokio::spawn(async move { i.introspect(&format!("garbage-{n}")).await })
+            })
+            .collect();
+        let mut try_again = 0;
+        for task in flood {
+            if task
+                .await
+                .unwrap()
+                .is_err_and(|e| e.description == TRY_AGAIN)
+            {
+                try_again += 1;
+            }
+        }
+        // Burst (2 × 5) plus 5 a second of flood, plus one for rounding.
+        let bound = 10 + (started.elapsed().as_secs_f64() * 5.0).ceil() as usize + 1;
+        let asked = hits.load(Ordering::SeqCst) - 2;
+        assert!(asked <= bound, "{asked} introspections > {bound}");
+        assert!(try_again >= 200 - bound, "{try_again}");
+        // The accepted token is still cached: no new round trip.
+        assert!(i.introspect("good").await.is_ok());
+        assert_eq!(hits.load(Ordering::SeqCst) - 2, asked);
+    }
+
+    #[test]
+    fn bound_tokens_and_trailing_slashes_are_refused() {
+        let i = introspector();
+        let good = json!({"active": true, "iss": "http://as", "aud": RESOURCE,
+                          "exp": unix_now() + 300});
+        let mut dpop = good.clone();
+        dpop["token_type"] = json!("DPoP");
+        assert_eq!(i.judge(claims(dpop)).unwrap_err().description, CNF_BOUND);
+        let mut mtls = good.clone();
+        mtls["cnf"] = json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"});
+        assert_eq!(i.judge(claims(mtls)).unwrap_err().description, CNF_BOUND);
+        let mut slash = good.clone();
+        slash["iss"] = json!("http://as/");
+        assert!(i.judge(claims(slash)).is_err());
+        let mut slash = good;
+        slash["aud"] = json!(format!("{RESOURCE}/"));
+        assert!(i.judge(claims(slash)).is_err());
+    }
+
     #[tokio::test]
     async fn unreachable_endpoint_is_refused_and_not_cached() {
         let i = introspector();
         let err = i.introspect("opaque-token").await.unwrap_err();
         assert!(err.description.contains("right now"), "{err:?}");
-        assert!(i.cached("opaque-token").is_none());
+        assert!(i.cached(&TokenKey::of("opaque-token")).is_none());
     }
 
     #[tokio::test]
@@ -382,7 +554,7 @@ mod tests {
         );
         let err = i.introspect("opaque-token").await.unwrap_err();
         assert!(err.description.contains("right now"), "{err:?}");
-        assert!(i.discovered.get().is_none() && i.cached("opaque-token").is_none());
+        assert!(i.discovered.get().is_none() && i.cached(&TokenKey::of("opaque-token")).is_none());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! token names an unknown `kid` (at most once per [`MIN_REFRESH`], however many such tokens
 //! arrive; the startup and background fetches do not count, so a key rotated in right after
 //! startup is still picked up) and kept when the authorization server is unreachable, so a
-//! brief outage does not lock users out.
+//! brief outage does not lock users out; after `JWKS_MAX_STALE_SECS` without a successful
+//! fetch they are no longer trusted.
 
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
@@ -11,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
-use reqwest::Url;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::upstream::describe;
+use crate::authserver;
+use crate::config::ConfigError;
 
 /// Refetches never happen more often than this, whatever tokens arrive.
 const MIN_REFRESH: Duration = Duration::from_secs(10);
@@ -23,14 +24,24 @@ const MIN_REFRESH: Duration = Duration::from_secs(10);
 const MIN_RETRY_UNLOADED: Duration = Duration::from_secs(1);
 /// Cached keys older than this are refreshed in the background, so revoked keys go away.
 const MAX_AGE: Duration = Duration::from_secs(3600);
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// Default for `JWKS_MAX_STALE_SECS`.
+pub const MAX_STALE: Duration = Duration::from_secs(24 * 3600);
 
 pub struct KeyStore {
     issuer: String,
     http: reqwest::Client,
-    keys: RwLock<Arc<Vec<Jwk>>>,
+    keys: RwLock<Arc<KeySet>>,
     refresh: Mutex<RefreshState>,
+    /// Keys not refreshed for this long are no longer trusted (an outage that outlasts it
+    /// could hide a revoked key): tokens are refused until the keys load again.
+    max_stale: Duration,
+}
+
+#[derive(Default)]
+struct KeySet {
+    keys: Vec<Jwk>,
+    fetched: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -44,32 +55,55 @@ struct RefreshState {
 }
 
 impl KeyStore {
+    #[cfg(test)]
     pub fn new(issuer: &str, http: reqwest::Client) -> Arc<Self> {
+        Self::with_max_stale(issuer, http, MAX_STALE)
+    }
+
+    pub fn with_max_stale(issuer: &str, http: reqwest::Client, max_stale: Duration) -> Arc<Self> {
         Arc::new(Self {
             issuer: issuer.to_owned(),
             http,
-            keys: RwLock::new(Arc::new(Vec::new())),
+            keys: RwLock::new(Arc::new(KeySet::default())),
             refresh: Mutex::new(RefreshState::default()),
+            max_stale,
         })
     }
 
-    /// Keys that may have signed a token with this `kid` and `alg`.
+    /// Keys that may have signed a token with this `kid` and `alg`; `Err` (why, for the log)
+    /// when the cached keys are too old to be trusted.
     pub async fn candidates(
         self: &Arc<Self>,
         kid: Option<&str>,
         alg: Algorithm,
-    ) -> Vec<DecodingKey> {
-        let found = self.matching(kid, alg);
+    ) -> Result<Vec<DecodingKey>, String> {
+        let (found, age) = self.matching(kid, alg);
+        if let Some(age) = age.filter(|age| *age > self.max_stale) {
+            self.refresh_in_background();
+            return Err(format!(
+                "signing keys last loaded {}s ago, beyond JWKS_MAX_STALE_SECS={}",
+                age.as_secs(),
+                self.max_stale.as_secs()
+            ));
+        }
         if !found.is_empty() {
-            if self.is_stale().await {
-                let store = Arc::clone(self);
-                tokio::spawn(async move { store.refresh().await });
+            if age.is_some_and(|age| age > MAX_AGE) {
+                self.refresh_in_background();
             }
-            return found;
+            return Ok(found);
         }
         // Matched again even when this call did not fetch: a concurrent one may have.
         self.refresh_on_demand().await;
-        self.matching(kid, alg)
+        Ok(self.matching(kid, alg).0)
+    }
+
+    fn refresh_in_background(self: &Arc<Self>) {
+        // Never block a request on a fetch in progress: a busy lock means one is under way.
+        if self.refresh.try_lock().is_err() {
+            return;
+        }
+        let store = Arc::clone(self);
+        tokio::spawn(async move { store.refresh().await });
     }
 
     /// Fetches the key set unless one was attempted recently (startup and background use).
@@ -101,7 +135,10 @@ impl KeyStore {
             Ok(keys) => {
                 tracing::info!(issuer = %self.issuer, keys = keys.len(), "loaded signing keys");
                 if let Ok(mut slot) = self.keys.write() {
-                    *slot = Arc::new(keys);
+                    *slot = Arc::new(KeySet {
+                        keys,
+                        fetched: Some(Instant::now()),
+                    });
                 }
                 state.fetched_at = Some(Instant::now());
                 true
@@ -123,14 +160,6 @@ impl KeyStore {
             }
         }
     }
-
-    async fn is_stale(&self) -> bool {
-        // Never block a request on a fetch in progress: a busy lock means one is under way.
-        let Ok(state) = self.refresh.try_lock() else {
-            return false;
-        };
-        state.fetched_at.is_none_or(|t| t.elapsed() > MAX_AGE)
-    }
 }
 
 impl RefreshState {
@@ -143,17 +172,46 @@ impl RefreshState {
     }
 }
 
+/// `JWKS_MAX_STALE_SECS`: how long cached signing keys stay trusted without a successful
+/// refresh.
+pub fn max_stale_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    let var = "JWKS_MAX_STALE_SECS";
+    match lookup(var)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(MAX_STALE),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            // Shorter than the background refresh age would refuse tokens on a healthy AS.
+            .filter(|secs| *secs >= MAX_AGE.as_secs())
+            .map(Duration::from_secs)
+            .ok_or(ConfigError {
+                var,
+                message: format!(
+                    "{v:?} is not a number of seconds of at least {}",
+                    MAX_AGE.as_secs()
+                ),
+            }),
+    }
+}
+
 impl KeyStore {
-    fn matching(&self, kid: Option<&str>, alg: Algorithm) -> Vec<DecodingKey> {
-        let keys = match self.keys.read() {
-            Ok(keys) => Arc::clone(&keys),
-            Err(_) => return Vec::new(),
+    /// Matching keys, and how long ago the key set was loaded (`None`: never).
+    fn matching(&self, kid: Option<&str>, alg: Algorithm) -> (Vec<DecodingKey>, Option<Duration>) {
+        let set = match self.keys.read() {
+            Ok(set) => Arc::clone(&set),
+            Err(_) => return (Vec::new(), None),
         };
-        keys.iter()
+        let found = set
+            .keys
+            .iter()
             .filter(|k| kid.is_none() || k.common.key_id.as_deref() == kid)
             .filter(|k| usable_for(k, alg))
             .filter_map(|k| DecodingKey::from_jwk(k).ok())
-            .collect()
+            .collect();
+        (found, set.fetched.map(|t| t.elapsed()))
     }
 
     async fn fetch(&self, state: &mut RefreshState) -> Result<Vec<Jwk>, String> {
@@ -165,7 +223,7 @@ impl KeyStore {
                 uri
             }
         };
-        let document = fetch_json(&self.http, &jwks_uri).await?;
+        let document = authserver::fetch_json(&self.http, &jwks_uri).await?;
         let keys = document
             .get("keys")
             .and_then(Value::as_array)
@@ -178,56 +236,13 @@ impl KeyStore {
     }
 
     async fn discover(&self) -> Result<String, String> {
-        let metadata = fetch_metadata(&self.http, &self.issuer).await?;
+        let metadata = authserver::fetch_metadata(&self.http, &self.issuer).await?;
         metadata
             .get("jwks_uri")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| "the authorization server metadata has no jwks_uri".to_owned())
     }
-}
-
-/// The issuer's authorization server metadata, from the first of [`metadata_urls`] that
-/// answers with a document about this issuer.
-pub async fn fetch_metadata(http: &reqwest::Client, issuer: &str) -> Result<Value, String> {
-    let mut failures = Vec::new();
-    for url in metadata_urls(issuer)? {
-        match fetch_json(http, &url).await {
-            Ok(metadata) => {
-                let claimed = metadata.get("issuer").and_then(Value::as_str).unwrap_or("");
-                // RFC 8414 §3.3: the metadata must be about the issuer we asked for.
-                if claimed.trim_end_matches('/') != issuer.trim_end_matches('/') {
-                    failures.push(format!("{url}: issuer is {claimed:?}"));
-                    continue;
-                }
-                return Ok(metadata);
-            }
-            Err(e) => failures.push(e),
-        }
-    }
-    Err(format!(
-        "no authorization server metadata: {}",
-        failures.join("; ")
-    ))
-}
-
-/// RFC 8414 (well-known inserted before the issuer's path), then OpenID Connect discovery
-/// (appended, then inserted).
-pub fn metadata_urls(issuer: &str) -> Result<Vec<String>, String> {
-    let url = Url::parse(issuer).map_err(|e| format!("bad issuer URL: {e}"))?;
-    let origin = url.origin().ascii_serialization();
-    let path = url.path().trim_end_matches('/');
-    let mut urls = vec![format!(
-        "{origin}/.well-known/oauth-authorization-server{path}"
-    )];
-    urls.push(format!(
-        "{}/.well-known/openid-configuration",
-        issuer.trim_end_matches('/')
-    ));
-    if !path.is_empty() {
-        urls.push(format!("{origin}/.well-known/openid-configuration{path}"));
-    }
-    Ok(urls)
 }
 
 /// Whether this JWK may verify a signature made with `alg`: a signing key whose type and
@@ -263,53 +278,9 @@ fn usable_for(key: &Jwk, alg: Algorithm) -> bool {
     }
 }
 
-async fn fetch_json(http: &reqwest::Client, url: &str) -> Result<Value, String> {
-    let mut response = http
-        .get(url)
-        .header("Accept", "application/json")
-        .timeout(FETCH_TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| format!("{url}: {}", describe(&e.without_url())))?;
-    if !response.status().is_success() {
-        return Err(format!("{url}: HTTP {}", response.status()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("{url}: {}", describe(&e.without_url())))?
-    {
-        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(format!("{url}: document too large"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    serde_json::from_slice(&body).map_err(|e| format!("{url}: not JSON: {e}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn metadata_locations() {
-        assert_eq!(
-            metadata_urls("http://127.0.0.1:9000").unwrap(),
-            [
-                "http://127.0.0.1:9000/.well-known/oauth-authorization-server",
-                "http://127.0.0.1:9000/.well-known/openid-configuration"
-            ]
-        );
-        assert_eq!(
-            metadata_urls("https://as.example/tenant1/").unwrap(),
-            [
-                "https://as.example/.well-known/oauth-authorization-server/tenant1",
-                "https://as.example/tenant1/.well-known/openid-configuration",
-                "https://as.example/.well-known/openid-configuration/tenant1"
-            ]
-        );
-    }
 
     #[test]
     fn symmetric_and_mismatched_keys_are_never_used() {

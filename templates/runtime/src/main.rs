@@ -3,7 +3,9 @@
 
 mod app;
 mod auth;
+mod authserver;
 mod body;
+mod cache;
 // Which variants a given API uses varies from spec to spec.
 #[allow(dead_code)]
 mod catalog;
@@ -41,7 +43,9 @@ Usage: {name} [--stdio]
 Serves the MCP tools of this API over Streamable HTTP at /mcp (default) or over stdio.
 Configuration comes from the environment: AUTHORIZATION_SERVER_URL, RESOURCE_SERVER_URL,
 UPSTREAM_BASE_URL, UPSTREAM_TIMEOUT_SECS, UPSTREAM_MAX_RESPONSE_BYTES, the upstream
-credential variables, AUTH_CHALLENGE (tool|http),
+credential variables, AUTH_CHALLENGE (tool|http), ALLOW_INSECURE_ISSUER, JWKS_MAX_STALE_SECS,
+TOKEN_INTROSPECTION_CLIENT_ID, TOKEN_INTROSPECTION_CLIENT_SECRET, TOKEN_INTROSPECTION_URL,
+TOKEN_INTROSPECTION_MAX_PER_SEC,
 ALLOWED_ORIGINS, ALLOWED_HOSTS, HOST, PORT, RUST_LOG. See README.md.";
 
 #[tokio::main]

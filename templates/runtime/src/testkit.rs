@@ -2,12 +2,13 @@
 //! signing key generated on the spot, token minting, and an upstream that echoes requests.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use axum::Router;
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::routing::{any, get};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -48,6 +49,8 @@ pub struct TestIssuer {
     key: EncodingKey,
     /// How often the JWKS was fetched.
     pub jwks_hits: Arc<AtomicUsize>,
+    /// While set, the JWKS endpoint answers 503 (an outage).
+    pub down: Arc<AtomicBool>,
 }
 
 fn es256_key() -> (EncodingKey, Value) {
@@ -79,6 +82,8 @@ impl TestIssuer {
         ]})
         .to_string();
         let counter = Arc::clone(&hits);
+        let down = Arc::new(AtomicBool::new(false));
+        let outage = Arc::clone(&down);
         let router = Router::new()
             .route(
                 "/.well-known/oauth-authorization-server",
@@ -88,7 +93,12 @@ impl TestIssuer {
                 "/jwks",
                 get(move || {
                     counter.fetch_add(1, Ordering::SeqCst);
-                    async move { jwks }
+                    let status = if outage.load(Ordering::SeqCst) {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        StatusCode::OK
+                    };
+                    async move { (status, jwks) }
                 }),
             );
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -96,6 +106,7 @@ impl TestIssuer {
             url,
             key,
             jwks_hits: hits,
+            down,
         }
     }
 

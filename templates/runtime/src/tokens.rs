@@ -2,7 +2,6 @@
 //! credentials (RFC 6749 §4.4) and token exchange (RFC 8693). Both are cached until shortly
 //! before they expire. Tokens and secrets never reach a log line or an error message.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -11,12 +10,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use crate::authserver;
+use crate::cache::{Lru, TokenKey};
 use crate::encode::enc;
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
-/// Exchanged tokens kept at most; the cache starts over when full (bounded memory).
+/// Exchanged tokens kept at most; the least recently used makes room (bounded memory).
 const MAX_EXCHANGED: usize = 1024;
+/// Largest token endpoint answer read.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -50,6 +53,7 @@ async fn request_token(
         .header("Authorization", format!("Basic {basic}"))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json")
+        .timeout(authserver::TIMEOUT)
         .body(body)
         .send()
         .await
@@ -60,7 +64,7 @@ async fn request_token(
             )
         })?;
     let status = response.status();
-    let bytes = response.bytes().await.unwrap_or_default();
+    let bytes = authserver::read_capped(response, MAX_RESPONSE_BYTES, what).await?;
     if !status.is_success() {
         // The OAuth error code says why (RFC 6749 §5.2); it carries no secret.
         let code = serde_json::from_slice::<Value>(&bytes)
@@ -152,7 +156,8 @@ pub struct Exchanger {
     found: Mutex<Option<String>>,
     client: Client,
     audience: String,
-    cache: Mutex<HashMap<String, (String, Instant)>>,
+    /// By the subject token's digest: the caller's token itself is not kept.
+    cache: Mutex<Lru<(String, Instant)>>,
 }
 
 impl Exchanger {
@@ -168,12 +173,13 @@ impl Exchanger {
             found: Mutex::new(None),
             client,
             audience,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Lru::new(MAX_EXCHANGED)),
         }
     }
 
     pub async fn exchange(&self, subject: &str) -> Result<String, String> {
-        if let Some((token, until)) = self.cache.lock().await.get(subject)
+        let key = TokenKey::of(subject);
+        if let Some((token, until)) = self.cache.lock().await.get(&key)
             && Instant::now() < *until
         {
             return Ok(token.clone());
@@ -188,16 +194,14 @@ impl Exchanger {
         ];
         let (token, until) =
             request_token(&self.http, &url, &self.client, &form, "token exchange").await?;
-        let mut cache = self.cache.lock().await;
-        if cache.len() >= MAX_EXCHANGED {
-            cache.clear();
-        }
-        cache.insert(subject.to_owned(), (token.clone(), until));
+        self.cache.lock().await.insert(key, (token.clone(), until));
         Ok(token)
     }
 
-    pub async fn forget(&self) {
-        self.cache.lock().await.clear();
+    /// Drops the token exchanged for this subject only (the upstream refused it); other
+    /// callers' exchanged tokens stay.
+    pub async fn forget(&self, subject: &str) {
+        self.cache.lock().await.remove(&TokenKey::of(subject));
     }
 
     async fn token_endpoint(&self) -> Result<String, String> {
@@ -209,57 +213,75 @@ impl Exchanger {
         if let Some(url) = found.as_ref() {
             return Ok(url.clone());
         }
-        for url in metadata_urls(issuer) {
-            let Ok(response) = self.http.get(&url).send().await else {
-                continue;
-            };
-            if !response.status().is_success() {
-                continue;
-            }
-            let endpoint = response
-                .bytes()
-                .await
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                .and_then(|m| m.get("token_endpoint")?.as_str().map(str::to_owned));
-            if let Some(endpoint) = endpoint {
-                *found = Some(endpoint.clone());
-                return Ok(endpoint);
-            }
-        }
-        Err(format!(
-            "token exchange: no token_endpoint in the metadata of {issuer} (set TOKEN_EXCHANGE_URL)"
-        ))
+        let metadata = authserver::fetch_metadata(&self.http, issuer)
+            .await
+            .map_err(|e| format!("token exchange: {e} (or set TOKEN_EXCHANGE_URL)"))?;
+        let endpoint = metadata
+            .get("token_endpoint")
+            .and_then(Value::as_str)
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .ok_or_else(|| {
+                format!(
+                    "token exchange: no token_endpoint in the metadata of {issuer} (set TOKEN_EXCHANGE_URL)"
+                )
+            })?;
+        *found = Some(endpoint.to_owned());
+        Ok(endpoint.to_owned())
     }
-}
-
-/// RFC 8414 §3.1 (well-known segment before the issuer's path), then OpenID discovery.
-fn metadata_urls(issuer: &str) -> Vec<String> {
-    let issuer = issuer.trim_end_matches('/');
-    let mut urls = Vec::new();
-    if let Ok(url) = reqwest::Url::parse(issuer) {
-        let origin = url.origin().ascii_serialization();
-        let path = url.path().trim_end_matches('/');
-        urls.push(format!(
-            "{origin}/.well-known/oauth-authorization-server{path}"
-        ));
-    }
-    urls.push(format!("{issuer}/.well-known/openid-configuration"));
-    urls
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Router;
+    use axum::routing::post;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    #[test]
-    fn metadata_urls_follow_rfc_8414() {
-        assert_eq!(
-            metadata_urls("https://as.example/tenant/"),
-            [
-                "https://as.example/.well-known/oauth-authorization-server/tenant",
-                "https://as.example/tenant/.well-known/openid-configuration"
-            ]
+    #[tokio::test]
+    async fn an_upstream_refusal_drops_only_that_callers_exchanged_token() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        let router = Router::new().route(
+            "/token",
+            post(move || {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                async move { format!(r#"{{"access_token":"x-{n}","expires_in":3600}}"#) }
+            }),
         );
+        let base = crate::testkit::serve(router).await;
+        let exchanger = Exchanger::new(
+            reqwest::Client::new(),
+            Endpoint::Fixed(format!("{base}/token")),
+            Client {
+                id: "id".into(),
+                secret: "s".into(),
+            },
+            "https://api.example".into(),
+        );
+        let alice = exchanger.exchange("alice-token").await.unwrap();
+        let bob = exchanger.exchange("bob-token").await.unwrap();
+        exchanger.forget("alice-token").await;
+        assert_eq!(exchanger.exchange("bob-token").await.unwrap(), bob);
+        assert_ne!(exchanger.exchange("alice-token").await.unwrap(), alice);
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn token_endpoint_answers_are_size_capped() {
+        let router = Router::new().route(
+            "/token",
+            post(|| async { "x".repeat(MAX_RESPONSE_BYTES + 1) }),
+        );
+        let base = crate::testkit::serve(router).await;
+        let client = Client {
+            id: "id".into(),
+            secret: "s".into(),
+        };
+        let url = format!("{base}/token");
+        let err = request_token(&reqwest::Client::new(), &url, &client, &[], "test")
+            .await
+            .unwrap_err();
+        assert!(err.contains("larger than"), "{err}");
     }
 }

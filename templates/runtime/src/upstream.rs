@@ -98,7 +98,9 @@ impl Upstream {
             return Ok(reply);
         }
         // A fetched token may have been revoked or expired early: renew it, try once more.
-        self.credentials.forget(&prepared.renewable).await;
+        self.credentials
+            .forget(&prepared.renewable, grant.caller())
+            .await;
         let prepared = self.credentials.prepare(alternatives, grant).await?;
         self.send_once(tool, args, &prepared).await
     }
