@@ -203,7 +203,8 @@ async fn serve(
     }
     let _ = closing.send(true);
     // Every connection holds a slot until it ends.
-    let _ = slots.acquire_many(bounds.max_connections as u32).await;
+    let all = u32::try_from(bounds.max_connections).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
 }
 
 pub fn router(
@@ -553,6 +554,37 @@ mod tests {
             challenge.contains("insufficient_scope") && challenge.contains("scope=\"write\""),
             "{challenge}"
         );
+    }
+
+    #[tokio::test]
+    async fn arguments_over_a_limit_are_a_tool_error() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+        let items = vec![0; crate::validate::Limits::DEFAULT.items + 1];
+        let answer = post(
+            &app,
+            None,
+            json!({"jsonrpc": "2.0", "id": "big", "method": "tools/call",
+                   "params": {"name": "open", "arguments": {"id": items}}}),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body["id"], "big");
+        let result = &answer.body["result"];
+        assert_eq!(result["isError"], true);
+        let text = result["content"][0]["text"].as_str().unwrap();
+        assert!(
+            text.contains("`open`") && text.contains("/id: array of more than 10000 items"),
+            "{text}"
+        );
+        // Outside the arguments, the same bounds refuse the request itself.
+        let answer = post(
+            &app,
+            None,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": vec![0; 200_000]}}),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[tokio::test]

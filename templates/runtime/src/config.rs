@@ -67,6 +67,8 @@ impl Bounds {
     pub const REQUEST_MARGIN: Duration = Duration::from_secs(30);
     pub const DEFAULT_MAX_REQUESTS: usize = 64;
     pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+    /// Highest `MAX_CONCURRENT_REQUESTS` and `MAX_CONNECTIONS`.
+    pub const MOST: usize = 1_000_000;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +211,16 @@ impl Config {
             }),
             None => Ok(default),
         };
+        // Requests and connections are counted with semaphores, whose capacity is bounded.
+        let count = |var: &'static str, default: usize| {
+            positive(var, default).and_then(|n| {
+                if n <= Bounds::MOST {
+                    Ok(n)
+                } else {
+                    Err(error(var, format!("{n} is more than {}", Bounds::MOST)))
+                }
+            })
+        };
         let upstream_timeout = seconds("UPSTREAM_TIMEOUT_SECS", crate::upstream::TIMEOUT)?;
         let upstream_max_bytes = positive(
             "UPSTREAM_MAX_RESPONSE_BYTES",
@@ -231,8 +243,8 @@ impl Config {
             header_timeout: seconds("HEADER_TIMEOUT_SECS", Bounds::DEFAULT_HEADER_TIMEOUT)?,
             body_timeout: seconds("BODY_TIMEOUT_SECS", Bounds::DEFAULT_BODY_TIMEOUT)?,
             request_timeout,
-            max_requests: positive("MAX_CONCURRENT_REQUESTS", Bounds::DEFAULT_MAX_REQUESTS)?,
-            max_connections: positive("MAX_CONNECTIONS", Bounds::DEFAULT_MAX_CONNECTIONS)?,
+            max_requests: count("MAX_CONCURRENT_REQUESTS", Bounds::DEFAULT_MAX_REQUESTS)?,
+            max_connections: count("MAX_CONNECTIONS", Bounds::DEFAULT_MAX_CONNECTIONS)?,
             arguments: Limits {
                 depth: positive("ARGUMENT_MAX_DEPTH", Limits::DEFAULT.depth)?,
                 items: positive("ARGUMENT_MAX_ITEMS", Limits::DEFAULT.items)?,
@@ -449,6 +461,7 @@ mod tests {
             ("REQUEST_TIMEOUT_SECS", "30"),
             ("MAX_CONCURRENT_REQUESTS", "0"),
             ("MAX_CONNECTIONS", "many"),
+            ("MAX_CONNECTIONS", "10000000"),
             ("ARGUMENT_MAX_ITEMS", "-5"),
         ];
         for (var, value) in cases {

@@ -332,7 +332,7 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         loop {
             self.walker.path.push(index.to_string());
             let item = seq.next_element_seed(Node {
-                walker: self.walker,
+                walker: &mut *self.walker,
                 level,
             })?;
             self.walker.path.pop();
@@ -350,7 +350,7 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         let level = self.walker.enter(self.level)?;
         let mut members = 0usize;
         while let Some(name) = map.next_key_seed(Name {
-            walker: self.walker,
+            walker: &mut *self.walker,
         })? {
             members += 1;
             if members > self.walker.limits.members {
@@ -360,7 +360,7 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
             }
             self.walker.path.push(name);
             map.next_value_seed(Node {
-                walker: self.walker,
+                walker: &mut *self.walker,
                 level,
             })?;
             self.walker.path.pop();
