@@ -186,10 +186,8 @@ async fn serve(
             },
             () = &mut stop => break,
         };
-        let connection = http.serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(app.clone()),
-        );
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let mut closed = closed.clone();
         tokio::spawn(async move {
             let _permit = permit;

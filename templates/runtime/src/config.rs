@@ -206,9 +206,11 @@ impl Config {
             None => Ok(default),
         };
         let positive = |var: &'static str, default: usize| match get(var) {
-            Some(raw) => raw.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                error(var, format!("{raw:?} is not a positive whole number"))
-            }),
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| error(var, format!("{raw:?} is not a positive whole number"))),
             None => Ok(default),
         };
         // Requests and connections are counted with semaphores, whose capacity is bounded.
@@ -249,10 +251,7 @@ impl Config {
                 depth: positive("ARGUMENT_MAX_DEPTH", Limits::DEFAULT.depth)?,
                 items: positive("ARGUMENT_MAX_ITEMS", Limits::DEFAULT.items)?,
                 members: positive("ARGUMENT_MAX_MEMBERS", Limits::DEFAULT.members)?,
-                string_bytes: positive(
-                    "ARGUMENT_MAX_STRING_BYTES",
-                    Limits::DEFAULT.string_bytes,
-                )?,
+                string_bytes: positive("ARGUMENT_MAX_STRING_BYTES", Limits::DEFAULT.string_bytes)?,
                 values: positive("ARGUMENT_MAX_VALUES", Limits::DEFAULT.values)?,
             },
         };
@@ -489,7 +488,10 @@ mod tests {
         assert_eq!(c.bounds.arguments.depth, 8);
         let err = load(
             "http://127.0.0.1:9000",
-            &[("UPSTREAM_TIMEOUT_SECS", "60"), ("REQUEST_TIMEOUT_SECS", "60")],
+            &[
+                ("UPSTREAM_TIMEOUT_SECS", "60"),
+                ("REQUEST_TIMEOUT_SECS", "60"),
+            ],
         )
         .unwrap_err();
         assert_eq!(err.var, "REQUEST_TIMEOUT_SECS");

@@ -254,7 +254,12 @@ impl Gate {
 
     /// What the body adds: in HTTP challenge mode, the called tool's own requirements.
     /// `Err` is the response that refuses the request.
-    fn admit(&self, parts: &mut Parts, rpc: &RpcInfo, caller: Caller) -> Result<(), Response> {
+    async fn admit(
+        &self,
+        parts: &mut Parts,
+        rpc: &RpcInfo,
+        caller: Caller,
+    ) -> Result<(), Response> {
         let Caller {
             principal,
             token: caller_token,
@@ -341,18 +346,16 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
         return response;
     };
     let mut rpc = RpcInfo::default();
-    let response = match tokio::time::timeout(
-        gate.request_timeout,
-        serve(&gate, request, next, &mut rpc),
-    )
-    .await
-    {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(tool = ?rpc.tool, "request timed out (REQUEST_TIMEOUT_SECS)");
-            plain(StatusCode::GATEWAY_TIMEOUT, "request timed out")
-        }
-    };
+    let response =
+        match tokio::time::timeout(gate.request_timeout, serve(&gate, request, next, &mut rpc))
+            .await
+        {
+            Ok(response) => response,
+            Err(_) => {
+                tracing::warn!(tool = ?rpc.tool, "request timed out (REQUEST_TIMEOUT_SECS)");
+                plain(StatusCode::GATEWAY_TIMEOUT, "request timed out")
+            }
+        };
     tracing::info!(
         method = %http_method,
         rpc = rpc.method.as_deref().unwrap_or("-"),
@@ -371,15 +374,18 @@ async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> 
         Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
-    let bytes = match tokio::time::timeout(gate.body_timeout, to_bytes(body, MAX_REQUEST_BYTES)).await
-    {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
-        Err(_) => {
-            tracing::warn!("request body not received in time (BODY_TIMEOUT_SECS)");
-            return plain(StatusCode::REQUEST_TIMEOUT, "request body not received in time");
-        }
-    };
+    let bytes =
+        match tokio::time::timeout(gate.body_timeout, to_bytes(body, MAX_REQUEST_BYTES)).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+            Err(_) => {
+                tracing::warn!("request body not received in time (BODY_TIMEOUT_SECS)");
+                return plain(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request body not received in time",
+                );
+            }
+        };
     // Bounded before anything is built from it: neither the peek below nor the MCP handler
     // may turn a small body into a huge tree.
     let bounded = gate.message_limits.check_json(&bytes);
@@ -399,9 +405,12 @@ async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> 
             return tool_error(rpc.id.take(), text);
         }
         tracing::info!(%violation, "request over a limit");
-        return plain(StatusCode::PAYLOAD_TOO_LARGE, "request JSON over a size limit");
+        return plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request JSON over a size limit",
+        );
     }
-    if let Err(refusal) = gate.admit(&mut parts, rpc, caller) {
+    if let Err(refusal) = gate.admit(&mut parts, rpc, caller).await {
         return refusal;
     }
     let response = next

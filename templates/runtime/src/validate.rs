@@ -217,8 +217,14 @@ impl fmt::Display for Violation {
         };
         let max = self.max;
         match self.limit {
-            Limit::Depth => write!(f, "{at}: nested deeper than {max} levels (ARGUMENT_MAX_DEPTH)"),
-            Limit::Items => write!(f, "{at}: array of more than {max} items (ARGUMENT_MAX_ITEMS)"),
+            Limit::Depth => write!(
+                f,
+                "{at}: nested deeper than {max} levels (ARGUMENT_MAX_DEPTH)"
+            ),
+            Limit::Items => write!(
+                f,
+                "{at}: array of more than {max} items (ARGUMENT_MAX_ITEMS)"
+            ),
             Limit::Members => write!(
                 f,
                 "{at}: object of more than {max} members (ARGUMENT_MAX_MEMBERS)"
@@ -227,7 +233,10 @@ impl fmt::Display for Violation {
                 f,
                 "{at}: string longer than {max} bytes (ARGUMENT_MAX_STRING_BYTES)"
             ),
-            Limit::Values => write!(f, "{at}: more than {max} values in all (ARGUMENT_MAX_VALUES)"),
+            Limit::Values => write!(
+                f,
+                "{at}: more than {max} values in all (ARGUMENT_MAX_VALUES)"
+            ),
         }
     }
 }
@@ -464,17 +473,34 @@ mod tests {
         let cases = [
             (json!({"a": [1, 2, 3, 4, 5]}), "/a", Limit::Items),
             (json!({"a": 1, "b": 2, "c": 3}), "", Limit::Members),
-            (json!({"a/b": {"~": "123456"}}), "/a~1b/~0", Limit::StringBytes),
+            (
+                json!({"a/b": {"~": "123456"}}),
+                "/a~1b/~0",
+                Limit::StringBytes,
+            ),
             (json!({"long name": 1}), "", Limit::StringBytes),
             (json!({"a": [[[1]]]}), "/a/0/0", Limit::Depth),
-            (json!({"a": [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2]]}), "/a/3/1", Limit::Values),
+            (
+                json!({"a": [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3]]}),
+                "/a/3/2",
+                Limit::Values,
+            ),
         ];
         for (value, pointer, limit) in cases {
             let violation = both(&limits, &value).unwrap_err();
-            assert_eq!((violation.pointer.as_str(), violation.limit), (pointer, limit), "{value}");
+            assert_eq!(
+                (violation.pointer.as_str(), violation.limit),
+                (pointer, limit),
+                "{value}"
+            );
         }
-        let message = both(&limits, &json!({"a": [1, 2, 3, 4, 5]})).unwrap_err().to_string();
-        assert_eq!(message, "/a: array of more than 4 items (ARGUMENT_MAX_ITEMS)");
+        let message = both(&limits, &json!({"a": [1, 2, 3, 4, 5]}))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "/a: array of more than 4 items (ARGUMENT_MAX_ITEMS)"
+        );
     }
 
     #[test]
@@ -486,7 +512,10 @@ mod tests {
         );
         let violation = limits.check_json(body.as_bytes()).unwrap_err();
         let inside = violation.within("/params/arguments").unwrap();
-        assert_eq!((inside.pointer.as_str(), inside.limit), ("/body", Limit::Items));
+        assert_eq!(
+            (inside.pointer.as_str(), inside.limit),
+            ("/body", Limit::Items)
+        );
         assert!(violation.within("/params/arg").is_none());
         assert!(limits.check_json(b"not json").is_ok());
         // Arguments at the limits fit in a message.
@@ -494,6 +523,10 @@ mod tests {
         let message = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
                              "params": {"name": "t", "arguments": {"a": deep}}});
         assert!(limits.check(&message).is_ok());
-        assert!(Limits::DEFAULT.check(&message["params"]["arguments"]).is_ok());
+        assert!(
+            Limits::DEFAULT
+                .check(&message["params"]["arguments"])
+                .is_ok()
+        );
     }
 }
