@@ -27,9 +27,9 @@ MAX_REQUESTS = 2
 MAX_CONNECTIONS = 4
 UPSTREAM_SLEEP = 4.0
 # Peak resident memory (VmHWM) of a fresh Petstore server across 20 calls of ~4 MB arguments,
-# 4 at a time (measured: about 50 MB), then across 3 upstream replies of ~4 MB that break the
-# outputSchema (about 110 MB: the reply itself is parsed). Before the bounds, one
-# error-dense call took the server past 1 GB.
+# 4 at a time (measured: about 50 MB), and of another across 3 upstream replies of ~4 MB that
+# break the outputSchema (about 110 MB: the reply itself is parsed). Before the bounds, the
+# calls took a server to 1.6 GB.
 PEAK_RSS_CALLS_MB = 100
 PEAK_RSS_REPLIES_MB = 200
 # How long an attack may hold a connection before a test calls it "never closed".
@@ -97,6 +97,11 @@ def memory_server(workdir, auth_server, upstream):
 
 
 @pytest.fixture(scope="module")
+def reply_server(workdir, auth_server, upstream):
+    return petstore(workdir, auth_server, upstream, "replies", {})
+
+
+@pytest.fixture(scope="module")
 def tight_server(workdir, auth_server, upstream):
     return petstore(workdir, auth_server, upstream, "tight", {
         "HEADER_TIMEOUT_SECS": str(HEADER_TIMEOUT), "BODY_TIMEOUT_SECS": str(BODY_TIMEOUT),
@@ -157,7 +162,7 @@ ATTACKS = {
 }
 
 
-def test_oversized_and_error_dense_arguments_cost_bounded_memory(memory_server, auth_server):
+def test_oversized_and_error_dense_arguments_cost_bounded_memory(memory_server):
     base, proc = memory_server
     pid = proc.proc.pid
     at_start = status_kb(pid, "VmHWM")
@@ -175,25 +180,32 @@ def test_oversized_and_error_dense_arguments_cost_bounded_memory(memory_server, 
 
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(one, jobs))
-    burst_secs = time.monotonic() - started
-    after_burst = status_kb(pid, "VmHWM")
-    token = auth_server.key.mint(iss=auth_server.issuer, aud=f"{base}/mcp", scope=None)
-    for i in range(3):
-        error, text = tool_text(post(base, call_body("get_pet_by_id", b'{"petId":1}', 100 + i), token))
-        assert not error and text.startswith('{"'), text[:300]
-    peak = status_kb(pid, "VmHWM")
-    rss = status_kb(pid, "VmRSS")
-    measured("20 calls of ~4 MB oversized / error-dense arguments (4 at a time) + 3 replies of ~4 MB "
-             "breaking the outputSchema",
-             f"peak RSS {at_start // 1024} → {after_burst // 1024} MB after the calls, {peak // 1024} MB after "
-             f"the replies (RSS now {rss // 1024} MB); calls took {burst_secs:.1f} s")
+    took = time.monotonic() - started
+    peak, rss = status_kb(pid, "VmHWM"), status_kb(pid, "VmRSS")
+    measured("20 calls of ~4 MB oversized / error-dense arguments, 4 at a time",
+             f"peak RSS {at_start // 1024} → {peak // 1024} MB (RSS after: {rss // 1024} MB), {took:.1f} s")
     for kind, r in answers:
         pointer, limit, _ = ATTACKS[kind]
         error, text = tool_text(r)
         assert error and limit in text and f"{pointer}:" in text, f"{kind}: {text[:300]}"
-    assert after_burst < PEAK_RSS_CALLS_MB * 1024, f"peak RSS {after_burst // 1024} MB > {PEAK_RSS_CALLS_MB} MB"
-    assert peak < PEAK_RSS_REPLIES_MB * 1024, f"peak RSS {peak // 1024} MB > {PEAK_RSS_REPLIES_MB} MB"
+    assert peak < PEAK_RSS_CALLS_MB * 1024, f"peak RSS {peak // 1024} MB > {PEAK_RSS_CALLS_MB} MB"
+
+
+def test_huge_reply_breaking_the_output_schema_costs_bounded_memory(reply_server, auth_server):
+    base, proc = reply_server
+    pid = proc.proc.pid
+    at_start = status_kb(pid, "VmHWM")
+    token = auth_server.key.mint(iss=auth_server.issuer, aud=f"{base}/mcp", scope=None)
+    started = time.monotonic()
+    for i in range(3):
+        error, text = tool_text(post(base, call_body("get_pet_by_id", b'{"petId":1}', i), token))
+        assert not error and text.startswith('{"'), text[:300]
+    took = time.monotonic() - started
+    peak, rss = status_kb(pid, "VmHWM"), status_kb(pid, "VmRSS")
+    measured("3 upstream replies of ~4 MB whose 1,900,000 photoUrls break the outputSchema",
+             f"peak RSS {at_start // 1024} → {peak // 1024} MB (RSS after: {rss // 1024} MB), {took:.1f} s")
     assert "does not match the outputSchema" in proc.log_text()
+    assert peak < PEAK_RSS_REPLIES_MB * 1024, f"peak RSS {peak // 1024} MB > {PEAK_RSS_REPLIES_MB} MB"
 
 
 def open_socket(base: str) -> socket.socket:
@@ -276,7 +288,7 @@ def test_concurrent_requests_beyond_the_cap_are_shed(tight_server):
         measured(f"a 3rd request while {MAX_REQUESTS} wait {UPSTREAM_SLEEP:g} s on the upstream "
                  f"(MAX_CONCURRENT_REQUESTS={MAX_REQUESTS})",
                  f"HTTP {extra.status_code} after {took:.2f} s, Retry-After {extra.headers.get('retry-after')}")
-        assert extra.status_code == 503 and took < 0.5, (extra.status_code, took)
+        assert extra.status_code == 503 and took < 1.0, (extra.status_code, took)
         assert extra.headers.get("retry-after") == "1"
         for f in held:
             error, text = tool_text(f.result())
@@ -287,10 +299,10 @@ def test_concurrent_requests_beyond_the_cap_are_shed(tight_server):
 
 def test_connections_beyond_the_cap_wait_for_a_free_one(tight_server):
     base, _ = tight_server
+    started = time.monotonic()
     idle = [open_socket(base) for _ in range(MAX_CONNECTIONS)]
     try:
         time.sleep(0.2)
-        started = time.monotonic()
         with support.http_client(timeout=PATIENCE) as c:
             status = c.get(f"{base}/healthz").status_code
         took = time.monotonic() - started
@@ -298,9 +310,9 @@ def test_connections_beyond_the_cap_wait_for_a_free_one(tight_server):
         for s in idle:
             s.close()
     measured(f"a request while {MAX_CONNECTIONS} idle connections are open (MAX_CONNECTIONS={MAX_CONNECTIONS}, "
-             f"HEADER_TIMEOUT_SECS={HEADER_TIMEOUT:g})", f"HTTP {status} after {took:.2f} s")
+             f"HEADER_TIMEOUT_SECS={HEADER_TIMEOUT:g})", f"HTTP {status} {took:.2f} s after they opened")
     # Accepted only once the header timeout has closed an idle connection.
-    assert status == 200 and HEADER_TIMEOUT - 0.3 < took < HEADER_TIMEOUT + 2, took
+    assert status == 200 and HEADER_TIMEOUT - 0.1 < took < HEADER_TIMEOUT + 2, took
 
 
 @pytest.mark.parametrize("token", [None, "not-a-token"])
