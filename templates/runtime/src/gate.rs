@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+    AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -318,6 +318,15 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
     (status, text).into_response()
 }
 
+/// An answer sent before the request body was read: the connection cannot carry another
+/// request, and saying so keeps a client from sending its next one down it.
+fn body_unread(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 /// A `tools/call` answered here: a tool error, as the MCP handler would have sent it.
 fn tool_error(id: Option<Value>, text: String) -> Response {
     let body = json!({
@@ -372,20 +381,24 @@ async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> 
     let (mut parts, body) = request.into_parts();
     let caller = match gate.authenticate(&mut parts).await {
         Ok(caller) => caller,
-        Err(refusal) => return refusal,
+        Err(refusal) => return body_unread(refusal),
     };
-    let bytes =
-        match tokio::time::timeout(gate.body_timeout, to_bytes(body, MAX_REQUEST_BYTES)).await {
-            Ok(Ok(bytes)) => bytes,
-            Ok(Err(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
-            Err(_) => {
-                tracing::warn!("request body not received in time (BODY_TIMEOUT_SECS)");
-                return plain(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request body not received in time",
-                );
-            }
-        };
+    let read = tokio::time::timeout(gate.body_timeout, to_bytes(body, MAX_REQUEST_BYTES)).await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            let refusal = plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+            return body_unread(refusal);
+        }
+        Err(_) => {
+            tracing::warn!("request body not received in time (BODY_TIMEOUT_SECS)");
+            let refusal = plain(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time",
+            );
+            return body_unread(refusal);
+        }
+    };
     // Bounded before anything is built from it: neither the peek below nor the MCP handler
     // may turn a small body into a huge tree.
     let bounded = gate.message_limits.check_json(&bytes);
