@@ -335,3 +335,4 @@ def test_protected_server_refuses_before_reading_the_body(protected_server, toke
     measured(f"{what}, 4 MB body announced but not sent, every tool protected", f"{status} after {took:.2f} s")
     assert answer.startswith(b"HTTP/1.1 401") and took < 1.0, (answer[:200], took)
     assert b"www-authenticate: bearer" in answer.lower()
+    assert b"connection: close" in answer.lower()  # the unread body ends the connection
