@@ -1,6 +1,7 @@
 //! Wiring: the HTTP app (`/mcp` behind the gate, protected-resource metadata, `/healthz`)
 //! and the stdio mode, both built from one catalog and one configuration.
 
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,10 +10,13 @@ use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderName, HeaderValue, Method, request::Parts};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use reqwest::Url;
 use rmcp::ServiceExt;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowHeaders, AllowOrigin, Any, CorsLayer};
 
@@ -20,7 +24,7 @@ use crate::auth::Verifier;
 use crate::authserver;
 use crate::catalog::Catalog;
 use crate::challenge::Challenger;
-use crate::config::Config;
+use crate::config::{Bounds, Config};
 use crate::credentials::Credentials;
 use crate::gate::{Gate, gate};
 use crate::introspection::IntrospectionConfig;
@@ -52,7 +56,12 @@ fn build_upstream(catalog: &'static Catalog, config: &Config) -> Result<Upstream
 
 pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), String> {
     // Local use: no OAuth on stdio (design §5).
-    let server = McpServer::new(catalog, build_upstream(catalog, &config)?, None)?;
+    let server = McpServer::new(
+        catalog,
+        build_upstream(catalog, &config)?,
+        None,
+        config.bounds.arguments,
+    )?;
     let running = server
         .serve(rmcp::transport::stdio())
         .await
@@ -123,6 +132,7 @@ pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), S
         catalog,
         build_upstream(catalog, &config)?,
         verifier.is_some().then(|| challenger.clone()),
+        config.bounds.arguments,
     )?;
     let shutdown = CancellationToken::new();
     let app = router(
@@ -153,13 +163,64 @@ pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), S
         tools = catalog.tools.len(),
         "serving MCP at /mcp"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            shutdown.cancel();
-        })
-        .await
-        .map_err(|e| format!("server error: {e}"))
+    serve(listener, app, &config.bounds, async move {
+        shutdown_signal().await;
+        shutdown.cancel();
+    })
+    .await;
+    Ok(())
+}
+
+/// Accepts connections until `stop` completes, then lets open ones finish. Unlike
+/// `axum::serve`, it bounds the time to send headers (and to stay idle between requests) and
+/// the number of open connections: beyond it, new ones wait in the listen queue.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    bounds: &Bounds,
+    stop: impl Future<Output = ()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(bounds.header_timeout);
+    let slots = Arc::new(Semaphore::new(bounds.max_connections));
+    let (closing, closed) = watch::channel(false);
+    let mut stop = pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&slots).acquire_owned() => permit,
+            () = &mut stop => break,
+        };
+        let Ok(permit) = permit else { break };
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let mut closed = closed.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut connection = pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = closed.changed() => connection.as_mut().graceful_shutdown(),
+            }
+            let _ = connection.await;
+        });
+    }
+    let _ = closing.send(true);
+    // Every connection holds a slot until it ends.
+    let all = u32::try_from(bounds.max_connections).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
 }
 
 pub fn router(
@@ -188,7 +249,13 @@ pub fn router(
         Arc::new(NeverSessionManager::default()),
         mcp_config,
     );
-    let gate_state = Arc::new(Gate::new(catalog, verifier, challenger, config.challenge));
+    let gate_state = Arc::new(Gate::new(
+        catalog,
+        verifier,
+        challenger,
+        config.challenge,
+        &config.bounds,
+    ));
     let mcp = Router::new()
         .route_service("/mcp", service)
         .layer(from_fn_with_state(gate_state, gate))
@@ -387,7 +454,13 @@ mod tests {
         let credentials =
             Credentials::from_lookup(catalog, reqwest::Client::new(), |k| vars.get(k).cloned());
         let upstream = Upstream::new(reqwest::Client::new(), &config.upstream_base, credentials);
-        let server = McpServer::new(catalog, upstream, Some(challenger.clone())).unwrap();
+        let server = McpServer::new(
+            catalog,
+            upstream,
+            Some(challenger.clone()),
+            config.bounds.arguments,
+        )
+        .unwrap();
         router(
             catalog,
             &config,
@@ -522,6 +595,37 @@ mod tests {
             challenge.contains("insufficient_scope") && challenge.contains("scope=\"write\""),
             "{challenge}"
         );
+    }
+
+    #[tokio::test]
+    async fn arguments_over_a_limit_are_a_tool_error() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+        let items = vec![0; crate::validate::Limits::DEFAULT.items + 1];
+        let answer = post(
+            &app,
+            None,
+            json!({"jsonrpc": "2.0", "id": "big", "method": "tools/call",
+                   "params": {"name": "open", "arguments": {"id": items}}}),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body["id"], "big");
+        let result = &answer.body["result"];
+        assert_eq!(result["isError"], true);
+        let text = result["content"][0]["text"].as_str().unwrap();
+        assert!(
+            text.contains("`open`") && text.contains("/id: array of more than 10000 items"),
+            "{text}"
+        );
+        // Outside the arguments, the same bounds refuse the request itself.
+        let answer = post(
+            &app,
+            None,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": vec![0; 200_000]}}),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[tokio::test]

@@ -2,10 +2,12 @@
 //! one stops the server with an error that names the variable.
 
 use std::fmt;
+use std::time::Duration;
 
 use reqwest::Url;
 
 use crate::catalog::Catalog;
+use crate::validate::Limits;
 
 /// How a protected tool refuses a caller without a usable token (`AUTH_CHALLENGE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +41,40 @@ pub struct Config {
     pub host: String,
     pub port: u16,
     /// `UPSTREAM_TIMEOUT_SECS`: limit for one whole upstream exchange, body included.
-    pub upstream_timeout: std::time::Duration,
+    pub upstream_timeout: Duration,
     /// `UPSTREAM_MAX_RESPONSE_BYTES`: largest upstream body read.
     pub upstream_max_bytes: usize,
+    /// What one client may cost the server: time, concurrency, argument size.
+    pub bounds: Bounds,
+}
+
+/// Limits on requests to this server (the `*_TIMEOUT_SECS`, `MAX_CONCURRENT_*` and
+/// `ARGUMENT_MAX_*` settings).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    /// `HEADER_TIMEOUT_SECS`: to send the request line and headers (also an idle keep-alive).
+    pub header_timeout: Duration,
+    /// `BODY_TIMEOUT_SECS`: to send the request body.
+    pub body_timeout: Duration,
+    /// `REQUEST_TIMEOUT_SECS`: for the whole request, answer included; above the upstream's.
+    pub request_timeout: Duration,
+    /// `MAX_CONCURRENT_REQUESTS`: beyond it, `/mcp` answers 503 at once.
+    pub max_requests: usize,
+    /// `MAX_CONNECTIONS`: beyond it, new connections wait to be accepted.
+    pub max_connections: usize,
+    pub arguments: Limits,
+}
+
+impl Bounds {
+    pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Added to the upstream timeout for the default whole-request timeout: token checks,
+    /// the body and the answer take time too.
+    pub const REQUEST_MARGIN: Duration = Duration::from_secs(30);
+    pub const DEFAULT_MAX_REQUESTS: usize = 64;
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+    /// Highest `MAX_CONCURRENT_REQUESTS` and `MAX_CONNECTIONS`.
+    pub const MOST: usize = 1_000_000;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,32 +226,65 @@ impl Config {
                 .collect::<Result<_, _>>()?
         };
 
-        let upstream_timeout = match get("UPSTREAM_TIMEOUT_SECS") {
+        let seconds = |var: &'static str, default: Duration| match get(var) {
             Some(raw) => match raw.parse::<f64>() {
-                Ok(secs) if secs > 0.0 && secs <= 3600.0 => {
-                    std::time::Duration::from_secs_f64(secs)
-                }
-                _ => {
-                    return Err(error(
-                        "UPSTREAM_TIMEOUT_SECS",
-                        format!("{raw:?} is not a number of seconds between 0 and 3600"),
-                    ));
-                }
+                Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(Duration::from_secs_f64(secs)),
+                _ => Err(error(
+                    var,
+                    format!("{raw:?} is not a number of seconds between 0 and 3600"),
+                )),
             },
-            None => crate::upstream::TIMEOUT,
+            None => Ok(default),
         };
-        let upstream_max_bytes = match get("UPSTREAM_MAX_RESPONSE_BYTES") {
+        let positive = |var: &'static str, default: usize| match get(var) {
             Some(raw) => raw
                 .parse::<usize>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| {
-                    error(
-                        "UPSTREAM_MAX_RESPONSE_BYTES",
-                        format!("{raw:?} is not a positive number of bytes"),
-                    )
-                })?,
-            None => crate::upstream::MAX_RESPONSE_BYTES,
+                .ok_or_else(|| error(var, format!("{raw:?} is not a positive whole number"))),
+            None => Ok(default),
+        };
+        // Requests and connections are counted with semaphores, whose capacity is bounded.
+        let count = |var: &'static str, default: usize| {
+            positive(var, default).and_then(|n| {
+                if n <= Bounds::MOST {
+                    Ok(n)
+                } else {
+                    Err(error(var, format!("{n} is more than {}", Bounds::MOST)))
+                }
+            })
+        };
+        let upstream_timeout = seconds("UPSTREAM_TIMEOUT_SECS", crate::upstream::TIMEOUT)?;
+        let upstream_max_bytes = positive(
+            "UPSTREAM_MAX_RESPONSE_BYTES",
+            crate::upstream::MAX_RESPONSE_BYTES,
+        )?;
+        let request_timeout = seconds(
+            "REQUEST_TIMEOUT_SECS",
+            upstream_timeout + Bounds::REQUEST_MARGIN,
+        )?;
+        if request_timeout <= upstream_timeout {
+            return Err(error(
+                "REQUEST_TIMEOUT_SECS",
+                format!(
+                    "must be more than UPSTREAM_TIMEOUT_SECS ({} s), or a slow upstream call is cut without an answer",
+                    upstream_timeout.as_secs_f64()
+                ),
+            ));
+        }
+        let bounds = Bounds {
+            header_timeout: seconds("HEADER_TIMEOUT_SECS", Bounds::DEFAULT_HEADER_TIMEOUT)?,
+            body_timeout: seconds("BODY_TIMEOUT_SECS", Bounds::DEFAULT_BODY_TIMEOUT)?,
+            request_timeout,
+            max_requests: count("MAX_CONCURRENT_REQUESTS", Bounds::DEFAULT_MAX_REQUESTS)?,
+            max_connections: count("MAX_CONNECTIONS", Bounds::DEFAULT_MAX_CONNECTIONS)?,
+            arguments: Limits {
+                depth: positive("ARGUMENT_MAX_DEPTH", Limits::DEFAULT.depth)?,
+                items: positive("ARGUMENT_MAX_ITEMS", Limits::DEFAULT.items)?,
+                members: positive("ARGUMENT_MAX_MEMBERS", Limits::DEFAULT.members)?,
+                string_bytes: positive("ARGUMENT_MAX_STRING_BYTES", Limits::DEFAULT.string_bytes)?,
+                values: positive("ARGUMENT_MAX_VALUES", Limits::DEFAULT.values)?,
+            },
         };
 
         Ok(Config {
@@ -234,6 +300,7 @@ impl Config {
             port,
             upstream_timeout,
             upstream_max_bytes,
+            bounds,
         })
     }
 }
@@ -438,6 +505,13 @@ mod tests {
         assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8000));
         assert_eq!(c.upstream_timeout, crate::upstream::TIMEOUT);
         assert_eq!(c.upstream_max_bytes, crate::upstream::MAX_RESPONSE_BYTES);
+        assert_eq!(c.bounds.header_timeout, Bounds::DEFAULT_HEADER_TIMEOUT);
+        assert_eq!(
+            c.bounds.request_timeout,
+            crate::upstream::TIMEOUT + Bounds::REQUEST_MARGIN
+        );
+        assert_eq!(c.bounds.max_requests, Bounds::DEFAULT_MAX_REQUESTS);
+        assert_eq!(c.bounds.arguments, Limits::DEFAULT);
         assert!(c.allowed_hosts.contains(&"localhost".to_owned()));
         assert!(c.allowed_origins.contains(&"http://localhost:*".to_owned()));
         assert!(c.allowed_origins.contains(&"https://[::1]:*".to_owned()));
@@ -480,12 +554,46 @@ mod tests {
             ("UPSTREAM_TIMEOUT_SECS", "0"),
             ("UPSTREAM_TIMEOUT_SECS", "soon"),
             ("UPSTREAM_MAX_RESPONSE_BYTES", "-1"),
+            ("HEADER_TIMEOUT_SECS", "0"),
+            ("BODY_TIMEOUT_SECS", "never"),
+            ("REQUEST_TIMEOUT_SECS", "30"),
+            ("MAX_CONCURRENT_REQUESTS", "0"),
+            ("MAX_CONNECTIONS", "many"),
+            ("MAX_CONNECTIONS", "10000000"),
+            ("ARGUMENT_MAX_ITEMS", "-5"),
         ];
         for (var, value) in cases {
             let err = load("http://127.0.0.1:9000", &[(var, value)]).unwrap_err();
             assert_eq!(err.var, *var, "{value}");
             assert!(err.to_string().contains(var));
         }
+    }
+
+    #[test]
+    fn bounds_follow_the_environment() {
+        let c = load(
+            "http://127.0.0.1:9000",
+            &[
+                ("UPSTREAM_TIMEOUT_SECS", "2"),
+                ("HEADER_TIMEOUT_SECS", "0.5"),
+                ("MAX_CONCURRENT_REQUESTS", "2"),
+                ("ARGUMENT_MAX_DEPTH", "8"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.bounds.header_timeout, Duration::from_millis(500));
+        assert_eq!(c.bounds.request_timeout, Duration::from_secs(32));
+        assert_eq!(c.bounds.max_requests, 2);
+        assert_eq!(c.bounds.arguments.depth, 8);
+        let err = load(
+            "http://127.0.0.1:9000",
+            &[
+                ("UPSTREAM_TIMEOUT_SECS", "60"),
+                ("REQUEST_TIMEOUT_SECS", "60"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.var, "REQUEST_TIMEOUT_SECS");
     }
 
     #[test]

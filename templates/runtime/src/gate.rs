@@ -1,27 +1,35 @@
 //! The axum middleware in front of `/mcp`: verifies the bearer token, answers with HTTP
 //! challenges where the design asks for them, hands the verified [`Principal`] to the MCP
 //! handler through request extensions, adds top-level `securitySchemes` to `tools/list`
-//! responses, and writes one access-log line per request.
+//! responses, and writes one access-log line per request. It also bounds what one request
+//! may cost: concurrent requests, time to send the body and to answer, the size and shape of
+//! the JSON; the token is checked before the body is read.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{
+    AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
 use crate::auth::{self, Bearer, Principal, Verifier};
 use crate::catalog::Catalog;
 use crate::challenge::Challenger;
-use crate::config::ChallengeMode;
+use crate::config::{Bounds, ChallengeMode};
 use crate::credentials::CallerToken;
 use crate::listing;
 use crate::metadata;
+use crate::validate::{self, Limits};
 
 /// Same bound as rmcp's own request limit.
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
@@ -36,6 +44,20 @@ pub struct Gate {
     mode: ChallengeMode,
     /// Set when every tool needs a token: then any request without one is refused.
     missing_token_challenge: Option<String>,
+    /// One permit per request being served; none left means busy.
+    requests: Arc<Semaphore>,
+    body_timeout: Duration,
+    request_timeout: Duration,
+    /// The argument limits, widened to the JSON-RPC message that carries them.
+    message_limits: Limits,
+}
+
+/// Who the request is from, as far as its headers tell.
+#[derive(Default)]
+struct Caller {
+    principal: Option<Principal>,
+    /// Kept aside (not as a header) for upstream schemes that act as the caller.
+    token: Option<CallerToken>,
 }
 
 /// The JSON-RPC method and, for `tools/call`, the tool name of a request body.
@@ -43,6 +65,8 @@ pub struct Gate {
 struct RpcInfo {
     method: Option<String>,
     tool: Option<String>,
+    /// The request id, when it is a string or a number.
+    id: Option<Value>,
 }
 
 fn peek(body: &[u8]) -> RpcInfo {
@@ -61,7 +85,74 @@ fn peek(body: &[u8]) -> RpcInfo {
             .map(str::to_owned),
         _ => None,
     };
-    RpcInfo { method, tool }
+    let id = message
+        .get("id")
+        .filter(|id| id.is_string() || id.is_number())
+        .cloned();
+    RpcInfo { method, tool, id }
+}
+
+/// [`peek`] for a body too large to build: reads the same three fields, skipping the rest.
+fn cheap_peek(body: &[u8]) -> RpcInfo {
+    #[derive(Deserialize)]
+    struct Params {
+        name: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Message {
+        method: Option<String>,
+        params: Option<Params>,
+        id: Option<Id>,
+    }
+    /// A string or number id; anything else is skipped unread.
+    struct Id(Option<Value>);
+    impl<'de> Deserialize<'de> for Id {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Scalar;
+            impl<'de> Visitor<'de> for Scalar {
+                type Value = Option<Value>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a JSON-RPC id")
+                }
+                fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+                    Ok(Some(n.into()))
+                }
+                fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+                    Ok(Some(n.into()))
+                }
+                fn visit_f64<E>(self, n: f64) -> Result<Self::Value, E> {
+                    Ok(Some(n.into()))
+                }
+                fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                    Ok(Some(text.into()))
+                }
+                fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                    Ok(None)
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(None)
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(None)
+                }
+            }
+            deserializer.deserialize_any(Scalar).map(Id)
+        }
+    }
+    let Ok(message) = serde_json::from_slice::<Message>(body) else {
+        return RpcInfo::default();
+    };
+    let tool = match message.method.as_deref() {
+        Some("tools/call") => message.params.and_then(|p| p.name),
+        _ => None,
+    };
+    RpcInfo {
+        method: message.method,
+        tool,
+        id: message.id.and_then(|id| id.0),
+    }
 }
 
 impl Gate {
@@ -70,6 +161,7 @@ impl Gate {
         verifier: Option<Verifier>,
         challenger: Challenger,
         mode: ChallengeMode,
+        bounds: &Bounds,
     ) -> Self {
         let all_protected =
             !catalog.tools.is_empty() && catalog.tools.iter().all(|t| !t.access.anonymous);
@@ -81,14 +173,19 @@ impl Gate {
             challenger,
             mode,
             missing_token_challenge,
+            requests: Arc::new(Semaphore::new(bounds.max_requests)),
+            body_timeout: bounds.body_timeout,
+            request_timeout: bounds.request_timeout,
+            message_limits: bounds.arguments.for_message(),
         }
     }
 
-    /// `Err` is the response that refuses the request.
-    async fn admit(&self, parts: &mut Parts, rpc: &RpcInfo) -> Result<(), Response> {
+    /// Checks the token from the headers alone, so a request that cannot be admitted is
+    /// refused before its body is read. `Err` is the response that refuses the request.
+    async fn authenticate(&self, parts: &mut Parts) -> Result<Caller, Response> {
         let Some(verifier) = &self.verifier else {
             parts.headers.remove(AUTHORIZATION);
-            return Ok(());
+            return Ok(Caller::default());
         };
         // RFC 6750 §2.3 / MCP: never from the query string; refused so the client learns why.
         if has_query_token(parts.uri.query()) {
@@ -105,7 +202,6 @@ impl Gate {
                 &challenge,
             ));
         }
-        // Kept aside (not as a header) for upstream schemes that act as the caller.
         let mut caller_token = None;
         let principal = match auth::bearer(&parts.headers) {
             Bearer::Token(token) => match verifier.verify(token).await {
@@ -114,7 +210,7 @@ impl Gate {
                     Some(principal)
                 }
                 Err(rejection) => {
-                    tracing::warn!(reason = %rejection.reason, tool = ?rpc.tool, "rejected access token");
+                    tracing::warn!(reason = %rejection.reason, "rejected access token");
                     let challenge = self.challenger.invalid_token(rejection.description);
                     return Err(refuse(
                         StatusCode::UNAUTHORIZED,
@@ -125,11 +221,7 @@ impl Gate {
                 }
             },
             Bearer::Malformed(description) => {
-                tracing::warn!(
-                    reason = description,
-                    tool = ?rpc.tool,
-                    "rejected Authorization header"
-                );
+                tracing::warn!(reason = description, "rejected Authorization header");
                 let challenge = self.challenger.invalid_token(description);
                 return Err(refuse(
                     StatusCode::UNAUTHORIZED,
@@ -146,7 +238,7 @@ impl Gate {
         if principal.is_none()
             && let Some(challenge) = &self.missing_token_challenge
         {
-            tracing::info!(reason = "no access token", rpc = ?rpc.method, "authorization required");
+            tracing::info!(reason = "no access token", "authorization required");
             return Err(refuse(
                 StatusCode::UNAUTHORIZED,
                 "invalid_request",
@@ -154,7 +246,26 @@ impl Gate {
                 challenge,
             ));
         }
-        if self.mode == ChallengeMode::Http
+        Ok(Caller {
+            principal,
+            token: caller_token,
+        })
+    }
+
+    /// What the body adds: in HTTP challenge mode, the called tool's own requirements.
+    /// `Err` is the response that refuses the request.
+    async fn admit(
+        &self,
+        parts: &mut Parts,
+        rpc: &RpcInfo,
+        caller: Caller,
+    ) -> Result<(), Response> {
+        let Caller {
+            principal,
+            token: caller_token,
+        } = caller;
+        if self.verifier.is_some()
+            && self.mode == ChallengeMode::Http
             && rpc.method.as_deref() == Some("tools/call")
             && let Some(spec) = rpc
                 .tool
@@ -202,26 +313,58 @@ fn refuse(status: StatusCode, error: &str, description: &str, challenge: &str) -
     response
 }
 
+/// A plain-text answer that is not about authorization.
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (status, text).into_response()
+}
+
+/// An answer sent before the request body was read: the connection cannot carry another
+/// request, and saying so keeps a client from sending its next one down it.
+fn body_unread(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// A `tools/call` answered here: a tool error, as the MCP handler would have sent it.
+fn tool_error(id: Option<Value>, text: String) -> Response {
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "result": {"content": [{"type": "text", "text": text}], "isError": true},
+    });
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let (mut parts, body) = request.into_parts();
-    let http_method = parts.method.clone();
-    let Ok(bytes) = to_bytes(body, MAX_REQUEST_BYTES).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
-    };
-    let rpc = peek(&bytes);
-    let response = match gate.admit(&mut parts, &rpc).await {
-        Ok(()) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
-        Err(refusal) => refusal,
-    };
-    let response = if rpc.method.as_deref() == Some("tools/list") {
-        with_top_level_schemes(response).await
-    } else {
+    let http_method = request.method().clone();
+    // Shed load rather than queue: a client that is told to retry can go elsewhere.
+    let Ok(_permit) = Arc::clone(&gate.requests).try_acquire_owned() else {
+        tracing::warn!(method = %http_method, "busy: MAX_CONCURRENT_REQUESTS reached");
+        let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, "server busy, retry later");
         response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
     };
+    let mut rpc = RpcInfo::default();
+    let response =
+        match tokio::time::timeout(gate.request_timeout, serve(&gate, request, next, &mut rpc))
+            .await
+        {
+            Ok(response) => response,
+            Err(_) => {
+                tracing::warn!(tool = ?rpc.tool, "request timed out (REQUEST_TIMEOUT_SECS)");
+                plain(StatusCode::GATEWAY_TIMEOUT, "request timed out")
+            }
+        };
     tracing::info!(
         method = %http_method,
         rpc = rpc.method.as_deref().unwrap_or("-"),
@@ -231,6 +374,66 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
         "mcp request"
     );
     response
+}
+
+/// One request through the gate; `rpc` is filled in as soon as the body is known.
+async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let caller = match gate.authenticate(&mut parts).await {
+        Ok(caller) => caller,
+        Err(refusal) => return body_unread(refusal),
+    };
+    let read = tokio::time::timeout(gate.body_timeout, to_bytes(body, MAX_REQUEST_BYTES)).await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            let refusal = plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+            return body_unread(refusal);
+        }
+        Err(_) => {
+            tracing::warn!("request body not received in time (BODY_TIMEOUT_SECS)");
+            let refusal = plain(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time",
+            );
+            return body_unread(refusal);
+        }
+    };
+    // Bounded before anything is built from it: neither the peek below nor the MCP handler
+    // may turn a small body into a huge tree.
+    let bounded = gate.message_limits.check_json(&bytes);
+    *rpc = match &bounded {
+        Ok(()) => peek(&bytes),
+        Err(_) => RpcInfo::default(),
+    };
+    if let Err(violation) = bounded {
+        let light = cheap_peek(&bytes);
+        let inside = violation.within("/params/arguments");
+        if let (Some("tools/call"), Some(tool), Some(inside)) =
+            (light.method.as_deref(), light.tool.as_deref(), inside)
+        {
+            tracing::info!(tool, %inside, "arguments over a limit");
+            let text = validate::over_limit(tool, &inside);
+            *rpc = light;
+            return tool_error(rpc.id.take(), text);
+        }
+        tracing::info!(%violation, "request over a limit");
+        return plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request JSON over a size limit",
+        );
+    }
+    if let Err(refusal) = gate.admit(&mut parts, rpc, caller).await {
+        return refusal;
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if rpc.method.as_deref() == Some("tools/list") {
+        with_top_level_schemes(response).await
+    } else {
+        response
+    }
 }
 
 /// Rewrites a JSON `tools/list` response; SSE or oversized bodies pass through unchanged.
@@ -266,15 +469,20 @@ mod tests {
     #[test]
     fn peeks_method_and_tool() {
         let call = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_pet"}}"#;
-        assert_eq!(
-            peek(call),
-            RpcInfo {
-                method: Some("tools/call".into()),
-                tool: Some("get_pet".into())
-            }
-        );
-        assert_eq!(peek(b"[1,2]"), RpcInfo::default());
-        assert_eq!(peek(b"not json"), RpcInfo::default());
+        let expected = RpcInfo {
+            method: Some("tools/call".into()),
+            tool: Some("get_pet".into()),
+            id: Some(1.into()),
+        };
+        assert_eq!(peek(call), expected);
+        assert_eq!(cheap_peek(call), expected);
+        for peek in [peek, cheap_peek] {
+            assert_eq!(peek(b"[1,2]"), RpcInfo::default());
+            assert_eq!(peek(b"not json"), RpcInfo::default());
+        }
+        let odd_id = br#"{"id":{"a":[1]},"method":"ping","params":{"x":[[1]]}}"#;
+        assert_eq!(peek(odd_id), cheap_peek(odd_id));
+        assert_eq!(cheap_peek(odd_id).method.as_deref(), Some("ping"));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::credentials::{CallerToken, Grant};
 use crate::listing;
 use crate::outcome;
 use crate::upstream::Upstream;
-use crate::validate::{self, ToolSchemas};
+use crate::validate::{self, Limits, ToolSchemas};
 
 struct Shared {
     catalog: &'static Catalog,
@@ -32,6 +32,7 @@ struct Shared {
     upstream: Upstream,
     /// `None` when tools are not access-checked: stdio, or no OAuth configured.
     oauth: Option<Challenger>,
+    limits: Limits,
 }
 
 /// Cheap to clone: rmcp asks for one handler per stateless request.
@@ -44,6 +45,7 @@ impl McpServer {
         catalog: &'static Catalog,
         upstream: Upstream,
         oauth: Option<Challenger>,
+        limits: Limits,
     ) -> Result<Self, String> {
         let tools = catalog
             .tools
@@ -68,6 +70,7 @@ impl McpServer {
             index,
             upstream,
             oauth,
+            limits,
         })))
     }
 
@@ -102,6 +105,12 @@ impl McpServer {
             }
         }
         let args = Value::Object(arguments.unwrap_or_default());
+        if let Err(violation) = shared.limits.check(&args) {
+            return (
+                outcome::error(validate::over_limit(spec.name, &violation)),
+                "invalid_arguments".to_owned(),
+            );
+        }
         if let Err(why) = validate::check(&shared.schemas[i].input, &args) {
             return (
                 outcome::error(format!("Invalid arguments for `{}`: {why}", spec.name)),
