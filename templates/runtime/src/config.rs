@@ -306,14 +306,16 @@ impl Config {
 }
 
 impl Config {
-    /// The issuer, which HTTP mode needs as soon as one tool is not anonymous.
+    /// The issuer, which HTTP mode needs as soon as one tool has an OAuth rule: a mixed tool
+    /// (anonymous, or more with a token) too, since without a verifier nobody could be told
+    /// apart from the entitled callers that may spend the upstream credential.
     pub fn require_issuer(&self, catalog: &Catalog) -> Result<Option<&str>, ConfigError> {
-        let needs_oauth = catalog.tools.iter().any(|t| !t.access.anonymous);
+        let needs_oauth = catalog.tools.iter().any(|t| t.access.oauth2.is_some());
         match &self.issuer {
             Some(issuer) => Ok(Some(issuer)),
             None if needs_oauth => Err(error(
                 "AUTHORIZATION_SERVER_URL",
-                "not set, and some tools require OAuth; set it to the issuer URL of your authorization server",
+                "not set, and some tools require OAuth (or need a token for the upstream credential); set it to the issuer URL of your authorization server",
             )),
             None => Ok(None),
         }
@@ -600,6 +602,42 @@ mod tests {
     fn oauth_tools_need_an_issuer() {
         let c = load("", &[]).unwrap();
         let err = c.require_issuer(catalog("")).unwrap_err();
+        assert_eq!(err.var, "AUTHORIZATION_SERVER_URL");
+    }
+
+    #[test]
+    fn mixed_tools_need_an_issuer_too() {
+        // Without a verifier every caller would be taken as entitled to the upstream key.
+        static MIXED: &[ToolSpec] = &[ToolSpec {
+            name: "t",
+            title: None,
+            description: "",
+            input_schema: "{\"type\":\"object\"}",
+            output_schema: None,
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            access: Access {
+                anonymous: true,
+                oauth2: Some(&[]),
+            },
+            http: HttpBinding {
+                method: "GET",
+                path: "/t",
+                params: &[],
+                body: None,
+                credentials: &[&["key"]],
+            },
+        }];
+        let catalog = crate::testkit::catalog(MIXED, &[]);
+        let c = Config::from_lookup(catalog, |k| {
+            (k == "UPSTREAM_BASE_URL").then(|| "http://up.example".to_owned())
+        })
+        .unwrap();
+        let err = c.require_issuer(catalog).unwrap_err();
         assert_eq!(err.var, "AUTHORIZATION_SERVER_URL");
     }
 

@@ -103,16 +103,40 @@ pub fn credential_first(
     if credential.is_empty() {
         return Ok(());
     }
-    let key = |pair: &str| fully_decoded(pair.split_once('=').map_or(pair, |(k, _)| k));
-    let names: Vec<Vec<u8>> = credential.iter().map(|p| key(p)).collect();
-    if let Some(clash) = pairs.iter().map(|p| key(p)).find(|k| names.contains(k)) {
+    let names: Vec<Option<Vec<u8>>> = credential.iter().map(|p| pair_name(p)).collect();
+    if let Some(clash) = pairs
+        .iter()
+        .map(|p| pair_name(p))
+        .find(|k| k.is_none() || names.contains(k))
+    {
+        let shown = clash.map_or_else(
+            || "percent-encoded too many times".into(),
+            |name| String::from_utf8_lossy(&name).into_owned(),
+        );
         return Err(format!(
-            "the arguments would send {what} `{}`, which carries the server's upstream credential; refused",
-            String::from_utf8_lossy(&clash)
+            "the arguments would send {what} `{shown}`, which carries the server's upstream credential; refused"
         ));
     }
     pairs.splice(0..0, credential);
     Ok(())
+}
+
+/// The name of an encoded `name=value` pair as frameworks compare names: decoded, without
+/// case, `.` and ` ` read as `_`, and a `[…]` suffix dropped (PHP turns `api.key` and
+/// `api_key[]` into `api_key`; ASP.NET ignores case).
+fn pair_name(pair: &str) -> Option<Vec<u8>> {
+    let raw = pair.split_once('=').map_or(pair, |(k, _)| k);
+    let mut name = fully_decoded(raw)?;
+    if let Some(bracket) = name.iter().position(|b| *b == b'[') {
+        name.truncate(bracket);
+    }
+    for b in &mut name {
+        *b = match b.to_ascii_lowercase() {
+            b'.' | b' ' => b'_',
+            other => other,
+        };
+    }
+    Some(name)
 }
 
 /// Refuses values that could split or smuggle headers.
@@ -154,24 +178,38 @@ fn fill_path(binding: &HttpBinding, args: &Map<String, Value>) -> Result<String,
     Ok(out)
 }
 
+/// Layers of percent-encoding undone before a text counts as too deeply encoded to judge.
+/// Each pass is linear, so a value such as `%2525…25` cannot cost quadratic time.
+const MAX_DECODE_LAYERS: usize = 4;
+
 /// The bytes of `s` once every layer of percent-encoding is undone: what an upstream, or a
-/// proxy in front of it, may end up routing on (`%252F` → `%2F` → `/`).
-fn fully_decoded(s: &str) -> Vec<u8> {
+/// proxy in front of it, may end up routing on (`%252F` → `%2F` → `/`). `None` when more
+/// than [`MAX_DECODE_LAYERS`] layers are left: such a text is refused, not judged.
+fn fully_decoded(s: &str) -> Option<Vec<u8>> {
     let mut bytes = s.as_bytes().to_vec();
-    loop {
+    for _ in 0..=MAX_DECODE_LAYERS {
         let next: Vec<u8> = percent_decode(&bytes).collect();
-        // Each decoded triplet shortens the text, so this ends.
         if next.len() == bytes.len() {
-            return bytes;
+            return Some(bytes);
         }
         bytes = next;
     }
+    None
+}
+
+/// Whether decoded bytes hold a `.` or `..` segment, split at `/` or `\` (some servers take
+/// both as separators) and ignoring a `;parameter` suffix (Tomcat reads `..;x` as `..`).
+fn has_dot_segment(decoded: &[u8]) -> bool {
+    decoded.split(|b| matches!(b, b'/' | b'\\')).any(|segment| {
+        let name = segment.split(|b| *b == b';').next().unwrap_or_default();
+        matches!(name, b"." | b"..")
+    })
 }
 
 /// `.` or `..`, in any spelling: URL parsers and proxies resolve them, so one formed by a
-/// value climbs out of the operation's path.
+/// value climbs out of the operation's path. Too deeply encoded counts as one.
 fn is_dot_segment(segment: &str) -> bool {
-    matches!(fully_decoded(segment).as_slice(), b"." | b"..")
+    fully_decoded(segment).is_none_or(|decoded| has_dot_segment(&decoded))
 }
 
 /// An empty string, array or object: it would leave its path segment empty, and
@@ -248,16 +286,17 @@ fn path_value(param: &Param, v: &Value) -> Result<String, String> {
             "argument `{arg}` must not be empty: it fills a segment of the request path"
         ));
     }
-    if !param.allow_reserved
-        && fully_decoded(&text)
-            .iter()
-            .any(|b| matches!(b, b'/' | b'\\'))
-    {
+    let Some(decoded) = fully_decoded(&text) else {
+        return Err(format!(
+            "argument `{arg}` is percent-encoded too many times to be sent safely"
+        ));
+    };
+    if !param.allow_reserved && decoded.iter().any(|b| matches!(b, b'/' | b'\\')) {
         return Err(format!(
             "argument `{arg}` must not contain `/` or `\\`, percent-encoded or not: it fills one segment of the request path"
         ));
     }
-    if text.split('/').any(is_dot_segment) {
+    if has_dot_segment(&decoded) {
         return Err(format!(
             "argument `{arg}` must not be `.` or `..`, percent-encoded or not"
         ));
@@ -460,9 +499,34 @@ mod tests {
             run("/files/{path}", FILE, json!({"path": "a?b#c"})).path,
             "/files/a%3Fb%23c"
         );
-        for bad in ["", "a/../b", "./a", "a/%2e%2e", ".."] {
+        for bad in [
+            "",
+            "a/../b",
+            "./a",
+            "a/%2e%2e",
+            "..",
+            "x\\..\\..\\admin",
+            "a/..;jsessionid=1/b",
+        ] {
             refusal("/files/{path}", FILE, json!({ "path": bad }));
         }
+    }
+
+    #[test]
+    fn deeply_encoded_values_are_refused_in_linear_time() {
+        static ID: &[Param] = &[p("id", Location::Path, Style::Simple, false)];
+        // 1 MiB of `%2525…`: undoing it one layer at a time would take minutes.
+        let deep = format!("%{}", "25".repeat(512 * 1024));
+        let started = std::time::Instant::now();
+        let err = refusal("/items/{id}", ID, json!({ "id": deep }));
+        assert!(err.contains("too many times"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Three layers of the caller's own are still judged (and `%252F` refused for its `/`).
+        assert!(refusal("/items/{id}", ID, json!({"id": "a%25252Fb"})).contains("`/`"));
+        assert_eq!(
+            run("/items/{id}", ID, json!({"id": "100%25"})).path,
+            "/items/100%2525"
+        );
     }
 
     #[test]
@@ -475,11 +539,18 @@ mod tests {
             "api%5Fkey=evil",
             "api%255Fkey=evil",
             "api_key",
+            "API_KEY=evil",
+            "api.key=evil",
+            "api%20key=evil",
+            "api_key%5B%5D=evil",
         ] {
             let mut pairs = vec!["a=1".to_owned(), clash.to_owned()];
             let err = credential_first(&mut pairs, vec!["api_key=k".to_owned()], "query parameter")
                 .unwrap_err();
-            assert!(err.contains("`api_key`") && !err.contains("=k"), "{err}");
+            assert!(
+                err.contains("`api_key`") && !err.contains("=k"),
+                "{clash}: {err}"
+            );
         }
         let mut untouched = vec!["a=1".to_owned()];
         credential_first(&mut untouched, Vec::new(), "cookie").unwrap();

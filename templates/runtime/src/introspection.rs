@@ -39,7 +39,7 @@ const QUEUE_WAIT: Duration = Duration::from_secs(2);
 pub const DEFAULT_PER_SEC: u32 = 10;
 const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IntrospectionConfig {
     /// `None`: discovered from the authorization server's metadata on first use.
     pub url: Option<String>,
@@ -47,6 +47,18 @@ pub struct IntrospectionConfig {
     pub client_secret: String,
     /// Introspections of tokens not in the cache, per second on average.
     pub per_sec: u32,
+}
+
+/// Written by hand so the client secret never reaches a log line.
+impl std::fmt::Debug for IntrospectionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntrospectionConfig")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("per_sec", &self.per_sec)
+            .finish()
+    }
 }
 
 impl IntrospectionConfig {
@@ -135,7 +147,11 @@ pub struct Introspector {
     active: Mutex<Lru<Cached>>,
     inactive: Mutex<Lru<Cached>>,
     running: Semaphore,
+    /// Introspections of tokens never seen active: what a flood of garbage drains.
     budget: Mutex<Budget>,
+    /// Re-checks of tokens that were active when last asked (their answer expired from the
+    /// cache): a flood of unknown tokens cannot lock out the users already signed in.
+    renewals: Mutex<Budget>,
 }
 
 impl Introspector {
@@ -159,6 +175,10 @@ impl Introspector {
                 available: burst,
                 updated: Instant::now(),
             }),
+            renewals: Mutex::new(Budget {
+                available: burst,
+                updated: Instant::now(),
+            }),
         }
     }
 
@@ -169,7 +189,12 @@ impl Introspector {
             return hit;
         }
         // Over budget: refused at once, so a flood neither queues nor waits for a refill.
-        if !self.spend() {
+        let budget = if self.was_active(&key) {
+            &self.renewals
+        } else {
+            &self.budget
+        };
+        if !self.spend(budget) {
             return Err(reject(
                 TRY_AGAIN,
                 "introspection: TOKEN_INTROSPECTION_MAX_PER_SEC reached",
@@ -200,8 +225,8 @@ impl Introspector {
         outcome
     }
 
-    fn spend(&self) -> bool {
-        let Ok(mut budget) = self.budget.lock() else {
+    fn spend(&self, budget: &Mutex<Budget>) -> bool {
+        let Ok(mut budget) = budget.lock() else {
             return false;
         };
         let rate = f64::from(self.config.per_sec);
@@ -216,24 +241,36 @@ impl Introspector {
         }
     }
 
+    /// A current cached answer. Expired active answers stay (until evicted or replaced) to
+    /// mark their token as one that was active: see [`Self::was_active`].
     fn cached(&self, key: &TokenKey) -> Option<Result<Map<String, Value>, Rejection>> {
-        for cache in [&self.active, &self.inactive] {
+        for (cache, keep_expired) in [(&self.active, true), (&self.inactive, false)] {
             let Ok(mut cache) = cache.lock() else {
                 continue;
             };
             match cache.get(key) {
                 Some(c) if c.until > Instant::now() => return Some(c.outcome.clone()),
-                Some(_) => cache.remove(key),
-                None => {}
+                Some(_) if !keep_expired => cache.remove(key),
+                _ => {}
             }
         }
         None
+    }
+
+    fn was_active(&self, key: &TokenKey) -> bool {
+        self.active
+            .lock()
+            .is_ok_and(|mut cache| cache.get(key).is_some())
     }
 
     fn store(&self, key: TokenKey, ttl: Duration, outcome: Result<Map<String, Value>, Rejection>) {
         let cache = if outcome.is_ok() {
             &self.active
         } else {
+            // No longer active: re-checks of this token take the budget of unknown ones.
+            if let Ok(mut active) = self.active.lock() {
+                active.remove(&key);
+            }
             &self.inactive
         };
         if let Ok(mut cache) = cache.lock() {
@@ -513,6 +550,53 @@ mod tests {
         // The accepted token is still cached: no new round trip.
         assert!(i.introspect("good").await.is_ok());
         assert_eq!(hits.load(Ordering::SeqCst) - 2, asked);
+    }
+
+    #[tokio::test]
+    async fn users_signed_in_before_a_flood_are_rechecked_during_it() {
+        let (url, hits) = counting_endpoint().await;
+        let mut config = introspector().config;
+        config.url = Some(url);
+        config.per_sec = 5;
+        let i = Arc::new(Introspector::new(
+            config,
+            reqwest::Client::new(),
+            vec!["http://as".into()],
+            vec![RESOURCE.into()],
+        ));
+        assert!(i.introspect("good").await.is_ok());
+        // Its answer expires from the cache, as it does after ACTIVE_TTL.
+        {
+            let key = TokenKey::of("good");
+            let mut active = i.active.lock().unwrap();
+            let outcome = active.get(&key).unwrap().outcome.clone();
+            let until = Instant::now().checked_sub(Duration::from_secs(1)).unwrap();
+            active.insert(key, Cached { until, outcome });
+        }
+        let flood: Vec<_> = (0..100)
+            .map(|n| {
+                let i = Arc::clone(&i);
+                tokio::spawn(async move { i.introspect(&format!("garbage-{n}")).await })
+            })
+            .collect();
+        let mut refused = 0;
+        for task in flood {
+            if task
+                .await
+                .unwrap()
+                .is_err_and(|e| e.description == TRY_AGAIN)
+            {
+                refused += 1;
+            }
+        }
+        assert!(
+            refused > 50,
+            "the flood drained the budget ({refused} refused)"
+        );
+        let after_flood = hits.load(Ordering::SeqCst);
+        // The signed-in user is asked about again, from a budget the flood cannot drain.
+        assert!(i.introspect("good").await.is_ok());
+        assert_eq!(hits.load(Ordering::SeqCst), after_flood + 1);
     }
 
     #[test]
