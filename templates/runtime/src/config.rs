@@ -456,30 +456,38 @@ mod tests {
     use crate::catalog::*;
     use std::collections::HashMap;
 
-    static PROTECTED: &[ToolSpec] = &[ToolSpec {
-        name: "t",
-        title: None,
-        description: "",
-        input_schema: "{\"type\":\"object\"}",
-        output_schema: None,
-        annotations: Annotations {
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-        },
-        access: Access {
+    /// One GET tool with this access rule and upstream credentials.
+    const fn tool(access: Access, credentials: &'static [&'static [&'static str]]) -> ToolSpec {
+        ToolSpec {
+            name: "t",
+            title: None,
+            description: "",
+            input_schema: "{\"type\":\"object\"}",
+            output_schema: None,
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            access,
+            http: HttpBinding {
+                method: "GET",
+                path: "/t",
+                params: &[],
+                body: None,
+                credentials,
+            },
+        }
+    }
+
+    static PROTECTED: &[ToolSpec] = &[tool(
+        Access {
             anonymous: false,
             oauth2: Some(&["read"]),
         },
-        http: HttpBinding {
-            method: "GET",
-            path: "/t",
-            params: &[],
-            body: None,
-            credentials: &[],
-        },
-    }];
+        &[],
+    )];
 
     fn catalog(issuer: &'static str) -> &'static Catalog {
         Box::leak(Box::new(Catalog {
@@ -608,30 +616,13 @@ mod tests {
     #[test]
     fn mixed_tools_need_an_issuer_too() {
         // Without a verifier every caller would be taken as entitled to the upstream key.
-        static MIXED: &[ToolSpec] = &[ToolSpec {
-            name: "t",
-            title: None,
-            description: "",
-            input_schema: "{\"type\":\"object\"}",
-            output_schema: None,
-            annotations: Annotations {
-                read_only: true,
-                destructive: false,
-                idempotent: true,
-                open_world: true,
-            },
-            access: Access {
+        static MIXED: &[ToolSpec] = &[tool(
+            Access {
                 anonymous: true,
                 oauth2: Some(&[]),
             },
-            http: HttpBinding {
-                method: "GET",
-                path: "/t",
-                params: &[],
-                body: None,
-                credentials: &[&["key"]],
-            },
-        }];
+            &[&["key"]],
+        )];
         let catalog = crate::testkit::catalog(MIXED, &[]);
         let c = Config::from_lookup(catalog, |k| {
             (k == "UPSTREAM_BASE_URL").then(|| "http://up.example".to_owned())

@@ -506,34 +506,31 @@ mod tests {
         (format!("{base}/introspect"), hits)
     }
 
-    #[tokio::test]
-    async fn a_garbage_flood_costs_a_bounded_number_of_introspections() {
+    /// An introspector at a counting endpoint, allowed `per_sec` introspections a second.
+    async fn limited_introspector(per_sec: u32) -> (Arc<Introspector>, Arc<AtomicUsize>) {
         let (url, hits) = counting_endpoint().await;
         let mut config = introspector().config;
         config.url = Some(url);
-        config.per_sec = 5;
-        let i = Arc::new(Introspector::new(
+        config.per_sec = per_sec;
+        let i = Introspector::new(
             config,
             reqwest::Client::new(),
             vec!["http://as".into()],
             vec![RESOURCE.into()],
-        ));
-        assert!(i.introspect("good").await.is_ok());
-        // The same garbage twice: the refusal is cached.
-        for _ in 0..2 {
-            let err = i.introspect("garbage").await.unwrap_err();
-            assert!(err.description.contains("not active"), "{err:?}");
-        }
-        assert_eq!(hits.load(Ordering::SeqCst), 2);
-        let started = Instant::now();
-        let flood: Vec<_> = (0..200)
+        );
+        (Arc::new(i), hits)
+    }
+
+    /// `n` distinct garbage tokens at once; how many were refused with "try again".
+    async fn flood(i: &Arc<Introspector>, n: usize) -> usize {
+        let tasks: Vec<_> = (0..n)
             .map(|n| {
-                let i = Arc::clone(&i);
+                let i = Arc::clone(i);
                 tokio::spawn(async move { i.introspect(&format!("garbage-{n}")).await })
             })
             .collect();
         let mut try_again = 0;
-        for task in flood {
+        for task in tasks {
             if task
                 .await
                 .unwrap()
@@ -542,6 +539,21 @@ mod tests {
                 try_again += 1;
             }
         }
+        try_again
+    }
+
+    #[tokio::test]
+    async fn a_garbage_flood_costs_a_bounded_number_of_introspections() {
+        let (i, hits) = limited_introspector(5).await;
+        assert!(i.introspect("good").await.is_ok());
+        // The same garbage twice: the refusal is cached.
+        for _ in 0..2 {
+            let err = i.introspect("garbage").await.unwrap_err();
+            assert!(err.description.contains("not active"), "{err:?}");
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+        let started = Instant::now();
+        let try_again = flood(&i, 200).await;
         // Burst (2 × 5) plus 5 a second of flood, plus one for rounding.
         let bound = 10 + (started.elapsed().as_secs_f64() * 5.0).ceil() as usize + 1;
         let asked = hits.load(Ordering::SeqCst) - 2;
@@ -554,16 +566,7 @@ mod tests {
 
     #[tokio::test]
     async fn users_signed_in_before_a_flood_are_rechecked_during_it() {
-        let (url, hits) = counting_endpoint().await;
-        let mut config = introspector().config;
-        config.url = Some(url);
-        config.per_sec = 5;
-        let i = Arc::new(Introspector::new(
-            config,
-            reqwest::Client::new(),
-            vec!["http://as".into()],
-            vec![RESOURCE.into()],
-        ));
+        let (i, hits) = limited_introspector(5).await;
         assert!(i.introspect("good").await.is_ok());
         // Its answer expires from the cache, as it does after ACTIVE_TTL.
         {
@@ -573,22 +576,7 @@ mod tests {
             let until = Instant::now().checked_sub(Duration::from_secs(1)).unwrap();
             active.insert(key, Cached { until, outcome });
         }
-        let flood: Vec<_> = (0..100)
-            .map(|n| {
-                let i = Arc::clone(&i);
-                tokio::spawn(async move { i.introspect(&format!("garbage-{n}")).await })
-            })
-            .collect();
-        let mut refused = 0;
-        for task in flood {
-            if task
-                .await
-                .unwrap()
-                .is_err_and(|e| e.description == TRY_AGAIN)
-            {
-                refused += 1;
-            }
-        }
+        let refused = flood(&i, 100).await;
         assert!(
             refused > 50,
             "the flood drained the budget ({refused} refused)"
