@@ -19,6 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import support  # noqa: E402
 from support import Process, SigningKey  # noqa: E402
+from upstream_peer import UpstreamPeer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 PETSTORE = REPO / "fixtures" / "petstore" / "petstore-3.0.json"
@@ -111,6 +112,16 @@ def auth_server(workdir, signing_key) -> AuthServer:
     issuer = f"http://{support.LOOPBACK}:{port}"
     proc.wait_ready(support.http_ok(f"{issuer}/.well-known/oauth-authorization-server"), 30, "AS metadata")
     return AuthServer(issuer=issuer, key=signing_key, proc=proc)
+
+
+# --- tests/e2e/upstream_peer.py, the recording upstream --------------------------------------------
+
+@pytest.fixture(scope="module")
+def peer():
+    """A recording, fault-injecting upstream, one per test module (its record starts empty)."""
+    p = UpstreamPeer()
+    yield p
+    p.stop()
 
 
 # --- Prism, the upstream mock ------------------------------------------------------------------

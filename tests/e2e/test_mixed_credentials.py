@@ -19,29 +19,21 @@ import pytest
 
 from test_fidelity import SECURITY_ENV
 from upstream_fixtures import exchange_env, start_server, token_for
-from upstream_peer import UpstreamPeer
 
 QUERY_KEY = SECURITY_ENV["API_KEY_QUERY_API_KEY"]
 HEADER_KEY = "server-key-mixed-7"
 
 
 @pytest.fixture(scope="module")
-def echo():
-    p = UpstreamPeer()
-    yield p
-    p.stop()
-
-
-@pytest.fixture(scope="module")
-def security_server(workdir, auth_server, echo):
+def security_server(workdir, auth_server, peer):
     return start_server(workdir, "fid-security", "mixed", {
-        "UPSTREAM_BASE_URL": echo.base_url, **SECURITY_ENV, **exchange_env(auth_server)})
+        "UPSTREAM_BASE_URL": peer.base_url, **SECURITY_ENV, **exchange_env(auth_server)})
 
 
 @pytest.fixture(scope="module")
-def scoped_server(workdir, auth_server, echo):
+def scoped_server(workdir, auth_server, peer):
     return start_server(workdir, "upstream-faults", "mixed", {
-        "UPSTREAM_BASE_URL": echo.base_url, "UPSTREAM_API_KEY": HEADER_KEY, **exchange_env(auth_server)})
+        "UPSTREAM_BASE_URL": peer.base_url, "UPSTREAM_API_KEY": HEADER_KEY, **exchange_env(auth_server)})
 
 
 def echoed(result) -> dict:
@@ -50,34 +42,34 @@ def echoed(result) -> dict:
     return json.loads(result["content"][0]["text"])
 
 
-def call_and_seen(server, echo, tool: str, args: dict, token: str | None, prefix: str):
-    before = len(echo.requests(prefix))
+def call_and_seen(server, peer, tool: str, args: dict, token: str | None, prefix: str):
+    before = len(peer.requests(prefix))
     result = server.call(tool, args, token)
-    sent = echo.requests(prefix)[before:]
+    sent = peer.requests(prefix)[before:]
     assert len(sent) == 1, f"{tool}: expected one upstream request, saw {len(sent)}"
     return result, sent[0]
 
 
-def test_optional_query_key_is_sent_only_with_a_valid_token(security_server, echo, auth_server):
+def test_optional_query_key_is_sent_only_with_a_valid_token(security_server, peer, auth_server):
     tool, prefix = "get_anything_optional_auth", "/anything/optional-auth"
     # Anonymous: the empty alternative; no key upstream, none in the reply.
-    result, seen = call_and_seen(security_server, echo, tool, {}, None, prefix)
+    result, seen = call_and_seen(security_server, peer, tool, {}, None, prefix)
     assert "apiKey=" not in seen.target, seen.target
     assert QUERY_KEY not in json.dumps(result)
     assert echoed(result)["target"] == prefix
 
     # A verified token (this tool asks for no scopes): the key alternative is theirs.
     token = token_for(auth_server, security_server, "")
-    result, seen = call_and_seen(security_server, echo, tool, {}, token, prefix)
+    result, seen = call_and_seen(security_server, peer, tool, {}, token, prefix)
     assert seen.target == f"{prefix}?apiKey={QUERY_KEY}", seen.target
     assert token not in json.dumps(seen.headers), "the MCP token never goes upstream"
 
 
 @pytest.mark.parametrize("scope", [None, "other", "read"])
-def test_optional_header_key_needs_the_tools_scopes(scoped_server, echo, auth_server, scope):
+def test_optional_header_key_needs_the_tools_scopes(scoped_server, peer, auth_server, scope):
     """Anonymous, under-scoped (`other`) and entitled (`read`) callers of one mixed tool."""
     token = None if scope is None else token_for(auth_server, scoped_server, scope)
-    result, seen = call_and_seen(scoped_server, echo, "echo_optional", {"id": "7"}, token,
+    result, seen = call_and_seen(scoped_server, peer, "echo_optional", {"id": "7"}, token,
                                  "/anything/optional/")
     reply = json.dumps(result)
     if scope == "read":

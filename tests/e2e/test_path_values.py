@@ -13,7 +13,6 @@ from urllib.parse import unquote
 import pytest
 
 from upstream_fixtures import start_server
-from upstream_peer import UpstreamPeer
 
 # (value, why it must not reach the upstream as a path segment)
 REFUSED = [
@@ -34,13 +33,6 @@ REFUSED = [
 ]
 # Harmless values that still go through, one segment each, decoding back to themselves.
 PASSING = ["x", "x y", "x?q=1", "x#frag", "@evil.example", "100%", "a.b", "...", "é", "%zz"]
-
-
-@pytest.fixture(scope="module")
-def peer():
-    p = UpstreamPeer()
-    yield p
-    p.stop()
 
 
 @pytest.fixture(scope="module")

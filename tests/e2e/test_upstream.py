@@ -21,13 +21,6 @@ FAULT_TABLE: list[tuple[str, str, str]] = []
 
 
 @pytest.fixture(scope="module")
-def peer():
-    p = UpstreamPeer()
-    yield p
-    p.stop()
-
-
-@pytest.fixture(scope="module")
 def tls_peer(workdir):
     p = UpstreamPeer(tls_dir=workdir)
     yield p

@@ -691,33 +691,16 @@ mod tests {
 
     #[tokio::test]
     async fn mixed_tools_send_the_server_key_only_for_entitled_callers() {
+        const MIXED: Access = Access {
+            anonymous: true,
+            oauth2: Some(&["write"]),
+        };
         static KEYED: &[ToolSpec] = &[ToolSpec {
-            access: Access {
-                anonymous: true,
-                oauth2: Some(&["write"]),
-            },
             http: HttpBinding {
-                method: "GET",
-                path: "/items/{id}",
-                params: &[Param {
-                    arg: "id",
-                    name: "id",
-                    location: Location::Path,
-                    required: true,
-                    style: Style::Simple,
-                    explode: false,
-                    allow_reserved: false,
-                }],
-                body: None,
                 credentials: &[&["key"]],
+                ..tool("mixed", MIXED).http
             },
-            ..tool(
-                "mixed",
-                Access {
-                    anonymous: true,
-                    oauth2: None,
-                },
-            )
+            ..tool("mixed", MIXED)
         }];
         static SCHEMES: &[UpstreamScheme] = &[UpstreamScheme {
             name: "key",
