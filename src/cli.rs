@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::config::{self, Auth, Config, UpstreamAuthName};
 use crate::emit::{self, check, Settings, MANIFEST};
-use crate::model::{self, select::Filters, AuthMode};
+use crate::model::{self, select::Filters, AuthMode, OutputSchemas};
 use crate::{inspect, Error, Result};
 
 #[derive(Parser)]
@@ -57,6 +57,10 @@ struct Mapping {
     /// Fetch `$ref`s that point to other hosts (off by default: the spec decides no fetches).
     #[arg(long)]
     allow_remote_refs: bool,
+    /// What tools declare as outputSchema: `describe` (types and structure, tolerant of
+    /// upstream drift), `strict` (the spec's schema as is) or `none` [default: describe].
+    #[arg(long, value_enum)]
+    output_schemas: Option<OutputSchemas>,
     /// Only operations with one of these tags (comma-separated, repeatable).
     #[arg(long, value_delimiter = ',', value_name = "TAGS")]
     include_tag: Vec<String>,
@@ -151,6 +155,7 @@ fn flags(m: &Mapping) -> Config {
         max_name_len: m.max_name_len,
         upstream_auth: m.upstream_auth,
         allow_remote_refs: m.allow_remote_refs.then_some(true),
+        output_schemas: m.output_schemas,
         filters: Filters {
             include_tags: list(&m.include_tag),
             exclude_tags: list(&m.exclude_tag),

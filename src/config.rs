@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::select::{Filters, Override, ScopeRule, Selection};
-use crate::model::{self, AuthMode};
+use crate::model::{self, AuthMode, OutputSchemas};
 
 /// The config file's conventional name, looked up in the working directory.
 pub const FILE: &str = "mcp-gen.toml";
@@ -40,6 +40,9 @@ pub struct Config {
     pub upstream_auth: Option<UpstreamAuthName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_remote_refs: Option<bool>,
+    /// `describe` (default), `strict` or `none`: what tools declare as `outputSchema`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schemas: Option<OutputSchemas>,
     #[serde(default, skip_serializing_if = "Filters::is_empty")]
     pub filters: Filters,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -130,7 +133,8 @@ impl Config {
             default_scopes,
             max_name_len,
             upstream_auth,
-            allow_remote_refs
+            allow_remote_refs,
+            output_schemas
         );
         let f = over.filters;
         macro_rules! list {
@@ -208,6 +212,7 @@ impl Config {
                 UpstreamAuthName::Passthrough => model::UpstreamAuth::Passthrough,
             },
             allow_remote_refs: self.allow_remote_refs.unwrap_or(false),
+            output_schemas: self.output_schemas.unwrap_or_default(),
             select: Selection {
                 filters: self.filters.clone(),
                 scope_rules: self.scope_rules.clone(),
@@ -245,6 +250,7 @@ impl Config {
         r.max_name_len = Some(self.max_name_len.unwrap_or(model::DEFAULT_MAX_LEN as u16));
         r.upstream_auth = Some(self.upstream_auth.unwrap_or(UpstreamAuthName::Env));
         r.allow_remote_refs = Some(self.allow_remote_refs.unwrap_or(false));
+        r.output_schemas = Some(self.output_schemas.unwrap_or_default());
         r
     }
 }

@@ -71,8 +71,12 @@ pub fn tool_json(t: &Tool) -> Value {
         },
         "inputSchema": t.input_schema,
     });
-    if let (Some(output), Value::Object(map)) = (&t.output_schema, &mut tool) {
-        map.insert("outputSchema".into(), output.clone());
+    if let (Some(output), Value::Object(map)) = (&t.output, &mut tool) {
+        map.insert("outputSchema".into(), output.schema.clone());
+        if output.wrapped {
+            // Replies travel as {"result": …}: they are not JSON objects.
+            map.insert("outputWrapped".into(), Value::Bool(true));
+        }
     }
     tool
 }

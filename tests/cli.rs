@@ -383,7 +383,7 @@ fn relative_refs_to_other_files_are_followed() {
     );
     assert_eq!(
         tool["outputSchema"]["properties"]["items"]["items"]["properties"]["name"],
-        serde_json::json!({"type": "string"})
+        serde_json::json!({"type": ["string", "null"]})
     );
 }
 

@@ -69,8 +69,8 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
             &tools_rs::input_schema_file(tool),
             compact(&tool.input_schema),
         );
-        if let Some(output) = &tool.output_schema {
-            add(&tools_rs::output_schema_file(tool), compact(output));
+        if let Some(output) = &tool.output {
+            add(&tools_rs::output_schema_file(tool), compact(&output.schema));
         }
     }
     for (path, text) in project::render(api, settings)? {

@@ -116,10 +116,11 @@ fn tool(t: &Tool) -> TokenStream {
     };
     let description = &t.description;
     let input = format!("../{}", input_schema_file(t));
-    let output = match &t.output_schema {
-        Some(_) => {
+    let output = match &t.output {
+        Some(output) => {
             let path = format!("../{}", output_schema_file(t));
-            quote! { Some(include_str!(#path)) }
+            let wrapped = output.wrapped;
+            quote! { Some(Output { schema: include_str!(#path), wrapped: #wrapped }) }
         }
         None => quote! { None },
     };
@@ -180,7 +181,7 @@ fn tool(t: &Tool) -> TokenStream {
             title: #title,
             description: #description,
             input_schema: include_str!(#input),
-            output_schema: #output,
+            output: #output,
             annotations: Annotations {
                 read_only: #read_only,
                 destructive: #destructive,

@@ -4,6 +4,7 @@
 mod binary;
 mod naming;
 mod operation;
+mod output;
 mod schema;
 mod security;
 pub mod select;
@@ -16,6 +17,7 @@ use crate::normalize::Document;
 use crate::pointer::Pointer;
 
 pub use naming::{crate_name, DEFAULT_MAX_LEN};
+pub use output::{Output, OutputSchemas, WRAP_PROPERTY};
 pub use security::{AuthMode, UpstreamAuth};
 
 /// Choices that shape the mapping.
@@ -31,6 +33,8 @@ pub struct Options {
     pub select: select::Selection,
     /// Fetch `$ref`s to other hosts over the network (normalize stage; off: SSRF safety).
     pub allow_remote_refs: bool,
+    /// Which output schemas tools declare.
+    pub output_schemas: OutputSchemas,
 }
 
 impl Default for Options {
@@ -42,6 +46,7 @@ impl Default for Options {
             upstream_auth: UpstreamAuth::Env,
             select: select::Selection::default(),
             allow_remote_refs: false,
+            output_schemas: OutputSchemas::default(),
         }
     }
 }
@@ -70,7 +75,8 @@ pub struct Tool {
     pub title: Option<String>,
     pub description: String,
     pub input_schema: Value,
-    pub output_schema: Option<Value>,
+    /// What a 2xx JSON reply declares (`None`: no outputSchema).
+    pub output: Option<Output>,
     pub annotations: Annotations,
     pub access: Access,
     pub http: HttpBinding,

@@ -8,7 +8,7 @@ use super::schema::{self, Converter};
 use super::security::Schemes;
 use super::{
     binary, deref, naming, Annotations, BinaryField, Body, BodyShape, FieldEncoding, HttpBinding,
-    Location, Options, Param, Style, Tool,
+    Location, Options, Output, OutputSchemas, Param, Style, Tool,
 };
 use crate::error::{Error, Result};
 use crate::json;
@@ -132,7 +132,7 @@ pub fn build(
         title: text(site.op, "summary").map(|s| single_line(&s)),
         description: description(site, &method),
         input_schema: Value::Object(input),
-        output_schema: output_schema(site, &mut converter)?,
+        output: output(site, &mut converter, options.output_schemas)?,
         annotations: Annotations::for_method(&method),
         access: security.access,
         http: HttpBinding {
@@ -527,8 +527,11 @@ fn body(
     }))
 }
 
-/// The first 2xx JSON response whose schema is an object: what structuredContent will be.
-fn output_schema(site: &Site, converter: &mut Converter) -> Result<Option<Value>> {
+/// The first 2xx JSON response with a schema: what structuredContent will be.
+fn output(site: &Site, converter: &mut Converter, mode: OutputSchemas) -> Result<Option<Output>> {
+    if mode == OutputSchemas::None {
+        return Ok(None);
+    }
     let Some(responses) = site.op.get("responses").and_then(Value::as_object) else {
         return Ok(None);
     };
@@ -550,7 +553,7 @@ fn output_schema(site: &Site, converter: &mut Converter) -> Result<Option<Value>
     let converted = converter
         .convert(schema, &schema_at)
         .map_err(|e| schema_error(&schema_at, e))?;
-    Ok(schema::is_object_schema(&converted).then_some(converted))
+    Ok(super::output::output(converted, mode))
 }
 
 #[cfg(test)]
@@ -631,7 +634,10 @@ mod tests {
         );
         assert_eq!(t.http.params[1].style, Style::Form);
         assert!(t.http.params[1].explode);
-        assert_eq!(t.output_schema, Some(json!({"type": "object"})));
+        assert_eq!(
+            t.output.map(|o| (o.schema, o.wrapped)),
+            Some((json!({"type": "object"}), false))
+        );
         assert!(t.annotations.idempotent && !t.annotations.read_only && !t.annotations.destructive);
     }
 

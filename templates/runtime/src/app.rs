@@ -379,7 +379,7 @@ mod tests {
             title: None,
             description: "test tool",
             input_schema: r#"{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}"#,
-            output_schema: None,
+            output: None,
             annotations: READ,
             access,
             http: HttpBinding {

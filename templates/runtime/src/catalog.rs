@@ -31,11 +31,20 @@ pub struct ToolSpec {
     pub description: &'static str,
     /// JSON Schema 2020-12 text; root `{"type":"object"}`, no `$ref`.
     pub input_schema: &'static str,
-    /// JSON Schema text of the 2xx JSON object response, when there is one.
-    pub output_schema: Option<&'static str>,
+    /// What a 2xx JSON reply declares, when the operation has one.
+    pub output: Option<Output>,
     pub annotations: Annotations,
     pub access: Access,
     pub http: HttpBinding,
+}
+
+/// A tool's `outputSchema` and how replies map onto it.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// JSON Schema 2020-12 text; root `{"type":"object"}`, no `$ref`.
+    pub schema: &'static str,
+    /// Replies that are not JSON objects (lists, scalars) travel as `{"result": …}`.
+    pub wrapped: bool,
 }
 
 #[derive(Debug, Clone, Copy)]

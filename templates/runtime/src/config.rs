@@ -463,7 +463,7 @@ mod tests {
             title: None,
             description: "",
             input_schema: "{\"type\":\"object\"}",
-            output_schema: None,
+            output: None,
             annotations: Annotations {
                 read_only: true,
                 destructive: false,

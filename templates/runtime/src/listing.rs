@@ -29,9 +29,9 @@ pub fn tool(spec: &ToolSpec) -> Result<Tool, String> {
         object(spec.input_schema).map_err(|e| format!("tool `{}`: inputSchema: {e}", spec.name))?;
     let mut tool = Tool::new(spec.name, spec.description, Arc::new(input));
     tool.title = spec.title.map(str::to_owned);
-    if let Some(text) = spec.output_schema {
-        let output =
-            object(text).map_err(|e| format!("tool `{}`: outputSchema: {e}", spec.name))?;
+    if let Some(declared) = spec.output {
+        let output = object(declared.schema)
+            .map_err(|e| format!("tool `{}`: outputSchema: {e}", spec.name))?;
         tool.output_schema = Some(Arc::new(output));
     }
     let a = spec.annotations;

@@ -1,21 +1,29 @@
-//! An upstream reply → the MCP tool result. Errors carry the status and a bounded excerpt;
-//! a JSON object becomes structuredContent (when an outputSchema is declared, only if it
-//! matches: a mismatch is logged and the data still comes back, as text); arrays and
-//! scalars are text; images are image content; other binaries are described, not dumped.
+//! An upstream reply → the MCP tool result. Errors carry the status and a bounded excerpt.
+//!
+//! A tool that declares an `outputSchema` answers a success only with `structuredContent`
+//! that conforms to it: the official SDK clients reject anything else. Its JSON replies become
+//! `structuredContent` (wrapped as `{"result": …}` when they are not objects) and an empty one
+//! `{}`. A reply that still does not conform (a type the spec did not promise, text where it
+//! promised JSON) comes back as an error result that explains the mismatch and carries the
+//! reply unchanged, so the data still reaches the model; the mismatch is logged as a warning.
+//!
+//! Without an `outputSchema`, JSON objects are `structuredContent` as well, other JSON is
+//! text, images are image content, and other binaries are described, not dumped.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use jsonschema::Validator;
 use rmcp::model::{CallToolResult, ContentBlock};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::upstream::Reply;
-use crate::validate;
+use crate::validate::{self, OutputCheck};
 
 /// Longest body excerpt quoted in an error result, in characters.
 const EXCERPT_CHARS: usize = 2000;
+/// The property a wrapped reply travels in (the generator's `WRAP_PROPERTY`).
+const WRAP_PROPERTY: &str = "result";
 
-pub fn tool_result(tool: &str, reply: &Reply, output: Option<&Validator>) -> CallToolResult {
+pub fn tool_result(tool: &str, reply: &Reply, output: Option<&OutputCheck>) -> CallToolResult {
     let status = reply.status;
     if !status.is_success() {
         let mut detail = excerpt(&reply.body);
@@ -27,6 +35,66 @@ pub fn tool_result(tool: &str, reply: &Reply, output: Option<&Validator>) -> Cal
         }
         return error(format!("The upstream API answered HTTP {status}: {detail}"));
     }
+    match output {
+        Some(check) => declared(tool, reply, check),
+        None => undeclared(reply),
+    }
+}
+
+/// A success of a tool with an `outputSchema`: conforming `structuredContent`, or an error
+/// result that says why not and still carries the reply.
+fn declared(tool: &str, reply: &Reply, check: &OutputCheck) -> CallToolResult {
+    let status = reply.status;
+    let media = media_type(reply);
+    let structured = if reply.body.is_empty() {
+        Ok(Value::Object(Map::new()))
+    } else {
+        match parse_json(reply) {
+            Some(value) if check.wrapped => Ok(Value::Object(Map::from_iter([(
+                WRAP_PROPERTY.to_owned(),
+                value,
+            )]))),
+            Some(value) => Ok(value),
+            None => Err(format!(
+                "the reply is not JSON (Content-Type: {})",
+                if media.is_empty() { "none" } else { &media }
+            )),
+        }
+    };
+    let why = match structured {
+        Ok(value) => match validate::check(&check.validator, &value) {
+            Ok(()) => {
+                let text = if reply.body.is_empty() {
+                    format!("Done: the upstream API answered HTTP {status} with no content.")
+                } else {
+                    value.to_string()
+                };
+                let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+                result.structured_content = Some(value);
+                return result;
+            }
+            Err(why) => {
+                let places = validate::places(&check.validator, &value);
+                tracing::warn!(tool, status = status.as_u16(), at = %places, "upstream reply does not match the outputSchema; answered as an error result carrying the reply");
+                format!("it does not match the tool's output schema ({why})")
+            }
+        },
+        Err(why) => {
+            tracing::warn!(tool, status = status.as_u16(), content_type = %media, "upstream reply is not the JSON the outputSchema describes; answered as an error result carrying the reply");
+            why
+        }
+    };
+    let mut content = vec![ContentBlock::text(format!(
+        "The upstream API answered HTTP {status} and the request was carried out, but {why}. \
+         The reply follows unchanged."
+    ))];
+    content.extend(undeclared(reply).content);
+    CallToolResult::error(content)
+}
+
+/// A success of a tool without an `outputSchema`.
+fn undeclared(reply: &Reply) -> CallToolResult {
+    let status = reply.status;
     if reply.body.is_empty() {
         return CallToolResult::success(vec![ContentBlock::text(format!(
             "Done: the upstream API answered HTTP {status} with no content."
@@ -41,13 +109,6 @@ pub fn tool_result(tool: &str, reply: &Reply, output: Option<&Validator>) -> Cal
     }
     match parse_json(reply) {
         Some(value @ Value::Object(_)) => {
-            if let Some(schema) = output
-                && let Err(why) = validate::check(schema, &value)
-            {
-                // structuredContent never contradicts the declared outputSchema (design §3).
-                tracing::warn!(tool, %why, "upstream response does not match the outputSchema; sent as text only");
-                return CallToolResult::success(vec![ContentBlock::text(value.to_string())]);
-            }
             let mut result = CallToolResult::success(vec![ContentBlock::text(value.to_string())]);
             result.structured_content = Some(value);
             result
@@ -168,32 +229,77 @@ mod tests {
         assert!(text(&tool_result("t", &reply(500, None, &long), None)).ends_with("(truncated)"));
     }
 
+    fn check(schema: Value, wrapped: bool) -> OutputCheck {
+        OutputCheck {
+            validator: jsonschema::validator_for(&schema).unwrap(),
+            wrapped,
+        }
+    }
+
     #[test]
-    fn structured_only_when_schema_matches() {
-        let schema = jsonschema::validator_for(&json!({
-            "type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]
-        }))
-        .unwrap();
+    fn declared_output_is_structured_or_an_error_that_carries_the_reply() {
+        let schema = check(
+            json!({"type": "object", "properties": {"id": {"type": ["integer", "null"]}}}),
+            false,
+        );
         let ok = tool_result(
             "t",
-            &reply(200, Some("application/json"), r#"{"id":1}"#),
+            &reply(200, Some("application/json"), r#"{"id":1,"extra":true}"#),
             Some(&schema),
         );
-        assert_eq!(ok.structured_content, Some(json!({"id": 1})));
+        assert_eq!(ok.structured_content, Some(json!({"id": 1, "extra": true})));
         assert_eq!(ok.is_error, Some(false));
 
-        // A mismatch still answers, with the data as text and no contradicting structure.
+        // Never a success without conforming structuredContent (the SDK clients reject it).
         let bad = tool_result(
             "t",
             &reply(200, Some("application/json"), r#"{"id":"x"}"#),
             Some(&schema),
         );
-        assert_eq!(bad.is_error, Some(false));
+        assert_eq!(bad.is_error, Some(true));
         assert!(bad.structured_content.is_none());
-        assert_eq!(text(&bad), r#"{"id":"x"}"#);
+        assert!(text(&bad).contains("/id"), "{}", text(&bad));
+        assert_eq!(bad.content[1].as_text().unwrap().text, r#"{"id":"x"}"#);
+
+        let html = tool_result(
+            "t",
+            &reply(200, Some("text/html"), "<p>maintenance</p>"),
+            Some(&schema),
+        );
+        assert_eq!(html.is_error, Some(true));
+        assert!(text(&html).contains("not JSON (Content-Type: text/html)"));
+        assert_eq!(
+            html.content[1].as_text().unwrap().text,
+            "<p>maintenance</p>"
+        );
+
+        let empty = tool_result("t", &reply(200, None, ""), Some(&schema));
+        assert_eq!(empty.is_error, Some(false));
+        assert_eq!(empty.structured_content, Some(json!({})));
 
         let free = tool_result("t", &reply(200, None, r#"{"a":[1]}"#), None);
         assert_eq!(free.structured_content, Some(json!({"a": [1]})));
+    }
+
+    #[test]
+    fn wrapped_replies_travel_as_result() {
+        let list = check(
+            json!({"type": "object", "properties": {"result": {"type": ["array", "null"]}}}),
+            true,
+        );
+        let r = tool_result(
+            "t",
+            &reply(200, Some("application/json"), "[1,2]"),
+            Some(&list),
+        );
+        assert_eq!(r.structured_content, Some(json!({"result": [1, 2]})));
+        assert_eq!(text(&r), r#"{"result":[1,2]}"#);
+        let object = tool_result(
+            "t",
+            &reply(200, Some("application/json"), r#"{"a":1}"#),
+            Some(&list),
+        );
+        assert_eq!(object.is_error, Some(true));
     }
 
     #[test]

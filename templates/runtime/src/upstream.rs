@@ -351,7 +351,7 @@ mod tests {
         title: None,
         description: "",
         input_schema: "{}",
-        output_schema: None,
+        output: None,
         annotations: Annotations {
             read_only: false,
             destructive: false,
@@ -432,7 +432,7 @@ mod tests {
         title: None,
         description: "",
         input_schema: "{}",
-        output_schema: None,
+        output: None,
         annotations: Annotations {
             read_only: true,
             destructive: false,

@@ -24,18 +24,25 @@ const MAX_ERROR_CHARS: usize = 300;
 
 pub struct ToolSchemas {
     pub input: Validator,
-    pub output: Option<Validator>,
+    pub output: Option<OutputCheck>,
+}
+
+/// The compiled `outputSchema`, and whether replies are wrapped as `{"result": …}`.
+pub struct OutputCheck {
+    pub validator: Validator,
+    pub wrapped: bool,
 }
 
 impl ToolSchemas {
     pub fn compile(tool: &ToolSpec) -> Result<Self, String> {
         let input = compile_text(tool.input_schema)
             .map_err(|e| format!("tool `{}`: inputSchema: {e}", tool.name))?;
-        let output = match tool.output_schema {
-            Some(text) => Some(
-                compile_text(text)
+        let output = match tool.output {
+            Some(declared) => Some(OutputCheck {
+                validator: compile_text(declared.schema)
                     .map_err(|e| format!("tool `{}`: outputSchema: {e}", tool.name))?,
-            ),
+                wrapped: declared.wrapped,
+            }),
             None => None,
         };
         Ok(Self { input, output })
@@ -77,6 +84,31 @@ pub fn check(validator: &Validator, instance: &Value) -> Result<(), String> {
         message.push_str(&format!("; and {} more", errors.len() - MAX_LISTED));
     }
     Err(message)
+}
+
+/// Where `instance` breaks the schema, as JSON pointers only: what a log line may carry
+/// (the messages quote the data).
+pub fn places(validator: &Validator, instance: &Value) -> String {
+    let at = |e: jsonschema::ValidationError<'_>| {
+        let at = e.instance_path().to_string();
+        if at.is_empty() { "/".to_owned() } else { at }
+    };
+    if !at_most(instance, LIST_ALL_UP_TO) {
+        return validator
+            .validate(instance)
+            .err()
+            .map(at)
+            .unwrap_or_default();
+    }
+    let mut places: Vec<String> = validator.iter_errors(instance).map(at).collect();
+    places.dedup();
+    let more = places.len().saturating_sub(MAX_LISTED);
+    places.truncate(MAX_LISTED);
+    let mut text = places.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
 }
 
 fn cut(text: &str) -> String {
