@@ -54,6 +54,11 @@ fn generate(out: &Path) -> Output {
     ])
 }
 
+/// `generate --config CONFIG --out OUT`.
+fn generate_with(config: &Path, out: &Path) -> Output {
+    generate_with(&config, &out)
+}
+
 #[test]
 fn same_input_gives_byte_identical_output() {
     let dir = tempfile::tempdir().unwrap();
@@ -228,13 +233,7 @@ fn scope_hierarchy_is_baked_into_the_server_not_into_tool_scopes() {
     )
     .unwrap();
     let out = dir.path().join("server");
-    let o = mcp_gen(&[
-        "generate",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = generate_with(&config, &out);
     assert!(o.status.success(), "{}", stderr(&o));
     let tools = fs::read_to_string(out.join("src/tools.rs")).unwrap();
     assert!(
@@ -249,13 +248,7 @@ fn scope_hierarchy_is_baked_into_the_server_not_into_tool_scopes() {
         format!("spec = {PETSTORE:?}\n\n[scope_implications]\n\"a=b\" = [\"c\"]\n"),
     )
     .unwrap();
-    let o = mcp_gen(&[
-        "generate",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = generate_with(&config, &out);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("scope_implications"), "{}", stderr(&o));
 }
@@ -439,4 +432,63 @@ fn token_pass_through_is_opt_in_and_loud() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn output_schemas_setting_is_read_recorded_and_kept_on_regeneration() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp-gen.toml");
+    let out = dir.path().join("server");
+    let schema = |mode: &str| -> Option<serde_json::Value> {
+        fs::write(
+            &config,
+            format!("spec = {PETSTORE:?}\nauth = \"none\"\n{mode}"),
+        )
+        .unwrap();
+        let o = generate_with(&config, &out);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("mcp-gen.json")).unwrap()).unwrap();
+        let file = out.join("schemas/get_pet_by_id.output.json");
+        let recorded = manifest["options"]["output_schemas"].clone();
+        let text = fs::read(&file).ok()?;
+        Some(
+            serde_json::json!({"recorded": recorded, "schema": serde_json::from_slice::<serde_json::Value>(&text).unwrap()}),
+        )
+    };
+    // The default describes: no `required`, nullable types.
+    let describe = schema("").unwrap();
+    assert_eq!(describe["recorded"], "describe");
+    assert!(describe["schema"].get("required").is_none());
+    assert_eq!(
+        describe["schema"]["properties"]["name"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+    let strict = schema("output_schemas = \"strict\"\n").unwrap();
+    assert_eq!(strict["recorded"], "strict");
+    assert_eq!(
+        strict["schema"]["required"],
+        serde_json::json!(["name", "photoUrls"])
+    );
+    assert!(schema("output_schemas = \"none\"\n").is_none());
+    let tools = fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(!tools.contains("output: Some"), "{tools}");
+    // Inside the project, regeneration keeps the recorded choice.
+    fs::remove_file(&config).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mcp-gen"))
+        .args(["generate", "--quiet"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!out.join("schemas/get_pet_by_id.output.json").exists());
+
+    fs::write(
+        &config,
+        format!("spec = {PETSTORE:?}\noutput_schemas = \"loose\"\n"),
+    )
+    .unwrap();
+    let o = mcp_gen(&["inspect", "--config", config.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("loose"), "{}", stderr(&o));
 }

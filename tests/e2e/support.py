@@ -372,16 +372,18 @@ class MemoryTokenStorage:
         self.client_info = client_info
 
 
-async def with_mcp_client(url: str, scenario, *, token: str | None = None, auth=None):
+async def with_mcp_client(url: str, scenario, *, token: str | None = None, auth=None, mode: str = "auto"):
     """Connect the Python SDK client (`mcp.client.Client` over Streamable HTTP) and run
     `await scenario(client)`; the HTTP client sends `token` as a static Bearer header, or uses
-    `auth` (an httpx2 Auth such as OAuthClientProvider)."""
+    `auth` (an httpx2 Auth such as OAuthClientProvider). `mode` is the client's protocol
+    negotiation: "auto" (its default: `server/discover`, else `initialize`), "legacy"
+    (2025-11-25 `initialize`) or a version to pin."""
     from mcp.client import Client
     from mcp.client.streamable_http import streamable_http_client
 
     async with httpx2.AsyncClient(headers=bearer(token), auth=auth, trust_env=False,
                                   timeout=httpx2.Timeout(30.0, read=60.0)) as http:
-        async with Client(streamable_http_client(url, http_client=http)) as client:
+        async with Client(streamable_http_client(url, http_client=http), mode=mode) as client:
             return await scenario(client)
 
 

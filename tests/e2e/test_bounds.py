@@ -189,7 +189,9 @@ def test_huge_reply_breaking_the_output_schema_costs_bounded_memory(reply_server
     started = time.monotonic()
     for i in range(3):
         error, text = tool_text(post(base, call_body("get_pet_by_id", b'{"petId":1}', i), token))
-        assert not error and text.startswith('{"'), text[:300]
+        # An error result that says why and carries the reply (it does not conform).
+        assert error and "does not match the tool's output schema" in text and '{"id":1,"name":"huge"' in text, \
+            text[:300]
     took = time.monotonic() - started
     peak, rss = status_kb(pid, "VmHWM"), status_kb(pid, "VmRSS")
     measured("3 upstream replies of ~4 MB whose 1,900,000 photoUrls break the outputSchema",

@@ -219,30 +219,34 @@ def test_responses_by_kind(server):
     assert result["structuredContent"] == {"id": 7, "name": "seven"} and not result["isError"]
     record("JSON object matching outputSchema", "structuredContent + text", "structuredContent " + text_of(result))
 
+    # The tool declares an outputSchema (Thing, an object): a success must carry conforming
+    # structuredContent, so any other reply is an error result that carries the reply.
     result, _ = timed_call(server, "mismatch")
-    assert not result["isError"] and "structuredContent" not in result
+    assert result["isError"] and "structuredContent" not in result
+    assert "does not match the tool's output schema" in text_of(result)
     assert '"not-a-number"' in text_of(result)
     assert "does not match the outputSchema" in server.proc.log_text()
-    record("JSON object breaking outputSchema", "answers as text, mismatch logged",
-           f"isError=false, text {text_of(result)}, no structuredContent, warning logged")
+    record("JSON object breaking outputSchema", "error result carrying the reply, mismatch logged",
+           f"isError=true, text {text_of(result)[:160]}…, warning logged")
 
     result, _ = timed_call(server, "array")
-    assert text_of(result) == "[1,2,3]" and not result["isError"]
-    record("JSON array", "text", text_of(result))
+    assert result["isError"] and "[1,2,3]" in text_of(result)
+    record("JSON array where the spec says object", "error result carrying the reply", text_of(result)[:160])
 
     result, _ = timed_call(server, "image")
-    [block] = result["content"]
+    explanation, block = result["content"]
+    assert result["isError"] and "not JSON (Content-Type: image/png)" in explanation["text"]
     assert block["type"] == "image" and block["mimeType"] == "image/png" and block["data"].startswith("iVBOR")
-    record("image/png", "image content", f"{block['type']} {block['mimeType']} ({len(block['data'])} base64 chars)")
+    record("image/png where the spec says JSON", "error result carrying the image",
+           f"{block['type']} {block['mimeType']} ({len(block['data'])} base64 chars)")
 
     result, _ = timed_call(server, "binary")
-    assert "1024 bytes of application/octet-stream" in text_of(result) and not result["isError"]
-    record("application/octet-stream", "described, not dumped", text_of(result))
+    assert result["isError"] and "1024 bytes of application/octet-stream" in text_of(result)
+    record("application/octet-stream where the spec says JSON", "described, not dumped", text_of(result)[-90:])
 
     result, _ = timed_call(server, "empty")
-    assert "204" in text_of(result) and not result["isError"]
-    record("204 No Content", "short success", text_of(result))
-
+    assert "204" in text_of(result) and not result["isError"] and result["structuredContent"] == {}
+    record("204 No Content", "short success, structuredContent {}", text_of(result))
 
 @pytest.mark.parametrize("code", [404, 500, 503])
 def test_upstream_errors_carry_status_and_a_bounded_excerpt(server, code):
