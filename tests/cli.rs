@@ -56,7 +56,13 @@ fn generate(out: &Path) -> Output {
 
 /// `generate --config CONFIG --out OUT`.
 fn generate_with(config: &Path, out: &Path) -> Output {
-    generate_with(&config, &out)
+    mcp_gen(&[
+        "generate",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
 }
 
 #[test]
