@@ -60,21 +60,43 @@ pub fn output(converted: Value, mode: OutputSchemas) -> Option<Output> {
             "properties": {WRAP_PROPERTY: converted},
             "required": [WRAP_PROPERTY],
         }),
-        OutputSchemas::Strict => converted,
+        OutputSchemas::Strict => {
+            let mut schema = converted;
+            // MCP wants `"type": "object"` at the root; a union of objects says it only below.
+            if let Value::Object(map) = &mut schema {
+                map.entry("type").or_insert_with(|| "object".into());
+            }
+            schema
+        }
         OutputSchemas::Describe => described(&converted, wrapped),
     };
     Some(Output { schema, wrapped })
 }
 
-/// Objects travel as they are; anything else (arrays, scalars, unions, untyped) is wrapped.
-/// A nullable object counts as an object: a `null` reply simply does not conform.
+/// Objects travel as they are; anything else (arrays, scalars, untyped) is wrapped. A nullable
+/// object counts as an object (a `null` reply simply does not conform), and so does a union
+/// whose every branch is one (polymorphic objects: `oneOf: [Cat, Dog]`).
 fn is_object(schema: &Value) -> bool {
     match schema.get("type") {
         Some(Value::Array(types)) => {
             types.iter().any(|t| t == "object")
                 && types.iter().all(|t| t == "object" || t == "null")
         }
-        _ => schema::is_object_schema(schema),
+        Some(_) => schema::is_object_schema(schema),
+        None => {
+            let branches = |key: &str| schema.get(key).and_then(Value::as_array);
+            if let Some(parts) = branches("allOf") {
+                if parts.iter().any(is_object) {
+                    return true;
+                }
+            }
+            match (branches("oneOf"), branches("anyOf")) {
+                (Some(list), _) | (None, Some(list)) => {
+                    !list.is_empty() && list.iter().all(is_object)
+                }
+                (None, None) => schema::is_object_schema(schema),
+            }
+        }
     }
 }
 
@@ -359,6 +381,13 @@ mod tests {
         // A nullable object is an object; an untyped schema is wrapped.
         assert!(!described(json!({"type": ["object", "null"], "properties": {}})).wrapped);
         assert!(described(json!({})).wrapped);
+        let cat = json!({"type": "object", "properties": {"meows": {"type": "boolean"}}});
+        let dog = json!({"properties": {"barks": {"type": "boolean"}}});
+        let pets = output(json!({"oneOf": [cat, dog]}), OutputSchemas::Strict).unwrap();
+        assert!(!pets.wrapped);
+        assert_eq!(pets.schema["type"], "object");
+        assert!(described(json!({"anyOf": [{"type": "object"}, {"type": "string"}]})).wrapped);
+        assert!(!described(json!({"allOf": [{"type": "object"}, {"description": "x"}]})).wrapped);
         assert!(output(json!({"type": "object"}), OutputSchemas::None).is_none());
     }
 
