@@ -83,7 +83,7 @@ mod tests {
                     r#"{"type": "object", "properties": {"id": {"type": "string"}}}"#,
                 );
             }
-            project.write("out/schemas/list_pets.output.json", r#"{"type": "array"}"#);
+            project.write("out/schemas/list_pets.output.json", r#"{"type": "object"}"#);
             project
         }
 

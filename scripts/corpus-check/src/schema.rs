@@ -46,12 +46,17 @@ pub fn input_problems(schema: &Value) -> Vec<String> {
     found
 }
 
-/// The problems of an output schema, each to follow the tool name.
+/// The problems of an output schema, each to follow the tool name. MCP wants an object root:
+/// structuredContent is an object (non-object replies are wrapped).
 pub fn output_problems(schema: &Value) -> Vec<String> {
-    meta_error(schema)
+    let mut found: Vec<String> = meta_error(schema)
         .map(|e| format!(": invalid output schema at {e}"))
         .into_iter()
-        .collect()
+        .collect();
+    if schema.get("type") != Some(&Value::String("object".to_owned())) {
+        found.push(": output schema root is not {\"type\": \"object\"}".to_owned());
+    }
+    found
 }
 
 /// Where and why `schema` breaks the 2020-12 meta-schema (the first error).
@@ -135,7 +140,11 @@ mod tests {
             &output_problems(&json!({"required": "id"})),
             ": invalid output schema at /required: "
         ));
-        assert!(output_problems(&json!(true)).is_empty());
+        assert!(output_problems(&json!({"type": "object"})).is_empty());
+        assert!(has(
+            &output_problems(&json!({"type": "array"})),
+            "output schema root is not"
+        ));
         assert!(has(
             &output_problems(&json!(5)),
             ": invalid output schema at /: "
