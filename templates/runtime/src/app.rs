@@ -694,6 +694,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn current_clients_learn_which_methods_are_gone() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+        // `ping` and `initialize` do not exist in 2026-07-28; nor do prompts here.
+        for method in ["ping", "initialize", "prompts/list"] {
+            let answer = post_current(&app, None, method, json!({})).await;
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method}");
+            assert_eq!(answer.body["error"]["code"], -32601, "{method}");
+            assert_eq!(answer.body["id"], 5, "{method}");
+        }
+    }
+
+    #[tokio::test]
     async fn tool_mode_refuses_inside_the_result() {
         let issuer = TestIssuer::start().await;
         let app = app(MIXED_TOOLS, "tool", &issuer).await;
