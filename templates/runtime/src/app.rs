@@ -26,12 +26,12 @@ use crate::catalog::Catalog;
 use crate::challenge::Challenger;
 use crate::config::{Bounds, Config};
 use crate::credentials::Credentials;
-use crate::gate::{Gate, gate};
+use crate::gate::{self, Gate};
 use crate::introspection::IntrospectionConfig;
 use crate::jwks::{self, KeyStore};
 use crate::metadata;
 use crate::scopes::ScopeImplications;
-use crate::server::McpServer;
+use crate::server::{CacheHints, McpServer};
 use crate::upstream::{self, Upstream};
 
 fn build_upstream(catalog: &'static Catalog, config: &Config) -> Result<Upstream, String> {
@@ -54,6 +54,15 @@ fn build_upstream(catalog: &'static Catalog, config: &Config) -> Result<Upstream
         .with_max_bytes(config.upstream_max_bytes))
 }
 
+/// Caching hints for the answers that never change while the server runs: shared by any
+/// cache unless, with OAuth on, even listing needs a token.
+fn cache_hints(catalog: &Catalog, config: &Config, oauth: bool) -> CacheHints {
+    CacheHints::new(
+        config.list_ttl,
+        oauth && gate::every_tool_protected(catalog),
+    )
+}
+
 pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), String> {
     // Local use: no OAuth on stdio (design §5).
     let server = McpServer::new(
@@ -61,6 +70,7 @@ pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), 
         build_upstream(catalog, &config)?,
         None,
         config.bounds.arguments,
+        cache_hints(catalog, &config, false),
     )?;
     let running = server
         .serve(rmcp::transport::stdio())
@@ -133,6 +143,7 @@ pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), S
         build_upstream(catalog, &config)?,
         verifier.is_some().then(|| challenger.clone()),
         config.bounds.arguments,
+        cache_hints(catalog, &config, verifier.is_some()),
     )?;
     let shutdown = CancellationToken::new();
     let app = router(
@@ -258,7 +269,7 @@ pub fn router(
     ));
     let mcp = Router::new()
         .route_service("/mcp", service)
-        .layer(from_fn_with_state(gate_state, gate))
+        .layer(from_fn_with_state(gate_state, gate::gate))
         .layer(mcp_cors(config));
 
     let mut app = Router::new()
@@ -459,6 +470,7 @@ mod tests {
             upstream,
             Some(challenger.clone()),
             config.bounds.arguments,
+            cache_hints(catalog, &config, true),
         )
         .unwrap();
         router(
@@ -477,12 +489,59 @@ mod tests {
         body: Value,
     }
 
+    /// A request as a client on 2025-06-18 sends it.
     async fn post(app: &Router, token: Option<&str>, message: Value) -> Answer {
+        send(
+            app,
+            token,
+            message,
+            &[("mcp-protocol-version", "2025-06-18".to_owned())],
+        )
+        .await
+    }
+
+    /// A request as a 2026-07-28 client sends it: no session, version and capabilities in
+    /// `_meta`, the method and the tool name repeated in headers.
+    fn current(method: &str, mut params: Value) -> (Value, Vec<(&'static str, String)>) {
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        });
+        let mut headers = vec![
+            ("mcp-protocol-version", "2026-07-28".to_owned()),
+            ("mcp-method", method.to_owned()),
+        ];
+        if let Some(name) = params["name"].as_str() {
+            headers.push(("mcp-name", name.to_owned()));
+        }
+        let message = json!({"jsonrpc": "2.0", "id": 5, "method": method, "params": params});
+        (message, headers)
+    }
+
+    async fn post_current(
+        app: &Router,
+        token: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Answer {
+        let (message, headers) = current(method, params);
+        send(app, token, message, &headers).await
+    }
+
+    async fn send(
+        app: &Router,
+        token: Option<&str>,
+        message: Value,
+        headers: &[(&'static str, String)],
+    ) -> Answer {
         let mut request = Request::post("/mcp")
             .header("host", "127.0.0.1:8000")
             .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-06-18");
+            .header("accept", "application/json, text/event-stream");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
@@ -563,6 +622,88 @@ mod tests {
             tools[1]["_meta"]["securitySchemes"],
             tools[1]["securitySchemes"]
         );
+    }
+
+    #[tokio::test]
+    async fn current_clients_may_cache_what_never_changes() {
+        let issuer = TestIssuer::start().await;
+        let ttl = crate::config::DEFAULT_LIST_TTL.as_millis() as u64;
+        let open = app(MIXED_TOOLS, "tool", &issuer).await;
+        for method in ["tools/list", "server/discover"] {
+            let answer = post_current(&open, None, method, json!({})).await;
+            assert_eq!(answer.status, StatusCode::OK, "{method}: {}", answer.body);
+            let result = &answer.body["result"];
+            assert_eq!(result["ttlMs"], ttl, "{method}: {result}");
+            assert_eq!(result["cacheScope"], "public", "{method}");
+        }
+        // Older clients get the result they know, without the hints.
+        let legacy = post(
+            &open,
+            None,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        )
+        .await;
+        let result = legacy.body["result"].as_object().unwrap();
+        assert!(!result.contains_key("ttlMs") && !result.contains_key("cacheScope"));
+
+        // Where listing needs a token, no shared cache may hand the list to anyone else.
+        let closed = app(PROTECTED_TOOLS, "tool", &issuer).await;
+        let token = issuer.token(&issuer.claims(RESOURCE, "read write"));
+        for method in ["tools/list", "server/discover"] {
+            let answer = post_current(&closed, Some(&token), method, json!({})).await;
+            assert_eq!(answer.body["result"]["cacheScope"], "private", "{method}");
+        }
+    }
+
+    #[tokio::test]
+    async fn current_clients_get_typed_results_and_checked_headers() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "http", &issuer).await;
+        let called = post_current(
+            &app,
+            None,
+            "tools/call",
+            json!({"name": "open", "arguments": {"id": 3}}),
+        )
+        .await;
+        assert_eq!(called.body["result"]["resultType"], "complete");
+        assert_eq!(called.body["result"]["isError"], false);
+
+        // Arguments over a limit are answered by the gate, in the same shape.
+        let items = vec![0; crate::validate::Limits::DEFAULT.items + 1];
+        let big = json!({"name": "open", "arguments": {"id": items}});
+        let answer = post_current(&app, None, "tools/call", big.clone()).await;
+        assert_eq!(answer.body["result"]["resultType"], "complete");
+        assert_eq!(answer.body["result"]["isError"], true);
+        let legacy = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": big});
+        let answer = post(&app, None, legacy).await;
+        assert_eq!(answer.body["result"]["isError"], true);
+        assert!(answer.body["result"].get("resultType").is_none());
+
+        // A tool name in the header that is not the one in the body is refused.
+        let (message, mut headers) = current(
+            "tools/call",
+            json!({"name": "open", "arguments": {"id": 3}}),
+        );
+        headers.retain(|(name, _)| *name != "mcp-name");
+        headers.push(("mcp-name", "guarded".to_owned()));
+        let answer = send(&app, None, message, &headers).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(answer.body["error"]["code"], -32020, "{}", answer.body);
+        assert_eq!(answer.body["id"], 5);
+    }
+
+    #[tokio::test]
+    async fn current_clients_learn_which_methods_are_gone() {
+        let issuer = TestIssuer::start().await;
+        let app = app(MIXED_TOOLS, "tool", &issuer).await;
+        // `ping` and `initialize` do not exist in 2026-07-28; nor do prompts here.
+        for method in ["ping", "initialize", "prompts/list"] {
+            let answer = post_current(&app, None, method, json!({})).await;
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method}");
+            assert_eq!(answer.body["error"]["code"], -32601, "{method}");
+            assert_eq!(answer.body["id"], 5, "{method}");
+        }
     }
 
     #[tokio::test]

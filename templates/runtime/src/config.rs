@@ -46,6 +46,8 @@ pub struct Config {
     pub upstream_max_bytes: usize,
     /// What one client may cost the server: time, concurrency, argument size.
     pub bounds: Bounds,
+    /// `LIST_TTL_SECS`: how long a client may reuse the tool list (protocol 2026-07-28).
+    pub list_ttl: Duration,
 }
 
 /// Limits on requests to this server (the `*_TIMEOUT_SECS`, `MAX_CONCURRENT_*` and
@@ -64,6 +66,11 @@ pub struct Bounds {
     pub max_connections: usize,
     pub arguments: Limits,
 }
+
+/// The tool list is fixed for a server's life; a redeploy shows new tools within this time.
+pub const DEFAULT_LIST_TTL: Duration = Duration::from_secs(300);
+/// A day: past it a cache should look again whatever the operator set.
+const MOST_LIST_TTL_SECS: u64 = 86_400;
 
 impl Bounds {
     pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -287,6 +294,24 @@ impl Config {
             },
         };
 
+        // Zero is meaningful here: clients should ask again every time.
+        let list_ttl = match get("LIST_TTL_SECS") {
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|secs| *secs <= MOST_LIST_TTL_SECS)
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    error(
+                        "LIST_TTL_SECS",
+                        format!(
+                            "{raw:?} is not a whole number of seconds from 0 to {MOST_LIST_TTL_SECS}"
+                        ),
+                    )
+                })?,
+            None => DEFAULT_LIST_TTL,
+        };
+
         Ok(Config {
             issuer,
             resource,
@@ -301,6 +326,7 @@ impl Config {
             upstream_timeout,
             upstream_max_bytes,
             bounds,
+            list_ttl,
         })
     }
 }
@@ -571,6 +597,9 @@ mod tests {
             ("MAX_CONNECTIONS", "many"),
             ("MAX_CONNECTIONS", "10000000"),
             ("ARGUMENT_MAX_ITEMS", "-5"),
+            ("LIST_TTL_SECS", "-1"),
+            ("LIST_TTL_SECS", "1.5"),
+            ("LIST_TTL_SECS", "86401"),
         ];
         for (var, value) in cases {
             let err = load("http://127.0.0.1:9000", &[(var, value)]).unwrap_err();
@@ -595,6 +624,9 @@ mod tests {
         assert_eq!(c.bounds.request_timeout, Duration::from_secs(32));
         assert_eq!(c.bounds.max_requests, 2);
         assert_eq!(c.bounds.arguments.depth, 8);
+        assert_eq!(c.list_ttl, DEFAULT_LIST_TTL);
+        let fresh = load("http://127.0.0.1:9000", &[("LIST_TTL_SECS", "0")]).unwrap();
+        assert_eq!(fresh.list_ttl, Duration::ZERO);
         let err = load(
             "http://127.0.0.1:9000",
             &[

@@ -14,9 +14,11 @@ use axum::http::header::{
     AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use rmcp::model::ProtocolVersion;
+use rmcp::transport::common::http_header::HEADER_MCP_PROTOCOL_VERSION;
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Value, json};
@@ -163,10 +165,8 @@ impl Gate {
         mode: ChallengeMode,
         bounds: &Bounds,
     ) -> Self {
-        let all_protected =
-            !catalog.tools.is_empty() && catalog.tools.iter().all(|t| !t.access.anonymous);
-        let missing_token_challenge =
-            all_protected.then(|| challenger.missing_token(&metadata::all_scopes(catalog)));
+        let missing_token_challenge = every_tool_protected(catalog)
+            .then(|| challenger.missing_token(&metadata::all_scopes(catalog)));
         Self {
             catalog,
             verifier,
@@ -297,6 +297,12 @@ impl Gate {
     }
 }
 
+/// Every tool needs a token, so with OAuth on, a request without one (even `tools/list`) is
+/// refused.
+pub fn every_tool_protected(catalog: &Catalog) -> bool {
+    !catalog.tools.is_empty() && catalog.tools.iter().all(|t| !t.access.anonymous)
+}
+
 fn has_query_token(query: Option<&str>) -> bool {
     query.is_some_and(|q| {
         q.split('&')
@@ -327,13 +333,20 @@ fn body_unread(mut response: Response) -> Response {
     response
 }
 
-/// A `tools/call` answered here: a tool error, as the MCP handler would have sent it.
-fn tool_error(id: Option<Value>, text: String) -> Response {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": id,
-        "result": {"content": [{"type": "text", "text": text}], "isError": true},
-    });
+/// A `tools/call` answered here: a tool error, as the MCP handler would have sent it to a
+/// client speaking the request's protocol version.
+fn tool_error(id: Option<Value>, text: String, headers: &HeaderMap) -> Response {
+    let mut result = json!({"content": [{"type": "text", "text": text}], "isError": true});
+    // 2026-07-28 results name their type. rmcp refuses a request whose `_meta` version
+    // differs from this header, so the header is the version the client reads the answer in.
+    let current = headers
+        .get(HEADER_MCP_PROTOCOL_VERSION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28.as_str());
+    if current {
+        result["resultType"] = json!("complete");
+    }
+    let body = json!({"jsonrpc": "2.0", "id": id, "result": result});
     (
         StatusCode::OK,
         [(CONTENT_TYPE, "application/json")],
@@ -415,7 +428,7 @@ async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> 
             tracing::info!(tool, %inside, "arguments over a limit");
             let text = validate::over_limit(tool, &inside);
             *rpc = light;
-            return tool_error(rpc.id.take(), text);
+            return tool_error(rpc.id.take(), text, &parts.headers);
         }
         tracing::info!(%violation, "request over a limit");
         return plain(

@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
-    MetaObject, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, DiscoverResult,
+    Implementation, ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -33,6 +34,38 @@ struct Shared {
     /// `None` when tools are not access-checked: stdio, or no OAuth configured.
     oauth: Option<Challenger>,
     limits: Limits,
+    cache: CacheHints,
+}
+
+/// How long, and by whom, the answers that never change while the server runs (`tools/list`,
+/// `server/discover`) may be cached: the SEP-2549 hints of protocol 2026-07-28.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheHints {
+    pub ttl_ms: u64,
+    pub scope: CacheScope,
+}
+
+impl CacheHints {
+    /// The tool list is the same for every caller, so any cache may share it, unless listing
+    /// needs a token: then only the caller's own client may keep it, and a shared cache never
+    /// hands it to someone without one.
+    pub fn new(ttl: Duration, listing_needs_token: bool) -> Self {
+        Self {
+            ttl_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
+            scope: if listing_needs_token {
+                CacheScope::Private
+            } else {
+                CacheScope::Public
+            },
+        }
+    }
+}
+
+/// Clients on 2026-07-28 or later read caching hints; older ones get the answer they know.
+fn reads_cache_hints(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
 }
 
 /// Cheap to clone: rmcp asks for one handler per stateless request.
@@ -46,6 +79,7 @@ impl McpServer {
         upstream: Upstream,
         oauth: Option<Challenger>,
         limits: Limits,
+        cache: CacheHints,
     ) -> Result<Self, String> {
         let tools = catalog
             .tools
@@ -71,6 +105,7 @@ impl McpServer {
             upstream,
             oauth,
             limits,
+            cache,
         })))
     }
 
@@ -143,12 +178,30 @@ impl ServerHandler for McpServer {
         )
     }
 
+    async fn discover(
+        &self,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<DiscoverResult, ErrorData> {
+        let CacheHints { ttl_ms, scope } = self.0.cache;
+        Ok(DiscoverResult::from_server_info(
+            self.supported_protocol_versions().into_owned(),
+            self.get_info(),
+        )
+        .with_ttl_ms(ttl_ms)
+        .with_cache_scope(scope))
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.0.tools.clone()))
+        let result = ListToolsResult::with_all_items(self.0.tools.clone());
+        if !reads_cache_hints(&context) {
+            return Ok(result);
+        }
+        let CacheHints { ttl_ms, scope } = self.0.cache;
+        Ok(result.with_ttl_ms(ttl_ms).with_cache_scope(scope))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
