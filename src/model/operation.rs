@@ -527,7 +527,8 @@ fn body(
     }))
 }
 
-/// The first 2xx JSON response with a schema: what structuredContent will be.
+/// What structuredContent will be: the schema of the 2xx JSON responses (`anyOf` them when
+/// they differ, as a 200 list beside a 202 job object).
 fn output(site: &Site, converter: &mut Converter, mode: OutputSchemas) -> Result<Option<Output>> {
     if mode == OutputSchemas::None {
         return Ok(None);
@@ -536,24 +537,43 @@ fn output(site: &Site, converter: &mut Converter, mode: OutputSchemas) -> Result
         return Ok(None);
     };
     let responses_at = site.at.push("responses");
-    let Some((code, response)) = responses.iter().find(|(code, _)| code.starts_with('2')) else {
-        return Ok(None);
+    let mut schemas: Vec<Value> = Vec::new();
+    for (code, response) in responses.iter().filter(|(code, _)| code.starts_with('2')) {
+        let (response, at) = deref(site.root, response, &responses_at.push(code))?;
+        let Some(content) = response.get("content").and_then(Value::as_object) else {
+            continue;
+        };
+        let Some((media, media_obj)) = content.iter().find(|(m, _)| is_json(m)) else {
+            continue;
+        };
+        let Some(schema) = media_obj.get("schema") else {
+            continue;
+        };
+        let schema_at = at.push("content").push(media).push("schema");
+        let converted = converter
+            .convert(schema, &schema_at)
+            .map_err(|e| schema_error(&schema_at, e))?;
+        if !schemas.contains(&converted) {
+            schemas.push(converted);
+        }
+    }
+    let converted = match schemas.len() {
+        0 => return Ok(None),
+        1 => schemas.remove(0),
+        _ => json!({"anyOf": schemas}),
     };
-    let (response, at) = deref(site.root, response, &responses_at.push(code))?;
-    let Some(content) = response.get("content").and_then(Value::as_object) else {
-        return Ok(None);
-    };
-    let Some((media, media_obj)) = content.iter().find(|(m, _)| m.contains("json")) else {
-        return Ok(None);
-    };
-    let Some(schema) = media_obj.get("schema") else {
-        return Ok(None);
-    };
-    let schema_at = at.push("content").push(media).push("schema");
-    let converted = converter
-        .convert(schema, &schema_at)
-        .map_err(|e| schema_error(&schema_at, e))?;
     Ok(super::output::output(converted, mode))
+}
+
+/// `application/json` and `…+json` (not `application/x-ndjson` or `json-seq`: many values).
+fn is_json(media: &str) -> bool {
+    let base = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    base == "application/json" || base.ends_with("+json")
 }
 
 #[cfg(test)]
@@ -639,6 +659,33 @@ mod tests {
             Some((json!({"type": "object"}), false))
         );
         assert!(t.annotations.idempotent && !t.annotations.read_only && !t.annotations.destructive);
+    }
+
+    #[test]
+    fn output_covers_every_2xx_json_response_and_only_json() {
+        let root = json!({"paths": {"/jobs": {"post": {
+            "operationId": "startJobs",
+            "responses": {
+                "200": {"description": "done", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}},
+                "202": {"description": "queued", "content": {"application/json; charset=utf-8": {"schema": {"type": "object", "properties": {"job": {"type": "string"}}}}}},
+                "204": {"description": "nothing"}
+            }
+        }}, "/events": {"get": {
+            "operationId": "events",
+            "responses": {"200": {"description": "a stream", "content": {"application/x-ndjson": {"schema": {"type": "object"}}}}}
+        }}}});
+        let (t, _) = tool(root.clone(), "/jobs", "post");
+        let output = t.output.unwrap();
+        assert!(output.wrapped);
+        assert_eq!(
+            output.schema["properties"]["result"]["anyOf"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        let (t, _) = tool(root, "/events", "get");
+        assert!(t.output.is_none());
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //! fields left out, new enum values, nulls, extra fields). So by default the schema
 //! *describes* the reply instead of policing it: types and structure stay, while `required`,
 //! `enum`, `additionalProperties: false` and value constraints go (enum values move into the
-//! description), every value may be `null`, and nesting and size are capped. `strict` keeps
-//! the spec's schema as converted; `none` declares no output schemas.
+//! description), every value may be `null`, numbers may arrive as strings, and nesting and
+//! size are capped. `strict` keeps the spec's schema as converted; `none` declares no output
+//! schemas.
 //!
-//! Replies that are not JSON objects (lists above all) are wrapped as `{"result": …}`, so
-//! every JSON reply can travel as `structuredContent`.
+//! A response schema that does not describe a JSON object (lists above all) is wrapped as
+//! `{"result": …}`, and so are its replies: they travel as `structuredContent` too.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -23,7 +24,8 @@ pub enum OutputSchemas {
     /// Types and structure only; ordinary drift still conforms.
     #[default]
     Describe,
-    /// The spec's schema, constraints and all: replies that drift become error results.
+    /// The spec's schema, constraints and formats and all: replies that drift from it become
+    /// error results.
     Strict,
     /// No output schemas: replies come back as text (objects also as structuredContent).
     None,
@@ -32,16 +34,20 @@ pub enum OutputSchemas {
 /// The property a non-object reply is wrapped in.
 pub const WRAP_PROPERTY: &str = "result";
 
-/// Levels of nested properties and items a described schema keeps below its root; deeper
+/// Levels of nesting a described schema keeps below its root (a member of `properties`,
+/// `items`, `additionalProperties` or a branch of `anyOf`/`allOf` is one level down); deeper
 /// values keep their type only.
 const MAX_DEPTH: usize = 4;
 /// Most bytes of one described schema (compact JSON). Past it the schema is described again
-/// with one level less, down to the root's own properties, and then without descriptions.
+/// with one level less, down to the root's own members, then without descriptions, and
+/// finally as any object.
 const MAX_BYTES: usize = 8 * 1024;
-/// Longest description kept in a described schema, in characters.
-const MAX_DESCRIPTION_CHARS: usize = 160;
-/// Most enum values listed in a description.
+/// Longest description kept in a described schema (its own text and the enum values listed
+/// after it), in characters.
+const MAX_DESCRIPTION_CHARS: usize = 240;
+/// Most enum values listed in a description, and the longest one, in characters.
 const MAX_LISTED_VALUES: usize = 16;
+const MAX_VALUE_CHARS: usize = 40;
 
 /// The declared output: the schema, and whether replies are wrapped in `{"result": …}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,27 +61,49 @@ pub fn output(converted: Value, mode: OutputSchemas) -> Option<Output> {
     let wrapped = !is_object(&converted);
     let schema = match mode {
         OutputSchemas::None => return None,
-        OutputSchemas::Strict if wrapped => json!({
-            "type": "object",
-            "properties": {WRAP_PROPERTY: converted},
-            "required": [WRAP_PROPERTY],
-        }),
-        OutputSchemas::Strict => {
-            let mut schema = converted;
-            // MCP wants `"type": "object"` at the root; a union of objects says it only below.
-            if let Value::Object(map) = &mut schema {
-                map.entry("type").or_insert_with(|| "object".into());
-            }
-            schema
-        }
+        OutputSchemas::Strict => strict(converted, wrapped),
         OutputSchemas::Describe => described(&converted, wrapped),
     };
     Some(Output { schema, wrapped })
 }
 
+/// The spec's schema, in the shape MCP clients accept: an object root (`type` exactly
+/// `"object"`, even for a nullable object: a `null` reply then simply does not conform), and
+/// root members that are schema objects (the TypeScript SDK v1 rejects a whole `tools/list`
+/// with a boolean one).
+fn strict(converted: Value, wrapped: bool) -> Value {
+    if wrapped {
+        return json!({
+            "type": "object",
+            "properties": {WRAP_PROPERTY: object_schema(converted)},
+            "required": [WRAP_PROPERTY],
+        });
+    }
+    let mut schema = converted;
+    if let Value::Object(map) = &mut schema {
+        map.insert("type".into(), "object".into());
+        if let Some(Value::Object(members)) = map.get_mut("properties") {
+            for member in members.values_mut() {
+                *member = object_schema(std::mem::take(member));
+            }
+        }
+    }
+    schema
+}
+
+/// A boolean schema spelled as an object: `true` → `{}`, `false` → `{"not": {}}`.
+fn object_schema(schema: Value) -> Value {
+    match schema {
+        Value::Bool(true) => json!({}),
+        Value::Bool(false) => json!({"not": {}}),
+        other => other,
+    }
+}
+
 /// Objects travel as they are; anything else (arrays, scalars, untyped) is wrapped. A nullable
 /// object counts as an object (a `null` reply simply does not conform), and so does a union
-/// whose every branch is one (polymorphic objects: `oneOf: [Cat, Dog]`).
+/// whose every branch that says what it is says object (polymorphic objects `oneOf: [Cat,
+/// Dog]`, 3.1's nullable `anyOf: [Cat, {type: null}]`).
 fn is_object(schema: &Value) -> bool {
     match schema.get("type") {
         Some(Value::Array(types)) => {
@@ -85,18 +113,49 @@ fn is_object(schema: &Value) -> bool {
         Some(_) => schema::is_object_schema(schema),
         None => {
             let branches = |key: &str| schema.get(key).and_then(Value::as_array);
-            if let Some(parts) = branches("allOf") {
-                if parts.iter().any(is_object) {
-                    return true;
-                }
+            if branches("allOf").is_some_and(|parts| parts.iter().any(is_object)) {
+                return true;
             }
-            match (branches("oneOf"), branches("anyOf")) {
-                (Some(list), _) | (None, Some(list)) => {
-                    !list.is_empty() && list.iter().all(is_object)
+            let own = schema.get("properties").is_some();
+            match branches("oneOf").or_else(|| branches("anyOf")) {
+                Some(list) => {
+                    let shaped: Vec<&Value> = list
+                        .iter()
+                        .filter(|b| says_what_it_is(b) && !is_null_only(b))
+                        .collect();
+                    if shaped.is_empty() {
+                        own
+                    } else {
+                        shaped.into_iter().all(is_object)
+                    }
                 }
-                (None, None) => schema::is_object_schema(schema),
+                None => own,
             }
         }
+    }
+}
+
+/// Whether a schema says what kind of value it is (rather than only constraining one).
+fn says_what_it_is(schema: &Value) -> bool {
+    [
+        "type",
+        "properties",
+        "items",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "enum",
+        "const",
+    ]
+    .iter()
+    .any(|k| schema.get(k).is_some())
+}
+
+fn is_null_only(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "null",
+        Some(Value::Array(types)) => types.iter().all(|t| t == "null"),
+        _ => schema.get("const") == Some(&Value::Null),
     }
 }
 
@@ -109,20 +168,8 @@ fn described(converted: &Value, wrapped: bool) -> Value {
         notes: true,
     };
     loop {
-        let schema = if wrapped {
-            let inner =
-                describe(converted, budget.depth - 1, budget.notes).unwrap_or(Value::Bool(true));
-            json!({"type": "object", "properties": {WRAP_PROPERTY: inner}})
-        } else {
-            let mut root =
-                describe(converted, budget.depth, budget.notes).unwrap_or_else(|| json!({}));
-            // The MCP spec wants an object root; `null` is no reply to wrap in structuredContent.
-            if let Value::Object(map) = &mut root {
-                map.insert("type".into(), "object".into());
-            }
-            root
-        };
-        if serde_json::to_vec(&schema).map_or(0, |v| v.len()) <= MAX_BYTES {
+        let schema = shape(converted, wrapped, &budget);
+        if serde_json::to_vec(&schema).map_or(usize::MAX, |v| v.len()) <= MAX_BYTES {
             return schema;
         }
         if budget.depth > floor {
@@ -130,10 +177,31 @@ fn described(converted: &Value, wrapped: bool) -> Value {
         } else if budget.notes {
             budget.notes = false;
         } else {
-            // The types of the top level's members: the least that still helps.
-            return schema;
+            break;
         }
     }
+    // Not even the top level's members fit: any object (or any result) conforms.
+    let note = "(structure not described: too large)";
+    if wrapped {
+        json!({"type": "object", "properties": {WRAP_PROPERTY: {"description": note}}})
+    } else {
+        json!({"type": "object", "description": note})
+    }
+}
+
+/// The described schema under one budget, with the object root MCP asks for.
+fn shape(converted: &Value, wrapped: bool, budget: &Budget) -> Value {
+    if wrapped {
+        let inner =
+            describe(converted, budget.depth - 1, budget.notes).unwrap_or_else(|| json!({}));
+        return json!({"type": "object", "properties": {WRAP_PROPERTY: inner}});
+    }
+    let mut root = describe(converted, budget.depth, budget.notes).unwrap_or_else(|| json!({}));
+    // `null` is no reply to carry as structuredContent.
+    if let Value::Object(map) = &mut root {
+        map.insert("type".into(), "object".into());
+    }
+    root
 }
 
 /// How much of a schema a description keeps.
@@ -146,15 +214,17 @@ struct Budget {
 
 /// One schema described: `None` for a schema that allows nothing (`false`), whose keyword
 /// or property is then dropped. `depth` is how many levels of members below this one stay;
-/// `notes` keeps titles, descriptions and enum values.
+/// `notes_kept` keeps titles, descriptions and enum values. Always a schema object: the
+/// TypeScript SDK v1 rejects a `tools/list` whose root members are booleans.
 fn describe(schema: &Value, depth: usize, notes_kept: bool) -> Option<Value> {
     let map = match schema {
         Value::Object(map) => map,
-        Value::Bool(allowed) => return allowed.then_some(Value::Bool(true)),
-        _ => return Some(Value::Bool(true)),
+        Value::Bool(false) => return None,
+        _ => return Some(json!({})),
     };
     let mut out = Map::new();
     let mut notes = Vec::new();
+    let below = depth.saturating_sub(1);
     for (key, value) in map {
         match key.as_str() {
             "title" if notes_kept => {
@@ -163,53 +233,58 @@ fn describe(schema: &Value, depth: usize, notes_kept: bool) -> Option<Value> {
             "deprecated" if value == &Value::Bool(true) => {
                 out.insert(key.clone(), value.clone());
             }
-            "enum" if notes_kept => notes.push(values_note("Known values", value)),
-            "const" if notes_kept => notes.push(values_note("Expected value", &json!([value]))),
-            "properties" | "patternProperties" if depth > 0 => {
+            "enum" if notes_kept => notes.extend(values_note("Known values", value)),
+            "const" if notes_kept => {
+                notes.extend(values_note("Expected value", &json!([value])));
+            }
+            "properties" if depth > 0 => {
                 let Value::Object(members) = value else {
                     continue;
                 };
                 let kept: Map<String, Value> = members
                     .iter()
                     .filter_map(|(name, member)| {
-                        Some((name.clone(), describe(member, depth - 1, notes_kept)?))
+                        Some((name.clone(), describe(member, below, notes_kept)?))
                     })
                     .collect();
                 out.insert(key.clone(), Value::Object(kept));
             }
-            "items" | "additionalProperties" if depth > 0 && value.is_object() => {
-                if let Some(member) = describe(value, depth - 1, notes_kept) {
+            // A tuple's positions would be read differently by 2020-12 and draft-07
+            // validators (the TypeScript SDK v1): a tuple is described as an array only.
+            "items" if depth > 0 && value.is_object() && !map.contains_key("prefixItems") => {
+                if let Some(member) = describe(value, below, notes_kept) {
                     out.insert(key.clone(), member);
                 }
             }
-            "prefixItems" if depth > 0 => {
-                let Value::Array(items) = value else { continue };
-                let kept = items
-                    .iter()
-                    .map(|item| describe(item, depth - 1, notes_kept).unwrap_or(Value::Bool(true)))
-                    .collect();
-                out.insert(key.clone(), Value::Array(kept));
+            // Only for maps: beside `properties` it would judge the undeclared extras.
+            "additionalProperties"
+                if depth > 0 && value.is_object() && !map.contains_key("properties") =>
+            {
+                if let Some(member) = describe(value, below, notes_kept) {
+                    out.insert(key.clone(), member);
+                }
             }
             // `oneOf` fails when two loosened branches both match; any one branch will do.
-            "anyOf" | "oneOf" | "allOf" => {
+            "anyOf" | "oneOf" | "allOf" if depth > 0 => {
                 let Value::Array(branches) = value else {
                     continue;
                 };
                 let kept: Vec<Value> = branches
                     .iter()
-                    .filter_map(|b| describe(b, depth, notes_kept))
+                    .filter_map(|b| describe(b, below, notes_kept))
                     .collect();
                 if !kept.is_empty() {
                     let key = if key == "allOf" { "allOf" } else { "anyOf" };
                     out.insert(key.into(), Value::Array(kept));
                 }
             }
-            // Everything else polices values (required, enum, bounds, formats, patterns,
+            // Everything else polices values (required, enum, bounds, formats, patterns and
+            // patternProperties (whose regex dialects the clients' validators disagree on),
             // additionalProperties: false, not, if/then/else…) or is bulk (examples).
             _ => {}
         }
     }
-    let types = match map.get("type") {
+    let mut types = match map.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
         Some(Value::Array(list)) => list
             .iter()
@@ -222,13 +297,20 @@ fn describe(schema: &Value, depth: usize, notes_kept: bool) -> Option<Value> {
             _ => Vec::new(),
         },
     };
+    // Numbers often arrive as strings (64-bit ids, decimals); a field that is only ever
+    // null in the spec may start carrying a value: both stay open.
+    if types.iter().any(|t| t == "integer" || t == "number") && !types.iter().any(|t| t == "string")
+    {
+        types.push("string".into());
+    }
+    if types.iter().all(|t| t == "null") {
+        types.clear();
+    } else if !types.iter().any(|t| t == "null") {
+        types.push("null".into());
+    }
     // Type, title and description first: the order a reader looks for them.
     let mut head = Map::new();
     if !types.is_empty() {
-        let mut types = types;
-        if !types.iter().any(|t| t == "null") {
-            types.push("null".into());
-        }
         head.insert("type".into(), json!(types));
     }
     if let Some(title) = out.remove("title") {
@@ -238,7 +320,7 @@ fn describe(schema: &Value, depth: usize, notes_kept: bool) -> Option<Value> {
         .get("description")
         .and_then(Value::as_str)
         .filter(|_| notes_kept)
-        .map(shorten)
+        .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|d| !d.is_empty());
     let text = match (description, notes.is_empty()) {
         (Some(d), true) => Some(d),
@@ -251,11 +333,13 @@ fn describe(schema: &Value, depth: usize, notes_kept: bool) -> Option<Value> {
         (None, true) => None,
     };
     if let Some(text) = text {
-        head.insert("description".into(), Value::String(text));
+        head.insert(
+            "description".into(),
+            Value::String(shorten(&text, MAX_DESCRIPTION_CHARS)),
+        );
     }
     head.extend(out);
-    let out = head;
-    Some(Value::Object(out))
+    Some(Value::Object(head))
 }
 
 /// The JSON types of an `enum` list (or of one `const` value).
@@ -282,15 +366,22 @@ fn value_types(list: &[Value]) -> Vec<String> {
     types
 }
 
-/// `Known values: a, b, c (and 3 more).`
-fn values_note(label: &str, values: &Value) -> String {
+/// `Known values: a, b, c (and 3 more).`; nothing for an empty list.
+fn values_note(label: &str, values: &Value) -> Option<String> {
     let list = values.as_array().map(Vec::as_slice).unwrap_or_default();
+    if list.is_empty() {
+        return None;
+    }
     let shown: Vec<String> = list
         .iter()
         .take(MAX_LISTED_VALUES)
-        .map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
+        .map(|v| {
+            // JSON spelling: a value with a comma in it still reads as one value.
+            let text = match v {
+                Value::String(s) if !s.contains([',', '"']) => s.clone(),
+                other => other.to_string(),
+            };
+            shorten(&text, MAX_VALUE_CHARS)
         })
         .collect();
     let more = list.len().saturating_sub(MAX_LISTED_VALUES);
@@ -299,14 +390,13 @@ fn values_note(label: &str, values: &Value) -> String {
     } else {
         String::new()
     };
-    format!("{label}: {}{tail}.", shown.join(", "))
+    Some(format!("{label}: {}{tail}.", shown.join(", ")))
 }
 
-/// The first sentence or so of a description, at most [`MAX_DESCRIPTION_CHARS`].
-fn shorten(text: &str) -> String {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+/// `text` cut to at most `max` characters, marked with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
     let mut chars = text.chars();
-    let head: String = chars.by_ref().take(MAX_DESCRIPTION_CHARS).collect();
+    let head: String = chars.by_ref().take(max).collect();
     if chars.next().is_some() {
         format!("{}…", head.trim_end())
     } else {
@@ -345,14 +435,14 @@ mod tests {
             json!({
                 "type": "object",
                 "properties": {
-                    "id": {"type": ["integer", "null"]},
+                    "id": {"type": ["integer", "string", "null"]},
                     "name": {"type": ["string", "null"], "description": "The name"},
                     "status": {"type": ["string", "null"], "description": "Known values: available, pending, sold."},
                     "kind": {"type": ["string", "null"], "description": "Known values: cat, dog."},
                     "photoUrls": {"type": ["array", "null"], "items": {"type": ["string", "null"]}},
                     "shape": {"anyOf": [
                         {"type": ["string", "null"]},
-                        {"type": ["object", "null"], "properties": {"x": {"type": ["number", "null"]}}}
+                        {"type": ["object", "null"], "properties": {"x": {"type": ["number", "string", "null"]}}}
                     ]}
                 }
             })
@@ -369,7 +459,7 @@ mod tests {
             list.schema,
             json!({"type": "object", "properties": {"result": {
                 "type": ["array", "null"],
-                "items": {"type": ["object", "null"], "properties": {"id": {"type": ["integer", "null"]}}}
+                "items": {"type": ["object", "null"], "properties": {"id": {"type": ["integer", "string", "null"]}}}
             }}})
         );
         let strict = output(json!({"type": "string"}), OutputSchemas::Strict).unwrap();
@@ -414,10 +504,10 @@ mod tests {
             })
             .collect();
         let out = described(json!({"type": "object", "properties": wide})).schema;
-        // Even the top level alone is over the budget: its members' types stay.
+        // Not even the top level fits: any object conforms.
         assert_eq!(
-            out.pointer("/properties/p299"),
-            Some(&json!({"type": ["object", "null"]}))
+            out,
+            json!({"type": "object", "description": "(structure not described: too large)"})
         );
 
         let some: Map<String, Value> = (0..20)
@@ -452,5 +542,89 @@ mod tests {
             .unwrap();
         assert!(text.starts_with("Known values: v0, v1,"));
         assert!(text.ends_with("(and 24 more)."), "{text}");
+    }
+
+    #[test]
+    fn shapes_the_clients_read_differently_are_left_out() {
+        let out = described(json!({"type": "object", "properties": {
+            "any": true,
+            "never": false,
+            "tuple": {"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "integer"}},
+            "codes": {"type": "object", "patternProperties": {"^[a-z\\_]+$": {"type": "string"}}},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "open": {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "string"}},
+            "reserved": {"type": "null"},
+            "gone": {"const": null}
+        }}));
+        assert_eq!(
+            out.schema["properties"],
+            json!({
+                "any": {},
+                "tuple": {"type": ["array", "null"]},
+                "codes": {"type": ["object", "null"]},
+                "labels": {"type": ["object", "null"], "additionalProperties": {"type": ["string", "null"]}},
+                "open": {"type": ["object", "null"], "properties": {"a": {"type": ["string", "null"]}}},
+                "reserved": {},
+                "gone": {"description": "Expected value: null."}
+            })
+        );
+    }
+
+    #[test]
+    fn strict_schemas_get_an_object_root_and_object_members() {
+        let nullable = json!({"type": ["object", "null"], "required": ["a"], "properties": {"a": true, "b": false}});
+        let out = output(nullable, OutputSchemas::Strict).unwrap();
+        assert!(!out.wrapped);
+        assert_eq!(
+            out.schema,
+            json!({"type": "object", "required": ["a"], "properties": {"a": {}, "b": {"not": {}}}})
+        );
+        let list = output(Value::Bool(true), OutputSchemas::Strict).unwrap();
+        assert_eq!(list.schema["properties"]["result"], json!({}));
+    }
+
+    #[test]
+    fn nullable_and_constrained_unions_of_objects_are_objects() {
+        let cat = json!({"type": "object", "properties": {"meows": {"type": "boolean"}}});
+        assert!(!described(json!({"anyOf": [cat, {"type": "null"}]})).wrapped);
+        assert!(!described(json!({"properties": {"a": {}, "b": {}}, "oneOf": [{"required": ["a"]}, {"required": ["b"]}]})).wrapped);
+        assert!(described(json!({"anyOf": [{"type": "null"}, {"required": ["a"]}]})).wrapped);
+    }
+
+    #[test]
+    fn no_shape_of_schema_gets_past_the_size_cap() {
+        let size = |v: &Value| serde_json::to_vec(v).unwrap().len();
+        let long_names: Map<String, Value> = (0..3000)
+            .map(|i| (format!("{i:0>200}"), json!({"type": "string"})))
+            .collect();
+        let branches: Vec<Value> = (0..900)
+            .map(|i| json!({"type": "object", "properties": {format!("p{i}"): {"type": "string"}}}))
+            .collect();
+        let mut chain = json!({"type": "string"});
+        for _ in 0..55 {
+            chain = json!({"anyOf": [chain, {"type": "integer"}]});
+        }
+        let huge_value = json!({"type": "object", "properties": {
+            "e": {"type": "string", "enum": ["x".repeat(100_000)], "description": "kept"}
+        }});
+        for schema in [
+            json!({"type": "object", "properties": long_names}),
+            json!({"oneOf": branches}),
+            json!({"type": "object", "properties": {"c": chain}}),
+            huge_value,
+        ] {
+            let out = described(schema).schema;
+            assert!(size(&out) <= MAX_BYTES, "{}", size(&out));
+            assert_eq!(out["type"], "object");
+        }
+        // The long enum value is cut, not the description beside it.
+        let out = described(json!({"type": "object", "properties": {
+            "e": {"type": "string", "enum": ["x".repeat(100_000)], "description": "kept"}
+        }}));
+        let text = out.schema["properties"]["e"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(text.starts_with("kept. Known values: xxx"), "{text}");
+        assert!(text.chars().count() < 100, "{text}");
     }
 }

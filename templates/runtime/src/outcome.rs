@@ -12,6 +12,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use reqwest::StatusCode;
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Map, Value};
 
@@ -46,49 +47,67 @@ pub fn tool_result(tool: &str, reply: &Reply, output: Option<&OutputCheck>) -> C
 fn declared(tool: &str, reply: &Reply, check: &OutputCheck) -> CallToolResult {
     let status = reply.status;
     let media = media_type(reply);
-    let structured = if reply.body.is_empty() {
-        Ok(Value::Object(Map::new()))
+    let value = if reply.body.is_empty() {
+        Value::Object(Map::new())
+    } else if let Some(value) = parse_json(reply) {
+        if check.wrapped {
+            Value::Object(Map::from_iter([(WRAP_PROPERTY.to_owned(), value)]))
+        } else {
+            value
+        }
     } else {
-        match parse_json(reply) {
-            Some(value) if check.wrapped => Ok(Value::Object(Map::from_iter([(
-                WRAP_PROPERTY.to_owned(),
-                value,
-            )]))),
-            Some(value) => Ok(value),
-            None => Err(format!(
-                "the reply is not JSON (Content-Type: {})",
-                if media.is_empty() { "none" } else { &media }
-            )),
-        }
+        tracing::warn!(tool, status = status.as_u16(), content_type = ?media, "upstream reply is not the JSON the outputSchema describes; answered as an error result carrying the reply");
+        let shown = if media.is_empty() { "none" } else { &media };
+        return carried(
+            status,
+            &format!("the reply is not JSON (Content-Type: {shown})"),
+            raw_content(reply, &media),
+        );
     };
-    let why = match structured {
-        Ok(value) => match validate::check(&check.validator, &value) {
-            Ok(()) => {
-                let text = if reply.body.is_empty() {
-                    format!("Done: the upstream API answered HTTP {status} with no content.")
-                } else {
-                    value.to_string()
-                };
-                let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-                result.structured_content = Some(value);
-                return result;
-            }
-            Err(why) => {
-                let places = validate::places(&check.validator, &value);
-                tracing::warn!(tool, status = status.as_u16(), at = %places, "upstream reply does not match the outputSchema; answered as an error result carrying the reply");
-                format!("it does not match the tool's output schema ({why})")
-            }
-        },
-        Err(why) => {
-            tracing::warn!(tool, status = status.as_u16(), content_type = %media, "upstream reply is not the JSON the outputSchema describes; answered as an error result carrying the reply");
-            why
+    match validate::check_reply(&check.validator, &value) {
+        Ok(()) => {
+            let text = if reply.body.is_empty() {
+                format!("Done: the upstream API answered HTTP {status} with no content.")
+            } else {
+                value.to_string()
+            };
+            let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+            result.structured_content = Some(value);
+            result
         }
-    };
+        Err(mismatch) => {
+            // The schema's keywords, not the reply's paths: keys of a reply can be data.
+            tracing::warn!(tool, status = status.as_u16(), schema_keywords = ?mismatch.keywords, "upstream reply does not match the outputSchema; answered as an error result carrying the reply");
+            let original = match value {
+                Value::Object(mut map) if check.wrapped => {
+                    map.remove(WRAP_PROPERTY).unwrap_or_default()
+                }
+                other => other,
+            };
+            let text = if reply.body.is_empty() {
+                "(no content)".to_owned()
+            } else {
+                original.to_string()
+            };
+            carried(
+                status,
+                &format!(
+                    "it does not match the tool's output schema ({})",
+                    mismatch.message
+                ),
+                vec![ContentBlock::text(text)],
+            )
+        }
+    }
+}
+
+/// The error result for a success the outputSchema cannot carry: why, then the reply.
+fn carried(status: StatusCode, why: &str, reply: Vec<ContentBlock>) -> CallToolResult {
     let mut content = vec![ContentBlock::text(format!(
         "The upstream API answered HTTP {status} and the request was carried out, but {why}. \
          The reply follows unchanged."
     ))];
-    content.extend(undeclared(reply).content);
+    content.extend(reply);
     CallToolResult::error(content)
 }
 
@@ -102,10 +121,7 @@ fn undeclared(reply: &Reply) -> CallToolResult {
     }
     let media = media_type(reply);
     if media.starts_with("image/") {
-        return CallToolResult::success(vec![ContentBlock::image(
-            STANDARD.encode(&reply.body),
-            media,
-        )]);
+        return CallToolResult::success(raw_content(reply, &media));
     }
     match parse_json(reply) {
         Some(value @ Value::Object(_)) => {
@@ -114,8 +130,19 @@ fn undeclared(reply: &Reply) -> CallToolResult {
             result
         }
         Some(value) => CallToolResult::success(vec![ContentBlock::text(value.to_string())]),
-        None => CallToolResult::success(vec![ContentBlock::text(body_text(reply, &media))]),
+        None => CallToolResult::success(raw_content(reply, &media)),
     }
+}
+
+/// A reply that is not JSON as content: an image, text, or a description of binary bytes.
+fn raw_content(reply: &Reply, media: &str) -> Vec<ContentBlock> {
+    if media.starts_with("image/") {
+        return vec![ContentBlock::image(
+            STANDARD.encode(&reply.body),
+            media.to_owned(),
+        )];
+    }
+    vec![ContentBlock::text(body_text(reply, media))]
 }
 
 pub fn error(message: impl Into<String>) -> CallToolResult {

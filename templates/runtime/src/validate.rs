@@ -39,7 +39,7 @@ impl ToolSchemas {
             .map_err(|e| format!("tool `{}`: inputSchema: {e}", tool.name))?;
         let output = match tool.output {
             Some(declared) => Some(OutputCheck {
-                validator: compile_text(declared.schema)
+                validator: compile_output(declared.schema)
                     .map_err(|e| format!("tool `{}`: outputSchema: {e}", tool.name))?,
                 wrapped: declared.wrapped,
             }),
@@ -54,61 +54,80 @@ fn compile_text(text: &str) -> Result<Validator, String> {
     jsonschema::validator_for(&schema).map_err(|e| e.to_string())
 }
 
+/// Replies are judged as the TypeScript SDK clients judge them, formats included (a strict
+/// schema keeps them): a reply they would reject is never sent as a success.
+fn compile_output(text: &str) -> Result<Validator, String> {
+    let schema: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .map_err(|e| e.to_string())
+}
+
 /// `Ok` or a readable list of what is wrong, each with its JSON pointer.
 pub fn check(validator: &Validator, instance: &Value) -> Result<(), String> {
+    check_reply(validator, instance).map_err(|m| m.message)
+}
+
+/// Why an instance does not match: for the caller (the message, which quotes the data) and
+/// for the log (the schema keywords that failed: the spec's words, never the data's).
+pub struct Mismatch {
+    pub message: String,
+    pub keywords: String,
+}
+
+/// Like [`check`], with the failing schema keywords too, in one validation pass.
+pub fn check_reply(validator: &Validator, instance: &Value) -> Result<(), Mismatch> {
     if validator.is_valid(instance) {
         return Ok(());
     }
-    let describe = |e: jsonschema::ValidationError<'_>| {
+    let read = |e: jsonschema::ValidationError<'_>| {
         let at = e.instance_path().to_string();
         let at = if at.is_empty() { "/".to_owned() } else { at };
-        format!("{at}: {}", cut(&e.to_string()))
+        let keyword = cut(&e.schema_path().to_string());
+        (format!("{at}: {}", cut(&e.to_string())), keyword)
     };
-    if !at_most(instance, LIST_ALL_UP_TO) {
-        return Err(match validator.validate(instance) {
-            Err(e) => format!("{} (first error; others not listed)", describe(e)),
-            Ok(()) => "does not match the schema".to_owned(),
-        });
-    }
-    let errors: Vec<String> = validator.iter_errors(instance).map(describe).collect();
-    if errors.is_empty() {
-        return Err("does not match the schema".to_owned());
-    }
-    let mut message = errors
-        .iter()
-        .take(MAX_LISTED)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ");
-    if errors.len() > MAX_LISTED {
-        message.push_str(&format!("; and {} more", errors.len() - MAX_LISTED));
-    }
-    Err(message)
-}
-
-/// Where `instance` breaks the schema, as JSON pointers only: what a log line may carry
-/// (the messages quote the data).
-pub fn places(validator: &Validator, instance: &Value) -> String {
-    let at = |e: jsonschema::ValidationError<'_>| {
-        let at = e.instance_path().to_string();
-        if at.is_empty() { "/".to_owned() } else { at }
-    };
-    if !at_most(instance, LIST_ALL_UP_TO) {
-        return validator
+    let (errors, note) = if at_most(instance, LIST_ALL_UP_TO) {
+        (validator.iter_errors(instance).map(read).collect(), "")
+    } else {
+        let first: Vec<_> = validator
             .validate(instance)
             .err()
-            .map(at)
-            .unwrap_or_default();
+            .map(read)
+            .into_iter()
+            .collect();
+        (first, " (first error; others not listed)")
+    };
+    let errors: Vec<(String, String)> = errors;
+    if errors.is_empty() {
+        return Err(Mismatch {
+            message: "does not match the schema".to_owned(),
+            keywords: String::new(),
+        });
     }
-    let mut places: Vec<String> = validator.iter_errors(instance).map(at).collect();
-    places.dedup();
-    let more = places.len().saturating_sub(MAX_LISTED);
-    places.truncate(MAX_LISTED);
-    let mut text = places.join(", ");
-    if more > 0 {
-        text.push_str(&format!(" and {more} more"));
-    }
-    text
+    let listed = |part: fn(&(String, String)) -> &String, separator: &str| {
+        let mut seen: Vec<&String> = Vec::new();
+        for item in &errors {
+            if !seen.contains(&part(item)) {
+                seen.push(part(item));
+            }
+        }
+        let more = seen.len().saturating_sub(MAX_LISTED);
+        let mut text = seen
+            .into_iter()
+            .take(MAX_LISTED)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(separator);
+        if more > 0 {
+            text.push_str(&format!("{separator}and {more} more"));
+        }
+        text
+    };
+    Err(Mismatch {
+        message: format!("{}{note}", listed(|e| &e.0, "; ")),
+        keywords: listed(|e| &e.1, ", "),
+    })
 }
 
 fn cut(text: &str) -> String {
@@ -443,6 +462,26 @@ mod tests {
 
     fn validator(schema: Value) -> Validator {
         jsonschema::validator_for(&schema).unwrap()
+    }
+
+    #[test]
+    fn replies_are_judged_with_formats_and_logged_by_schema_keyword() {
+        let output = compile_output(
+            r#"{"type": "object", "properties": {
+                "d": {"type": "string", "format": "date-time"},
+                "sessions": {"type": "object", "additionalProperties": {"type": "integer"}}
+            }}"#,
+        )
+        .unwrap();
+        assert!(check_reply(&output, &json!({"d": "2026-11-30T10:00:00Z"})).is_ok());
+        let bad = check_reply(&output, &json!({"d": "yesterday"})).unwrap_err();
+        assert!(bad.message.contains("/d"), "{}", bad.message);
+        assert_eq!(bad.keywords, "/properties/d/format");
+        // A key of the reply (here a session token) is data: the log line never names it.
+        let secret =
+            check_reply(&output, &json!({"sessions": {"tok-123\nFAKE LOG": "x"}})).unwrap_err();
+        assert!(!secret.keywords.contains("tok-123"), "{}", secret.keywords);
+        assert!(secret.message.contains("tok-123"));
     }
 
     #[test]
