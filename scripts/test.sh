@@ -63,6 +63,13 @@ fid-uploads fixtures/readme-oas-examples/3.0/json/file-uploads.json
 fid-train fixtures/readme-oas-examples/3.1/json/train-travel.json
 upstream-faults tests/e2e/specs/upstream-faults.json
 SERVERS
+# The Petstore server again with the spec's own output schemas, for the drift test's strict
+# column (tests/e2e/test_drift.py).
+"$repo/target/release/mcp-gen" generate --url fixtures/petstore/petstore-3.0.json \
+  --name fid-petstore-strict --auth oauth2 --oauth-server http://127.0.0.1:9 \
+  --upstream-auth token-exchange --output-schemas strict \
+  --out "$repo/target/e2e/fid-petstore-strict" --quiet
+(cd "$repo/target/e2e/fid-petstore-strict" && cargo build --locked -q)
 export GENERATED_BIN_DIR="$CARGO_TARGET_DIR/debug"
 
 step "corpus checker (scripts/corpus-check, a crate of its own): fmt, clippy, unit tests"
@@ -73,7 +80,7 @@ cargo test --locked --manifest-path scripts/corpus-check/Cargo.toml
 step "corpus: every real spec generates, its tools are sound, its project compiles (scripts/corpus.sh)"
 scripts/corpus.sh
 
-step "end to end: oidc-provider + Prism + generated server, driven by the Python mcp client and the MCP Inspector"
+step "end to end: oidc-provider + Prism + generated servers, driven by the Python and TypeScript MCP clients, the MCP Inspector and the conformance suite"
 MCP_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-mcp" \
 MCP_NOAUTH_SERVER_BIN="$CARGO_TARGET_DIR/debug/swagger-petstore-noauth-mcp" \
   "$PEERS_PYTHON" -m pytest -v -c tests/e2e/pytest.ini tests/e2e

@@ -54,6 +54,14 @@ def pytest_configure(config):
             + '\nInstall them and export their paths with:  eval "$(scripts/peers.sh)"')
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Tables the tests measured (support.REPORTS), after the results: visible in CI logs."""
+    for title, lines in support.REPORTS:
+        terminalreporter.write_sep("=", title)
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """A failing test shows the tail of every peer's and server's log."""

@@ -39,13 +39,15 @@ DRIFTS = [
           _pet(id=4, name="rex-extra-property", photoUrls=[], microchip={"vendor": "acme"})),
     Drift("number-as-string", "a number sent as a string", JSON,
           _pet(id="5", name="rex-number-as-string", photoUrls=[])),
+    Drift("object-for-string", "an object where the spec says string", JSON,
+          _pet(id=6, name={"first": "rex-object-for-string"}, photoUrls=[])),
     Drift("empty-200", "an empty 200", JSON, b""),
     Drift("not-json", "a reply that is not JSON although the spec says JSON", JSON,
-          b"rex-not-json: pet 7 is available"),
+          b"rex-not-json: pet 8 is available"),
 ]
 ARRAY = Drift("array", "a JSON array (a list endpoint), its items drifting too", JSON,
-              json.dumps([{"id": 8, "name": "rex-array", "status": "adopted"},
-                          {"id": 9, "name": None, "photoUrls": None, "extra": True}]).encode())
+              json.dumps([{"id": 9, "name": "rex-array", "status": "adopted"},
+                          {"id": 10, "name": None, "photoUrls": None, "extra": True}]).encode())
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -340,6 +340,11 @@ def prism_requests(log_text: str) -> list[PrismRequest]:
     return out
 
 
+# Tables measured by the tests, printed after the results (conftest.pytest_terminal_summary):
+# (title, lines).
+REPORTS: list[tuple[str, list[str]]] = []
+
+
 # --- MCP clients ---------------------------------------------------------------------------------
 
 def run(async_fn, *args):

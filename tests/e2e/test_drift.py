@@ -1,9 +1,11 @@
 """Issue 11: generated servers work in the official MCP clients against an upstream that drifts
-from its spec (tests/e2e/drift_upstream.py). The Petstore server (OAuth on, default
-`output_schemas = "describe"`) is called through the Python `mcp` client and the TypeScript v2
+from its spec (tests/e2e/drift_upstream.py). The Petstore server (OAuth on) is generated twice:
+with the default `output_schemas = "describe"` (fid-petstore) and with `strict`
+(fid-petstore-strict). Each is called through the Python `mcp` client and the TypeScript v2
 (`@modelcontextprotocol/client`) and v1 (`@modelcontextprotocol/sdk`) clients, on MCP
 2026-07-28 and on 2025-11-25. No client may raise, and what the client hands the model must
-carry the upstream's data. The matrix (client × drift → what the client returned) is printed."""
+carry the upstream's data. The matrix (client × drift → what the client returned) is printed
+after the results."""
 
 from __future__ import annotations
 
@@ -24,10 +26,15 @@ MODERN, LEGACY = "2026-07-28", "2025-11-25"
 CLIENTS = [("python", MODERN), ("python", LEGACY), ("ts-v2", MODERN), ("ts-v2", LEGACY), ("ts-v1", LEGACY)]
 CALLS = [(d, "get_pet_by_id", {"petId": i + 1}) for i, d in enumerate(DRIFTS)] + [
     (ARRAY, "find_pets_by_status", {"status": ["available"]})]
-# Replies the describing output schema cannot admit (its types are kept): an error result
-# that carries the reply. Every other drift is a success with structuredContent.
-NOT_CONFORMING = {"number-as-string", "not-json"}
-MATRIX: dict[tuple[str, str], dict[str, str]] = {}
+# The server of each output_schemas mode, and the drifts its schemas admit (a success with
+# structuredContent); every other reply is an error result that carries it.
+SERVERS = {"describe": "fid-petstore", "strict": "fid-petstore-strict"}
+CONFORMING = {
+    "describe": {"missing-required", "unknown-enum", "null-string", "extra-property", "number-as-string",
+                 "empty-200", "array"},
+    "strict": {"extra-property"},
+}
+MATRIX: dict[str, dict[str, dict[str, str]]] = {mode: {} for mode in SERVERS}
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +42,21 @@ def drifting():
     upstream = DriftingUpstream()
     yield upstream
     upstream.stop()
+    for mode, columns in MATRIX.items():
+        if columns:
+            support.REPORTS.append((f"drift matrix, output_schemas = {mode}", render(columns)))
 
 
-@pytest.fixture(scope="module")
-def server(workdir, auth_server, drifting):
+@pytest.fixture(scope="module", params=list(SERVERS))
+def server(request, workdir, auth_server, drifting):
+    mode = request.param
     # find_pets_by_status acts as the user upstream (petstore_auth): token exchange at the AS.
-    srv = start_server(workdir, "fid-petstore", "drift", {
+    srv = start_server(workdir, SERVERS[mode], "drift", {
         "UPSTREAM_BASE_URL": drifting.base_url,
         "UPSTREAM_API_KEY": "drift-key",
         **exchange_env(auth_server),
     })
-    yield srv
+    yield mode, srv
     srv.proc.stop()
 
 
@@ -89,21 +100,31 @@ def summary(outcome: dict) -> str:
     if outcome["raised"]:
         return f"RAISED {outcome['raised'][:80]}"
     result = outcome["result"]
-    kind = "isError" if result.get("isError") else "ok"
     if result.get("structuredContent") is not None:
+        kind = "isError" if result.get("isError") else "ok"
         return f"{kind} structured {json.dumps(result['structuredContent'])[:60]}"
     last = (result.get("content") or [{}])[-1].get("text", "")
-    return f"{kind} text {last[:60]!r}"
+    return f"{'isError' if result.get('isError') else 'ok'} + reply {last[:60]!r}"
+
+
+def render(columns: dict[str, dict[str, str]]) -> list[str]:
+    lines = []
+    for drift, _, _ in CALLS:
+        lines.append(f"{drift.key}: {drift.what}")
+        for column, row in columns.items():
+            lines.append(f"  {column:<20} {row.get(drift.key, '-')}")
+    return lines
 
 
 @pytest.mark.parametrize("client,protocol", CLIENTS, ids=[f"{c}@{p}" for c, p in CLIENTS])
 def test_official_clients_survive_upstream_drift(client, protocol, server, auth_server, workdir):
-    token = token_for(auth_server, server, "read:pets write:pets")
+    mode, srv = server
+    token = token_for(auth_server, srv, "read:pets write:pets")
     if client == "python":
-        negotiated, outcomes = python_client(server.mcp_url, token, protocol)
+        negotiated, outcomes = python_client(srv.mcp_url, token, protocol)
     else:
-        negotiated, outcomes = ts_client(client.removeprefix("ts-"), server.mcp_url, token, protocol, workdir)
-    MATRIX[(client, protocol)] = {d.key: summary(o) for (d, _, _), o in zip(CALLS, outcomes)}
+        negotiated, outcomes = ts_client(client.removeprefix("ts-"), srv.mcp_url, token, protocol, workdir)
+    MATRIX[mode][f"{client}@{protocol}"] = {d.key: summary(o) for (d, _, _), o in zip(CALLS, outcomes)}
     assert negotiated == protocol, f"{client} negotiated {negotiated}, wanted {protocol}"
     problems = []
     for (drift, _, _), outcome in zip(CALLS, outcomes):
@@ -112,40 +133,34 @@ def test_official_clients_survive_upstream_drift(client, protocol, server, auth_
             continue
         result = outcome["result"]
         seen = model_visible(result)
-        if drift.key == "empty-200":
-            ok = not result.get("isError") and result.get("structuredContent") == {} and "HTTP 200" in seen
-        elif drift.key in NOT_CONFORMING:
-            ok = result.get("isError") and f"rex-{drift.key}" in seen and "carried out" in seen
+        marker = "HTTP 200" if drift.key == "empty-200" else f"rex-{drift.key}"
+        if drift.key in CONFORMING[mode]:
+            structured = result.get("structuredContent")
+            ok = not result.get("isError") and structured is not None and marker in seen
+            if drift.key == "empty-200":
+                ok = ok and structured == {}
         else:
-            ok = not result.get("isError") and result.get("structuredContent") is not None \
-                and f"rex-{drift.key}" in json.dumps(result["structuredContent"])
+            ok = result.get("isError") and "structuredContent" not in result and marker in seen \
+                and "carried out" in seen
         if not ok:
             problems.append(f"{drift.key} ({drift.what}): {json.dumps(result)[:400]}")
-    assert not problems, f"{client}@{protocol}:\n  " + "\n  ".join(problems)
+    assert not problems, f"{mode}, {client}@{protocol}:\n  " + "\n  ".join(problems)
 
 
 def test_every_tool_has_explicit_boolean_annotations_and_object_output_schemas(server, auth_server):
     """ChatGPT's app review rejects missing or null hints; MCP wants an object outputSchema."""
-    tools = server.rpc("tools/list", token=token_for(auth_server, server, "read:pets"))["tools"]
+    _, srv = server
+    tools = srv.rpc("tools/list", token=token_for(auth_server, srv, "read:pets"))["tools"]
     hints = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"]
     for tool in tools:
         annotations = tool.get("annotations") or {}
         assert all(isinstance(annotations.get(h), bool) for h in hints), (tool["name"], annotations)
         if "outputSchema" in tool:
-            assert tool["outputSchema"]["type"] == "object", tool["name"]
+            schema = tool["outputSchema"]
+            assert schema["type"] == "object", tool["name"]
+            assert all(isinstance(m, dict) for m in schema.get("properties", {}).values()), tool["name"]
     by_name = {t["name"]: t for t in tools}
     assert by_name["delete_pet"]["annotations"] == {
         "readOnlyHint": False, "destructiveHint": True, "idempotentHint": True, "openWorldHint": True}
     # The list endpoint declares its wrapped reply.
-    assert by_name["find_pets_by_status"]["outputSchema"]["properties"]["result"]["type"] == ["array", "null"]
-
-
-def test_print_matrix():
-    """The matrix of the runs above (client × drift → what the client returned)."""
-    assert MATRIX, "no client run recorded"
-    drifts = [d for d, _, _ in CALLS]
-    print("\nDRIFT MATRIX (client@protocol × upstream drift → what the client returned)")
-    for drift in drifts:
-        print(f"\n{drift.key}: {drift.what}")
-        for (client, protocol), row in MATRIX.items():
-            print(f"  {client + '@' + protocol:<20} {row.get(drift.key, '-')}")
+    assert "array" in by_name["find_pets_by_status"]["outputSchema"]["properties"]["result"]["type"]
