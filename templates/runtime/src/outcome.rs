@@ -67,7 +67,7 @@ fn declared(tool: &str, reply: &Reply, check: &OutputCheck) -> CallToolResult {
     match validate::check_reply(&check.validator, &value) {
         Ok(()) => {
             let text = if reply.body.is_empty() {
-                format!("Done: the upstream API answered HTTP {status} with no content.")
+                no_content(status)
             } else {
                 value.to_string()
             };
@@ -115,9 +115,7 @@ fn carried(status: StatusCode, why: &str, reply: Vec<ContentBlock>) -> CallToolR
 fn undeclared(reply: &Reply) -> CallToolResult {
     let status = reply.status;
     if reply.body.is_empty() {
-        return CallToolResult::success(vec![ContentBlock::text(format!(
-            "Done: the upstream API answered HTTP {status} with no content."
-        ))]);
+        return CallToolResult::success(vec![ContentBlock::text(no_content(status))]);
     }
     let media = media_type(reply);
     if media.starts_with("image/") {
@@ -132,6 +130,10 @@ fn undeclared(reply: &Reply) -> CallToolResult {
         Some(value) => CallToolResult::success(vec![ContentBlock::text(value.to_string())]),
         None => CallToolResult::success(raw_content(reply, &media)),
     }
+}
+
+fn no_content(status: StatusCode) -> String {
+    format!("Done: the upstream API answered HTTP {status} with no content.")
 }
 
 /// A reply that is not JSON as content: an image, text, or a description of binary bytes.

@@ -50,16 +50,19 @@ impl ToolSchemas {
 }
 
 fn compile_text(text: &str) -> Result<Validator, String> {
-    let schema: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+    compile(text, false)
 }
 
 /// Replies are judged as the TypeScript SDK clients judge them, formats included (a strict
 /// schema keeps them): a reply they would reject is never sent as a success.
 fn compile_output(text: &str) -> Result<Validator, String> {
+    compile(text, true)
+}
+
+fn compile(text: &str, formats: bool) -> Result<Validator, String> {
     let schema: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     jsonschema::options()
-        .should_validate_formats(true)
+        .should_validate_formats(formats)
         .build(&schema)
         .map_err(|e| e.to_string())
 }
