@@ -85,6 +85,10 @@ struct Mapping {
     /// Leave out these HTTP methods.
     #[arg(long, value_delimiter = ',', value_name = "METHODS")]
     exclude_method: Vec<String>,
+    /// Fail (exit 1) on defects of the document instead of degrading or leaving out the
+    /// operations they are in.
+    #[arg(long)]
+    strict: bool,
     /// Print no warnings and no summary.
     #[arg(long)]
     quiet: bool,
@@ -156,6 +160,7 @@ fn flags(m: &Mapping) -> Config {
         upstream_auth: m.upstream_auth,
         allow_remote_refs: m.allow_remote_refs.then_some(true),
         output_schemas: m.output_schemas,
+        strict: m.strict.then_some(true),
         filters: Filters {
             include_tags: list(&m.include_tag),
             exclude_tags: list(&m.exclude_tag),
@@ -287,7 +292,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
     let files = emit::render(&api, &settings)?;
     if !quiet {
         for warning in &api.warnings {
-            warn(warning);
+            warn(&warning.to_string());
         }
     }
     if args.check {
@@ -336,7 +341,7 @@ fn run_inspect(args: InspectArgs) -> Result<()> {
     }
     if !args.mapping.quiet {
         for warning in &api.warnings {
-            warn(warning);
+            warn(&warning.to_string());
         }
         eprintln!("{}", inspect::summary_line(&api, started.elapsed()));
     }

@@ -43,6 +43,9 @@ pub struct Config {
     /// `describe` (default), `strict` or `none`: what tools declare as `outputSchema`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_schemas: Option<OutputSchemas>,
+    /// Defects of the document are errors, not warnings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
     #[serde(default, skip_serializing_if = "Filters::is_empty")]
     pub filters: Filters,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -134,7 +137,8 @@ impl Config {
             max_name_len,
             upstream_auth,
             allow_remote_refs,
-            output_schemas
+            output_schemas,
+            strict
         );
         let f = over.filters;
         macro_rules! list {
@@ -213,6 +217,7 @@ impl Config {
             },
             allow_remote_refs: self.allow_remote_refs.unwrap_or(false),
             output_schemas: self.output_schemas.unwrap_or_default(),
+            strict: self.strict.unwrap_or(false),
             select: Selection {
                 filters: self.filters.clone(),
                 scope_rules: self.scope_rules.clone(),
@@ -251,6 +256,7 @@ impl Config {
         r.upstream_auth = Some(self.upstream_auth.unwrap_or(UpstreamAuthName::Env));
         r.allow_remote_refs = Some(self.allow_remote_refs.unwrap_or(false));
         r.output_schemas = Some(self.output_schemas.unwrap_or_default());
+        // `strict` is recorded only when set: it changes no output, only whether there is one.
         r
     }
 }

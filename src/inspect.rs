@@ -20,7 +20,11 @@ pub fn to_json(api: &Api) -> Value {
             };
             json!({"name": s.name, "scheme": kind, "env": s.kind.env_vars()})
         }).collect::<Vec<_>>(),
-        "warnings": api.warnings,
+        "warnings": api.warnings.iter().map(|w| json!({
+            "class": w.class.name(),
+            "at": w.at,
+            "message": w.message,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -30,6 +34,9 @@ fn summary_json(api: &Api) -> Value {
         "tools": api.tools.len(),
         "filtered": api.filtered,
         "dropped": dropped(api),
+        "degraded": api.degraded,
+        "warnings": api.warnings.len(),
+        "defects": defects(api),
     })
 }
 
@@ -40,14 +47,22 @@ fn dropped(api: &Api) -> usize {
         .saturating_sub(api.filtered)
 }
 
+/// Warnings about defects of the document (what `--strict` refuses).
+fn defects(api: &Api) -> usize {
+    api.warnings.iter().filter(|w| w.class.is_defect()).count()
+}
+
 /// The one-line summary printed after `inspect` and `generate`.
 pub fn summary_line(api: &Api, elapsed: std::time::Duration) -> String {
     format!(
-        "{} operations read, {} tools emitted, {} filtered, {} dropped, in {:.2}s",
+        "{} operations read, {} tools emitted, {} filtered, {} dropped, {} degraded; {} warnings ({} defects), in {:.2}s",
         api.operations_read,
         api.tools.len(),
         api.filtered,
         dropped(api),
+        api.degraded,
+        api.warnings.len(),
+        defects(api),
         elapsed.as_secs_f64()
     )
 }
@@ -71,6 +86,21 @@ pub fn tool_json(t: &Tool) -> Value {
         },
         "inputSchema": t.input_schema,
     });
+    if let Value::Object(map) = &mut tool {
+        // Only when present, so manifests of tools without them keep their fingerprints.
+        if !t.http.headers.is_empty() {
+            let headers: serde_json::Map<String, Value> = t
+                .http
+                .headers
+                .iter()
+                .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+                .collect();
+            map.insert("requiredHeaders".into(), Value::Object(headers));
+        }
+        if t.http.redirects {
+            map.insert("documentsRedirects".into(), Value::Bool(true));
+        }
+    }
     if let (Some(output), Value::Object(map)) = (&t.output, &mut tool) {
         map.insert("outputSchema".into(), output.schema.clone());
         if output.wrapped {

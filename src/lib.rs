@@ -12,8 +12,10 @@ pub mod load;
 pub mod model;
 pub mod normalize;
 mod pointer;
+pub mod warning;
 
 pub use error::{Error, Result};
+pub use warning::Warning;
 
 /// Load, normalize and map a document: everything but writing.
 pub fn read_api(source: &str, options: &model::Options) -> Result<(load::Loaded, model::Api)> {
@@ -24,7 +26,37 @@ pub fn read_api(source: &str, options: &model::Options) -> Result<(load::Loaded,
     };
     let doc = normalize::normalize_from(std::mem::take(&mut loaded.value), &source)?;
     let api = model::build(&doc, options)?;
+    if options.strict {
+        strict(&api)?;
+    }
     Ok((loaded, api))
+}
+
+/// `--strict`: the document's defects as one error at the first of them, listing the rest.
+fn strict(api: &model::Api) -> Result<()> {
+    const LISTED: usize = 50;
+    let defects: Vec<&Warning> = api
+        .warnings
+        .iter()
+        .filter(|w| w.class.is_defect())
+        .collect();
+    let Some(first) = defects.first() else {
+        return Ok(());
+    };
+    let mut message = format!("{} [{}]", first.message, first.class);
+    if defects.len() > 1 {
+        message.push_str(&format!("\n  and {} more defect(s):", defects.len() - 1));
+        for w in defects.iter().skip(1).take(LISTED) {
+            message.push_str(&format!("\n    {w}"));
+        }
+        if defects.len() > LISTED + 1 {
+            message.push_str("\n    …");
+        }
+    }
+    message.push_str(
+        "\n  --strict makes these errors; without it they are warnings, and the operations they are in are degraded or left out",
+    );
+    Err(Error::spec(first.at.clone(), message))
 }
 
 /// The untrusted-input stages on raw bytes, for the fuzz targets and their regression

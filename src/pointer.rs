@@ -12,11 +12,15 @@ impl Pointer {
         Pointer(String::new())
     }
 
-    /// Parse a `#/a/b` fragment or `/a/b` pointer.
+    /// Parse a `#/a/b` fragment or `/a/b` pointer. A fragment is part of a URI, so it is
+    /// percent-decoded first (RFC 6901 §6): `#/paths/~1keys~1%7Bid%7D` names `/keys/{id}`.
     pub fn parse(text: &str) -> Option<Self> {
-        let text = text.strip_prefix('#').unwrap_or(text);
+        let text = match text.strip_prefix('#') {
+            Some(fragment) => percent_decoded(fragment),
+            None => text.to_string(),
+        };
         if text.is_empty() || text.starts_with('/') {
-            Some(Pointer(text.to_string()))
+            Some(Pointer(text))
         } else {
             None
         }
@@ -47,6 +51,35 @@ impl Pointer {
     pub fn last(&self) -> &str {
         self.0.rsplit('/').next().unwrap_or("")
     }
+}
+
+/// `%XX` sequences decoded; one that is not a valid escape, or that would not leave UTF-8,
+/// is kept as written (a literal `%` in a key of a hand-written spec).
+fn percent_decoded(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escape {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
 impl fmt::Display for Pointer {
@@ -82,5 +115,18 @@ mod tests {
             Some(true)
         );
         assert!(Pointer::parse("other.json#/x").is_none());
+    }
+
+    #[test]
+    fn fragments_are_percent_decoded_pointers_are_not() {
+        // DigitalOcean's and Codat's published specs reference parameters this way.
+        let doc = json!({"paths": {"/keys/{id}": {"get": {"x": 1}}, "/100%": {"y": 2}}});
+        let encoded = Pointer::parse("#/paths/~1keys~1%7Bid%7D/get/x").unwrap();
+        assert_eq!(encoded.resolve(&doc), Some(&json!(1)));
+        // Not a valid escape: kept as written.
+        let literal = Pointer::parse("#/paths/~1100%/y").unwrap();
+        assert_eq!(literal.resolve(&doc), Some(&json!(2)));
+        // A pointer (no `#`) is not a URI fragment.
+        assert_eq!(Pointer::parse("/a%20b").unwrap().to_string(), "/a%20b");
     }
 }

@@ -119,16 +119,18 @@ fn invalid_document_exits_1_names_the_place_and_writes_nothing() {
     let spec = dir.path().join("bad.json");
     fs::write(&spec, "{\n  \"openapi\": \"3.0.3\",\n  \"info\": {\"title\": \"x\", \"version\": \"1\"},\n  \"paths\": {\"/a\": {\"get\": {\"responses\": {\"200\": {\"description\": 5}}}}}\n}\n").unwrap();
     let out = dir.path().join("out");
+    // A defect inside the only operation: with --strict, the error of old.
     let o = mcp_gen(&[
         "generate",
         "--url",
         spec.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
+        "--strict",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("/paths/~1a/get/responses"),
+        stderr(&o).contains("error: /paths/~1a/get/responses"),
         "{}",
         stderr(&o)
     );
@@ -265,18 +267,6 @@ fn bad_documents_exit_1_with_their_place_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let info = r#""info": {"title": "t", "version": "1"}"#;
     let cases = [
-        (
-            "dangling.json",
-            format!(
-                r##"{{"openapi": "3.0.3", {info}, "paths": {{"/a": {{"get": {{"parameters": [{{"$ref": "#/components/parameters/nope"}}], "responses": {{}}}}}}}}}}"##
-            ),
-            "/paths/~1a/get/parameters/0/$ref",
-        ),
-        (
-            "dangling-schema.yaml",
-            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/Gone'}\n".to_string(),
-            "/paths/~1a/post/requestBody/content/application~1json/schema/$ref",
-        ),
         (
             "version.json",
             format!(r#"{{"openapi": "2.5.0", {info}, "paths": {{}}}}"#),
@@ -497,4 +487,103 @@ fn output_schemas_setting_is_read_recorded_and_kept_on_regeneration() {
     let o = mcp_gen(&["inspect", "--config", config.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("loose"), "{}", stderr(&o));
+}
+
+fn fixture(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Issue 12: a defect inside one operation degrades it (an untyped argument, no output
+/// schema) or leaves it out, with a warning that names its place and class, and the summary
+/// counts them. `--strict`, or `strict = true` in the config, makes them the exit-1 error.
+#[test]
+fn per_operation_defects_degrade_and_strict_refuses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture("fixtures/defects/vendor-defects-3.0.json");
+    let out = dir.path().join("server");
+    let args = ["generate", "--url", &spec, "--auth", "none", "--out"];
+    let o = mcp_gen(&[&args[..], &[out.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    for expected in [
+        "warning: /paths/~1accounts/post/requestBody/content/application~1json/schema: expected a schema object; the request body of POST /accounts takes any value [untyped-argument]",
+        "warning: /paths/~1accounts~1{id}/patch/parameters/0/schema/$ref: `#/components/schemas/MergeMode` points to nothing; parameter `mode` of PATCH /accounts/{id} takes any value [untyped-argument]",
+        "warning: /paths/~1accounts~1{id}/get/responses/200/content/application~1json/schema/$ref: `#/components/schemas/AccountDetail` points to nothing; GET /accounts/{id} declares no output schema [no-output-schema]",
+        "warning: /paths/~1accounts~1{id}/delete/parameters/0/$ref: `#/components/parameters/IfMatch` points to nothing in this document; operation left out [operation-dropped]",
+        "warning: /paths/~1accounts~1{id}~1search/get/parameters/0: unknown variant `querystring`",
+        "7 operations read, 5 tools emitted, 0 filtered, 2 dropped, 4 degraded; 6 warnings (6 defects)",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    let tools = fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("name: \"create_account\""));
+    assert!(!tools.contains("name: \"delete_account\""));
+
+    // --strict: the first defect is the error, the others listed; nothing is written.
+    let strict_out = dir.path().join("strict");
+    let o = mcp_gen(&[&args[..], &[strict_out.to_str().unwrap(), "--strict"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("error: /paths/~1accounts~1{id}~1search/get/parameters/0: unknown variant"),
+        "{err}"
+    );
+    assert!(err.contains("and 5 more defect(s):"), "{err}");
+    assert!(err.contains("--strict makes these errors"), "{err}");
+    assert!(!strict_out.exists());
+
+    // The same from the config file.
+    let config = dir.path().join("mcp-gen.toml");
+    fs::write(
+        &config,
+        format!("spec = {spec:?}\nauth = \"none\"\nstrict = true\n"),
+    )
+    .unwrap();
+    let o = generate_with(&config, &strict_out);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[untyped-argument]"), "{}", stderr(&o));
+    assert!(!strict_out.exists());
+
+    // Notes are not defects: --strict passes a document that only has notes.
+    let o = mcp_gen(&["inspect", "--url", PETSTORE, "--strict"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Issue 12: `$ref`s inside `x-…` extensions are vendor data. An Azure spec downloaded on its
+/// own references example files that are not there (or are not files): nothing is read, and
+/// the extensions mcp-gen reads still work.
+#[test]
+fn references_inside_vendor_extensions_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(fixture("fixtures/defects/azure-storage-style.json"))
+        .unwrap()
+        .replace(
+            r#""operationId": "StorageAccounts_List","#,
+            r#""operationId": "StorageAccounts_List", "x-mcp-name": "list_storage", "x-mcp-scopes": ["storage.read"],"#,
+        );
+    let spec = dir.path().join("storage.json");
+    fs::write(&spec, text).unwrap();
+    // One example "file" is a folder: reading it was an error before.
+    fs::create_dir_all(dir.path().join("examples/StorageAccountList.json")).unwrap();
+    let o = mcp_gen(&[
+        "inspect",
+        "--url",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["summary"]["tools"], 3);
+    assert_eq!(json["warnings"], serde_json::json!([]));
+    let list = json["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "list_storage")
+        .expect("x-mcp-name applies");
+    assert_eq!(
+        list["securitySchemes"],
+        serde_json::json!([{"type": "oauth2", "scopes": ["storage.read"]}])
+    );
 }

@@ -92,3 +92,24 @@ fn swagger_2_0_petstore_separate_yaml() {
         "tests/golden/oai-examples/v2.0/petstore-separate.json",
     );
 }
+
+// Issue 12: documents with defects confined to operations (fixtures/defects, written in the
+// style of published vendor specs): what is degraded, what is left out, and the warnings.
+macro_rules! defects {
+    ($($test:ident => $path:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            check(
+                concat!("fixtures/defects/", $path),
+                concat!("tests/golden/defects/", $path, ".inspect.json"),
+            );
+        }
+    )*};
+}
+
+defects! {
+    defects_azure_style => "azure-storage-style.json",
+    defects_vendor_3_0 => "vendor-defects-3.0.json",
+    defects_3_1 => "defects-3.1.yaml",
+    defects_swagger2_required_headers => "swagger2-required-headers.json",
+}

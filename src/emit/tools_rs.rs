@@ -175,6 +175,8 @@ fn tool(t: &Tool) -> TokenStream {
         None => quote! { None },
     };
     let credentials = t.http.credentials.iter().map(|set| quote! { &[#(#set),*] });
+    let headers = t.http.headers.iter().map(|(n, v)| quote! { (#n, #v) });
+    let redirects = t.http.redirects;
     quote! {
         ToolSpec {
             name: #name,
@@ -195,6 +197,8 @@ fn tool(t: &Tool) -> TokenStream {
                 params: &[#(#params),*],
                 body: #body,
                 credentials: &[#(#credentials),*],
+                headers: &[#(#headers),*],
+                redirects: #redirects,
             },
         }
     }

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::normalize::Document;
 use crate::pointer::Pointer;
+use crate::warning::{Class as WarningClass, Warning};
 
 pub use naming::{crate_name, DEFAULT_MAX_LEN};
 pub use output::{Output, OutputSchemas, WRAP_PROPERTY};
@@ -35,6 +36,8 @@ pub struct Options {
     pub allow_remote_refs: bool,
     /// Which output schemas tools declare.
     pub output_schemas: OutputSchemas,
+    /// Defects of the document are errors (`--strict`), not warnings.
+    pub strict: bool,
 }
 
 impl Default for Options {
@@ -47,6 +50,7 @@ impl Default for Options {
             select: select::Selection::default(),
             allow_remote_refs: false,
             output_schemas: OutputSchemas::default(),
+            strict: false,
         }
     }
 }
@@ -62,8 +66,11 @@ pub struct Api {
     pub operations_read: usize,
     /// Operations the filters left out (on purpose, so not warnings).
     pub filtered: usize,
+    /// Operations that became tools weaker than the spec meant (an argument untyped, no
+    /// output schema, no body), each with a warning.
+    pub degraded: usize,
     /// What was dropped or changed in mapping, with the reason and place.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Scope hierarchy (`broad` → narrower scopes it satisfies), applied by the server to
     /// the scopes of verified tokens.
     pub scope_implications: std::collections::BTreeMap<String, Vec<String>>,
@@ -129,6 +136,13 @@ pub struct HttpBinding {
     pub params: Vec<Param>,
     pub body: Option<Body>,
     pub credentials: Vec<Vec<String>>,
+    /// `Accept` and `Content-Type` values the spec requires (a required header parameter
+    /// with a default or a single allowed value; OpenAPI 3 says to ignore such parameters,
+    /// but the APIs that declare them check them). `Content-Type` is sent when no body is.
+    pub headers: Vec<(String, String)>,
+    /// The operation documents 3xx responses: one the server does not follow (another
+    /// origin, too many hops) is the answer, reported as a redirect.
+    pub redirects: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -301,8 +315,10 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
 
     let mut names = naming::Registry::default();
     let mut tools = Vec::new();
-    let mut operations_read = 0;
+    // Operations the normalize stage left out were read too.
+    let mut operations_read = doc.dropped;
     let mut filtered = 0;
+    let mut degraded = 0;
     let mut seen_keys = std::collections::BTreeSet::new();
     let paths_at = Pointer::root().push("paths");
     let Some(Value::Object(paths)) = root.get("paths") else {
@@ -310,7 +326,17 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
     };
     for (path, item) in paths {
         let item_at = paths_at.push(path);
-        let item = resolve_item(root, item, &item_at)?;
+        let item = match resolve_item(root, item, &item_at) {
+            Ok(item) => item,
+            Err(e) => {
+                // Its operations are unknown, so none is counted.
+                warnings.push(Warning::left_out(
+                    e,
+                    "the operations of this path left out",
+                )?);
+                continue;
+            }
+        };
         for method in METHODS {
             let Some(op) = item.get(*method) else {
                 continue;
@@ -318,7 +344,11 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
             operations_read += 1;
             let op_at = item_at.push(method);
             if op.get("x-mcp") == Some(&Value::Bool(false)) {
-                warnings.push(format!("{op_at}: hidden by `x-mcp: false`"));
+                warnings.push(Warning::new(
+                    WarningClass::Hidden,
+                    &op_at,
+                    "hidden by `x-mcp: false`",
+                ));
                 continue;
             }
             let facts = select::OpFacts { op, method, path };
@@ -336,7 +366,19 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
                 op,
                 at: &op_at,
             };
-            let mut tool = operation::build(&site, &schemes, options, &mut names, &mut warnings)?;
+            let before = warnings.len();
+            let mut tool =
+                match operation::build(&site, &schemes, options, &mut names, &mut warnings) {
+                    Ok(tool) => tool,
+                    Err(e) => {
+                        warnings.truncate(before);
+                        warnings.push(Warning::left_out(e, "operation left out")?);
+                        continue;
+                    }
+                };
+            if warnings[before..].iter().any(|w| w.class.degrades()) {
+                degraded += 1;
+            }
             select::apply_text_overrides(&options.select, &facts, &mut tool);
             tools.push(tool);
         }
@@ -356,6 +398,7 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
         upstream_schemes,
         operations_read,
         filtered,
+        degraded,
         warnings,
         scope_implications: options.select.scope_implications.clone(),
     })

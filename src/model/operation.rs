@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::json;
 use crate::normalize::Version;
 use crate::pointer::Pointer;
+use crate::warning::{Class, Warning};
 
 /// What a body schema may say and still become separate tool arguments: anything else
 /// (`oneOf`, `not`, `minProperties`, `patternProperties`, …) constrains the body as a whole,
@@ -55,12 +56,15 @@ struct RawParam {
     schema: Value,
 }
 
+/// The operation's tool. A defect in one argument's or the output's schema degrades that
+/// part (with a warning); any other defect is an error the caller turns into leaving the
+/// operation out, so nothing of a broken operation (its name included) is kept.
 pub fn build(
     site: &Site,
     schemes: &Schemes,
     options: &Options,
     names: &mut naming::Registry,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Tool> {
     let method = site.method.to_ascii_uppercase();
     let op_id = site.op.get("operationId").and_then(Value::as_str);
@@ -74,7 +78,6 @@ pub fn build(
         Some(name) => naming::sanitize(name),
         None => naming::candidate(op_id, site.method, site.path),
     };
-    let name = names.claim(&wanted, options.max_name_len);
 
     let mut security = schemes.resolve(site.root, site.op, site.at, warnings)?;
     super::select::refine_access(
@@ -94,17 +97,20 @@ pub fn build(
         .collect();
 
     let mut converter = Converter::new(site.root, site.version);
-    let raw = parameters(site, &mut converter, warnings)?;
+    let (raw, mut headers) = parameters(site, &mut converter, warnings)?;
     let raw: Vec<RawParam> = raw
         .into_iter()
         .filter(|p| {
             let keep = !filled.contains(&(p.location, p.name.to_ascii_lowercase()));
             if !keep {
-                warnings.push(format!(
-                    "{}: {} parameter `{}` is filled by the upstream credential, not taken as an argument",
+                warnings.push(Warning::new(
+                    Class::CredentialParameter,
                     site.at,
-                    p.location.as_str(),
-                    p.name
+                    format!(
+                        "{} parameter `{}` is filled by the upstream credential, not taken as an argument",
+                        p.location.as_str(),
+                        p.name
+                    ),
                 ));
             }
             keep
@@ -120,6 +126,23 @@ pub fn build(
         warnings,
     )?;
 
+    // A required `Content-Type` without a value of its own: the body's media type, sent
+    // even when the caller leaves an optional body out.
+    if let Some(wanted) = headers
+        .iter_mut()
+        .find(|(n, v)| n == "Content-Type" && v.is_empty())
+    {
+        match &body {
+            Some(body) => wanted.1 = body.media_type.clone(),
+            None => warnings.push(Warning::new(
+                Class::ServerHeader,
+                site.at,
+                "a required `Content-Type` header with no default and no body to describe: none is sent",
+            )),
+        }
+    }
+    headers.retain(|(_, v)| !v.is_empty());
+
     let mut input = Map::new();
     input.insert("type".into(), "object".into());
     input.insert("properties".into(), Value::Object(properties));
@@ -127,12 +150,24 @@ pub fn build(
         input.insert("required".into(), json!(required));
     }
 
+    let output = output(site, &mut converter, options.output_schemas).unwrap_or_else(|e| {
+        warnings.push(Warning::new(
+            Class::NoOutputSchema,
+            e.location(),
+            format!(
+                "{}; {} declares no output schema",
+                e.message(),
+                operation_label(site)
+            ),
+        ));
+        None
+    });
     Ok(Tool {
-        name,
+        name: names.claim(&wanted, options.max_name_len),
         title: text(site.op, "summary").map(|s| single_line(&s)),
         description: description(site, &method),
         input_schema: Value::Object(input),
-        output: output(site, &mut converter, options.output_schemas)?,
+        output,
         annotations: Annotations::for_method(&method),
         access: security.access,
         http: HttpBinding {
@@ -141,8 +176,34 @@ pub fn build(
             params,
             body,
             credentials: security.credentials,
+            headers,
+            redirects: documents_redirects(site.op),
         },
     })
+}
+
+/// `GET /pets/{id}`: how warnings name an operation whose tool may not exist.
+fn operation_label(site: &Site) -> String {
+    format!("{} {}", site.method.to_ascii_uppercase(), site.path)
+}
+
+/// The schema of an argument whose schema in the spec cannot be read: any value is accepted,
+/// and the description says why (clients show it to the model).
+fn untyped(site: &Site, what: &str, e: Error, warnings: &mut Vec<Warning>) -> Result<Value> {
+    let Error::Spec { location, message } = e else {
+        return Err(e);
+    };
+    warnings.push(Warning::new(
+        Class::UntypedArgument,
+        &location,
+        format!(
+            "{message}; {what} of {} takes any value",
+            operation_label(site)
+        ),
+    ));
+    Ok(json!({
+        "description": format!("Any value: the API description's schema for this cannot be read ({message}).")
+    }))
 }
 
 fn text(value: &Value, key: &str) -> Option<String> {
@@ -184,12 +245,46 @@ fn truncate(s: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// Path-item parameters overlaid by the operation's (same name and location replaces).
+/// A header name and the value the spec requires.
+type Header = (String, String);
+
+/// Whether the operation lists a 3xx response (`301`, `3XX`, …).
+fn documents_redirects(op: &Value) -> bool {
+    op.get("responses")
+        .and_then(Value::as_object)
+        .is_some_and(|r| r.keys().any(|code| code.starts_with('3')))
+}
+
+/// The value a required `Accept` or `Content-Type` header parameter asks for: its default,
+/// or its only allowed value. Empty for a `Content-Type` without one (the body's media type
+/// is sent); `None` when there is nothing to send or it is no valid header value.
+fn required_header_value(p: &Value, name: &str, schema: Option<&Value>) -> Option<String> {
+    if p.get("required") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    let schema = schema?;
+    let value = match (schema.get("default"), schema.get("enum")) {
+        (Some(Value::String(d)), _) => Some(d.clone()),
+        (_, Some(Value::Array(only))) if only.len() == 1 => only[0].as_str().map(String::from),
+        _ => None,
+    };
+    let valid =
+        |v: &str| v.len() <= 1024 && v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+    match value {
+        Some(v) if valid(&v) && !v.trim().is_empty() => Some(v.trim().to_string()),
+        Some(_) => None,
+        None if name == "content-type" => Some(String::new()),
+        None => None,
+    }
+}
+
+/// Path-item parameters overlaid by the operation's (same name and location replaces),
+/// and the `Accept`/`Content-Type` values the spec requires (see [`required_header_value`]).
 fn parameters(
     site: &Site,
     converter: &mut Converter,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<RawParam>> {
+    warnings: &mut Vec<Warning>,
+) -> Result<(Vec<RawParam>, Vec<Header>)> {
     let mut merged: Vec<(Value, Pointer)> = Vec::new();
     let item_at = parent(site.at);
     for (owner, at) in [(site.item, item_at), (site.op, site.at.clone())] {
@@ -208,6 +303,7 @@ fn parameters(
         }
     }
     let mut out = Vec::new();
+    let mut headers = Vec::new();
     for (p, at) in merged {
         let name = p
             .get("name")
@@ -224,17 +320,40 @@ fn parameters(
                 )
             })?;
         // OpenAPI: these headers are described by other fields and ignored as parameters.
+        let lower = name.to_ascii_lowercase();
         if location == Location::Header
-            && ["accept", "content-type", "authorization"]
-                .contains(&name.to_ascii_lowercase().as_str())
+            && ["accept", "content-type", "authorization"].contains(&lower.as_str())
         {
-            warnings.push(format!(
-                "{at}: header `{name}` is set by the server, not taken as an argument"
+            if lower != "authorization" {
+                let schema = parameter_schema(&p, &at, converter).ok();
+                if let Some(value) = required_header_value(&p, &lower, schema.as_ref()) {
+                    let canonical = if lower == "accept" {
+                        "Accept"
+                    } else {
+                        "Content-Type"
+                    };
+                    headers.retain(|(n, _)| n != canonical);
+                    headers.push((canonical.to_string(), value));
+                    continue;
+                }
+            }
+            warnings.push(Warning::new(
+                Class::ServerHeader,
+                &at,
+                format!("header `{name}` is set by the server, not taken as an argument"),
             ));
             continue;
         }
-        let mut schema = parameter_schema(&p, &at, converter)?;
+        let mut schema = match parameter_schema(&p, &at, converter) {
+            Ok(schema) => schema,
+            Err(e) => untyped(site, &format!("parameter `{name}`"), e, warnings)?,
+        };
         if let (Some(desc), Value::Object(map)) = (text(&p, "description"), &mut schema) {
+            // A reason the argument is untyped stays after the spec's own words.
+            let desc = match map.get("description").and_then(Value::as_str) {
+                Some(why) => format!("{desc}\n\n{why}"),
+                None => desc,
+            };
             map.insert("description".into(), Value::String(desc));
         }
         let style = match style_of(&p, &at)? {
@@ -261,7 +380,8 @@ fn parameters(
             schema,
         });
     }
-    Ok(out)
+    headers.sort();
+    Ok((out, headers))
 }
 
 /// Converter errors start with the pointer of the bad keyword: that is the location.
@@ -425,7 +545,7 @@ fn body(
     converter: &mut Converter,
     properties: &mut Map<String, Value>,
     required: &mut Vec<String>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Option<Body>> {
     let Some(raw) = site.op.get("requestBody") else {
         return Ok(None);
@@ -438,17 +558,25 @@ fn body(
         ));
     };
     let Some((media, media_obj)) = pick_media_type(content) else {
-        warnings.push(format!(
-            "{body_at}/content: no media type listed; the tool sends no body"
+        warnings.push(Warning::new(
+            Class::NoMediaType,
+            body_at.push("content"),
+            "no media type listed; the tool sends no body",
         ));
         return Ok(None);
     };
     let body_required = body.get("required") == Some(&Value::Bool(true));
     let schema_at = body_at.push("content").push(media).push("schema");
     let mut schema = match media_obj.get("schema") {
-        Some(s) => converter
-            .convert(s, &schema_at)
-            .map_err(|e| schema_error(&schema_at, e))?,
+        Some(s) => match converter.convert(s, &schema_at) {
+            Ok(schema) => schema,
+            Err(e) => untyped(
+                site,
+                "the request body",
+                schema_error(&schema_at, e),
+                warnings,
+            )?,
+        },
         None => json!({}),
     };
     schema::strip_read_only(&mut schema);
@@ -582,7 +710,7 @@ mod tests {
     use crate::model::Options;
     use serde_json::json;
 
-    fn tool(root: Value, path: &str, method: &str) -> (Tool, Vec<String>) {
+    fn tool(root: Value, path: &str, method: &str) -> (Tool, Vec<Warning>) {
         let op = &root["paths"][path][method];
         let item = &root["paths"][path];
         let at = Pointer::root().push("paths").push(path).push(method);
@@ -738,7 +866,7 @@ mod tests {
         assert_eq!(t.input_schema["properties"], json!({}));
         assert!(
             w.iter()
-                .any(|w| w.contains("filled by the upstream credential")),
+                .any(|w| w.message.contains("filled by the upstream credential")),
             "{w:?}"
         );
         assert!(t.annotations.destructive);

@@ -20,6 +20,7 @@ use super::{deref, naming, Access, Location, SchemeKind, Tool, UpstreamScheme};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::pointer::Pointer;
+use crate::warning::{Class as WarningClass, Warning};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMode {
@@ -83,7 +84,7 @@ impl Schemes {
     pub fn read(
         root: &Value,
         options: &super::Options,
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
     ) -> Result<Self> {
         let at = Pointer::root().push("components").push("securitySchemes");
         let mut raw = Vec::new();
@@ -104,9 +105,10 @@ impl Schemes {
         for (name, scheme) in raw {
             let class = classify(&name, scheme, api_keys == 1, options.upstream_auth);
             if let Class::Unsupported(reason) = &class {
-                warnings.push(format!(
-                    "{}: {reason}; operations needing only it get no upstream credential",
-                    at.push(&name)
+                warnings.push(Warning::new(
+                    WarningClass::UnsupportedScheme,
+                    at.push(&name),
+                    format!("{reason}; operations needing only it get no upstream credential"),
                 ));
             }
             classes.insert(name, class);
@@ -125,7 +127,7 @@ impl Schemes {
         root: &Value,
         op: &Value,
         op_at: &Pointer,
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
     ) -> Result<Resolved> {
         let (requirements, req_at) = match op.get("security") {
             Some(r) => (r, op_at.push("security")),
@@ -181,9 +183,10 @@ impl Schemes {
                     }
                     Some(Class::Upstream(_)) => upstream.push(name.clone()),
                     Some(Class::Unsupported(_)) => {}
-                    None => warnings.push(format!(
-                        "{}: security scheme `{name}` is not defined in components.securitySchemes; ignored",
-                        req_at.index(i).push(name)
+                    None => warnings.push(Warning::new(
+                        WarningClass::UndefinedScheme,
+                        req_at.index(i).push(name),
+                        format!("security scheme `{name}` is not defined in components.securitySchemes; ignored"),
                     )),
                 }
             }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Access, AuthMode, SchemeKind, Tool, UpstreamScheme};
+use crate::warning::{Class, Warning};
 
 /// Everything configurable about the mapping beyond auth mode, default scopes and name length.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -238,19 +239,22 @@ pub fn unused(
     s: &Selection,
     seen_keys: &BTreeSet<String>,
     schemes: &[UpstreamScheme],
-) -> Vec<String> {
-    let mut out: Vec<String> = s
+) -> Vec<Warning> {
+    let unused = |message: String| Warning::new(Class::UnusedConfig, "config", message);
+    let mut out: Vec<Warning> = s
         .overrides
         .keys()
         .filter(|k| !seen_keys.contains(*k))
-        .map(|k| format!("config: [tools.\"{k}\"] matches no operation"))
+        .map(|k| unused(format!("[tools.\"{k}\"] matches no operation")))
         .collect();
     out.extend(
         s.credential_env
             .keys()
             .filter(|k| !schemes.iter().any(|u| &u.name == *k))
             .map(|k| {
-                format!("config: [credentials.\"{k}\"] matches no upstream credential in use")
+                unused(format!(
+                    "[credentials.\"{k}\"] matches no upstream credential in use"
+                ))
             }),
     );
     out

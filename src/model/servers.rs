@@ -2,14 +2,19 @@
 
 use serde_json::Value;
 
-pub fn default_upstream(root: &Value, warnings: &mut Vec<String>) -> String {
+use crate::warning::{Class, Warning};
+
+pub fn default_upstream(root: &Value, warnings: &mut Vec<Warning>) -> String {
     let Some(server) = root
         .get("servers")
         .and_then(Value::as_array)
         .and_then(|s| s.first())
     else {
-        warnings
-            .push("/servers: none listed; set UPSTREAM_BASE_URL when running the server".into());
+        warnings.push(Warning::new(
+            Class::UpstreamUrl,
+            "/servers",
+            "none listed; set UPSTREAM_BASE_URL when running the server",
+        ));
         return String::new();
     };
     let mut url = server
@@ -26,7 +31,11 @@ pub fn default_upstream(root: &Value, warnings: &mut Vec<String>) -> String {
         }
     }
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        warnings.push(format!("/servers/0/url: `{url}` is not an absolute http(s) URL; set UPSTREAM_BASE_URL when running the server"));
+        warnings.push(Warning::new(
+            Class::UpstreamUrl,
+            "/servers/0/url",
+            format!("`{url}` is not an absolute http(s) URL; set UPSTREAM_BASE_URL when running the server"),
+        ));
     }
     url.trim_end_matches('/').to_string()
 }

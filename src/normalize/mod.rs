@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::pointer::Pointer;
+use crate::warning::{Class, Warning};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -24,8 +25,11 @@ pub enum Version {
 pub struct Document {
     pub version: Version,
     pub root: Value,
-    /// What was converted away or ignored (webhooks, unknown flows), with its place.
-    pub warnings: Vec<String>,
+    /// What was converted away, ignored or left out (webhooks, unknown flows, operations
+    /// too broken to read), with its place.
+    pub warnings: Vec<Warning>,
+    /// Operations left out here, each with a warning (the model counts the rest).
+    pub dropped: usize,
 }
 
 /// Where the document came from, for resolving relative `$ref`s to other files.
@@ -51,6 +55,7 @@ pub fn normalize(root: Value) -> Result<Document> {
 
 pub fn normalize_from(mut root: Value, source: &Source) -> Result<Document> {
     let mut warnings = Vec::new();
+    let mut dropped = 0;
     refs::bundle(&mut root, source)?;
     if let Some(swagger) = root.get("swagger") {
         if swagger.as_str() != Some("2.0") {
@@ -62,7 +67,7 @@ pub fn normalize_from(mut root: Value, source: &Source) -> Result<Document> {
                 ),
             ));
         }
-        root = swagger2::convert(&root, &mut warnings)?;
+        root = swagger2::convert(&root, &mut warnings, &mut dropped)?;
     }
     let version = detect_version(&root)?;
     if version == Version::V3_1 && root.get("paths").is_none() && root.get("webhooks").is_some() {
@@ -71,15 +76,19 @@ pub fn normalize_from(mut root: Value, source: &Source) -> Result<Document> {
             map.insert("paths".into(), Value::Object(Default::default()));
         }
     }
-    match version {
-        Version::V3_0 => validate_3_0(&root)?,
-        Version::V3_1 => validate_shape(&root)?,
+    validate_shape(&root)?;
+    if version == Version::V3_0 {
+        validate_3_0(&mut root, &mut warnings, &mut dropped)?;
     }
     if let Some(Value::Object(hooks)) = root.get("webhooks") {
         if !hooks.is_empty() {
-            warnings.push(format!(
-                "/webhooks: {} webhook(s) ignored: they are calls the API makes, not tools",
-                hooks.len()
+            warnings.push(Warning::new(
+                Class::Webhooks,
+                "/webhooks",
+                format!(
+                    "{} webhook(s) ignored: they are calls the API makes, not tools",
+                    hooks.len()
+                ),
             ));
         }
     }
@@ -87,6 +96,7 @@ pub fn normalize_from(mut root: Value, source: &Source) -> Result<Document> {
         version,
         root,
         warnings,
+        dropped,
     })
 }
 
@@ -121,9 +131,11 @@ fn show(value: &Value) -> String {
 /// parsed document may nest 128 levels deep (more than a 2 MB thread survives).
 const VALIDATION_STACK: usize = 64 * 1024 * 1024;
 
-fn validate_3_0(root: &Value) -> Result<()> {
-    validate_shape(root)?;
-    std::thread::scope(|scope| {
+/// Checks the structure; an operation (or path item) that fails on its own is left out with
+/// a warning, so one broken operation does not cost the whole API. What still fails after
+/// that is the document's own structure: an error.
+fn validate_3_0(root: &mut Value, warnings: &mut Vec<Warning>, dropped: &mut usize) -> Result<()> {
+    let broken = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("validate".into())
             .stack_size(VALIDATION_STACK)
@@ -131,44 +143,103 @@ fn validate_3_0(root: &Value) -> Result<()> {
             .map_err(|e| Error::Io(format!("cannot start the validation thread: {e}")))?
             .join()
             .unwrap_or_else(|_| Err(Error::spec("/", "the document could not be validated")))
-    })
+    })?;
+    for (path, method, error) in broken {
+        let what = match &method {
+            Some(_) => "operation left out",
+            None => "the operations of this path left out",
+        };
+        warnings.push(Warning::left_out(error, what)?);
+        let Some(Value::Object(paths)) = root.get_mut("paths") else {
+            continue;
+        };
+        match (method, paths.get_mut(&path)) {
+            (Some(method), Some(Value::Object(item))) => {
+                item.remove(&method);
+                *dropped += 1;
+            }
+            (None, Some(item)) => {
+                *dropped += METHODS.iter().filter(|m| item.get(**m).is_some()).count();
+                paths.remove(&path);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
+
+/// A part of `paths` that fails validation on its own: path, method (`None`: the path item
+/// itself), and the located error.
+type Broken = (String, Option<String>, Error);
 
 /// Checks the document's structure with `openapiv3`, schemas left out: its schema types are
 /// nested untagged enums, whose failed attempts are retried at every level, so a few KB of
 /// deeply nested invalid schema took seconds (found by fuzzing) and a little more would take
 /// hours. Schemas are checked by the model stage's converter instead, with a pointer.
-fn validate_3_0_types(root: &Value) -> Result<()> {
-    let root = &without_schemas(root, false);
-    let whole = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(root);
-    let Err(error) = whole else { return Ok(()) };
+/// Returns the operations and path items that fail on their own; with those left out, the
+/// rest must pass.
+fn validate_3_0_types(root: &Value) -> Result<Vec<Broken>> {
+    let mut root = without_schemas(root, false);
+    let whole = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&root);
+    let Err(error) = whole else {
+        return Ok(Vec::new());
+    };
     // openapiv3 flattens `paths` and uses untagged enums, which hide where inside an
     // operation the problem is; checking operations one by one finds it.
-    if let Some(Value::Object(paths)) = root.get("paths") {
-        for (path, item) in paths {
+    let mut broken = Vec::new();
+    if let Some(Value::Object(paths)) = root.get_mut("paths") {
+        for (path, item) in paths.iter_mut() {
             let Value::Object(item) = item else { continue };
-            for (method, op) in item {
-                if !METHODS.contains(&method.as_str()) {
-                    continue;
-                }
+            let item_at = Pointer::root().push("paths").push(path);
+            let methods: Vec<String> = item
+                .keys()
+                .filter(|m| METHODS.contains(&m.as_str()))
+                .cloned()
+                .collect();
+            for method in methods {
+                let op = &item[&method];
                 if let Err(e) = serde_path_to_error::deserialize::<_, openapiv3::Operation>(op) {
-                    let at = Pointer::root().push("paths").push(path).push(method);
-                    return Err(located(at, e));
+                    broken.push((
+                        path.clone(),
+                        Some(method.clone()),
+                        located(item_at.push(&method), e),
+                    ));
+                    item.remove(&method);
                 }
             }
+            let rest = Value::Object(item.clone());
+            if let Err(e) = serde_path_to_error::deserialize::<_, openapiv3::PathItem>(&rest) {
+                broken.push((path.clone(), None, located(item_at, e)));
+            }
+        }
+        let whole_items: Vec<String> = broken
+            .iter()
+            .filter(|(_, method, _)| method.is_none())
+            .map(|(path, _, _)| path.clone())
+            .collect();
+        for path in whole_items {
+            paths.remove(&path);
         }
     }
-    Err(located(Pointer::root(), error))
+    if broken.is_empty() {
+        return Err(located(Pointer::root(), error));
+    }
+    // Whatever still fails is not confined to an operation.
+    serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&root)
+        .map_err(|e| located(Pointer::root(), e))?;
+    Ok(broken)
 }
 
 /// A copy with every schema replaced by `{}` (the schema that allows anything): the values
-/// of `schema` keys and the entries of `components.schemas`.
+/// of `schema` keys and the entries of `components.schemas`. A `schema` that is not an
+/// object (`null` in one vendor's published spec) is replaced too: the model stage reports
+/// it where it is used, and degrades only that argument.
 fn without_schemas(value: &Value, schema_map: bool) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if schema_map || (k == "schema" && v.is_object()) {
+                    let v = if schema_map || k == "schema" {
                         Value::Object(serde_json::Map::new())
                     } else {
                         without_schemas(v, k == "schemas" && v.is_object())
@@ -250,7 +321,9 @@ mod tests {
         }))
         .unwrap();
         assert!(
-            doc.warnings[0].starts_with("/webhooks: 1 webhook"),
+            doc.warnings[0]
+                .to_string()
+                .starts_with("/webhooks: 1 webhook"),
             "{:?}",
             doc.warnings
         );
@@ -274,17 +347,62 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_operation_is_located_by_pointer() {
+    fn a_bad_operation_is_left_out_with_its_place_and_the_rest_kept() {
         let doc = json!({
             "openapi": "3.0.3",
             "info": {"title": "t", "version": "1"},
-            "paths": {"/a.json": {"get": {"responses": {"200": {"description": 5}}}}}
+            "paths": {
+                "/a.json": {
+                    "get": {"responses": {"200": {"description": 5}}},
+                    "put": {"responses": {"200": {"description": "ok"}}}
+                },
+                "/b": {"parameters": 7, "get": {"responses": {}}, "post": {"responses": {}}},
+                // A null schema is the model stage's to degrade, not a reason to drop.
+                "/c": {"post": {"requestBody": {"content": {"application/json": {"schema": null}}}, "responses": {}}}
+            }
+        });
+        let doc = normalize(doc).unwrap();
+        assert_eq!(doc.dropped, 3);
+        let paths = doc.root["paths"].as_object().unwrap();
+        assert_eq!(paths.keys().collect::<Vec<_>>(), ["/a.json", "/c"]);
+        assert!(paths["/a.json"].get("get").is_none());
+        assert_eq!(doc.warnings.len(), 2, "{:?}", doc.warnings);
+        assert!(doc
+            .warnings
+            .iter()
+            .all(|w| w.class == Class::OperationDropped));
+        assert!(
+            doc.warnings[0]
+                .at
+                .starts_with("/paths/~1a.json/get/responses"),
+            "{}",
+            doc.warnings[0]
+        );
+        assert!(doc.warnings[0].message.ends_with("; operation left out"));
+        assert!(
+            doc.warnings[1].at.starts_with("/paths/~1b"),
+            "{}",
+            doc.warnings[1]
+        );
+        assert!(
+            doc.warnings[1]
+                .message
+                .ends_with("the operations of this path left out"),
+            "{}",
+            doc.warnings[1]
+        );
+    }
+
+    #[test]
+    fn a_broken_document_structure_stays_an_error() {
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"get": {"responses": {}}}},
+            "components": {"securitySchemes": 5}
         });
         let err = normalize(doc).unwrap_err();
-        assert!(
-            err.to_string().starts_with("/paths/~1a.json/get/responses"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("/components"), "{err}");
     }
 
     #[test]

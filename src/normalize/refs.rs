@@ -21,7 +21,14 @@ pub const KEY: &str = "x-mcp-gen-external";
 /// More referenced files than this is refused: a document is not a crawler.
 const MAX_FILES: usize = 64;
 /// Keys whose values are data, never searched for references.
-pub const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
+const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
+
+/// Whether references under `key` are OpenAPI's to follow. Data keywords hold values, and
+/// `x-…` extensions hold vendor data (Azure's `x-ms-examples` points at example files that
+/// are rarely beside a downloaded spec): neither is searched, bundled or rewritten.
+pub fn holds_references(key: &str) -> bool {
+    !DATA_KEYS.contains(&key) && !key.starts_with("x-")
+}
 
 /// Whether a (rewritten) `$ref` points into the bundled files.
 pub fn into_bundle(reference: &str) -> bool {
@@ -95,7 +102,7 @@ fn has_external(root: &Value) -> bool {
                     }
                 }
                 for (k, child) in map {
-                    if !DATA_KEYS.contains(&k.as_str()) {
+                    if holds_references(k) {
                         stack.push(child);
                     }
                 }
@@ -148,7 +155,7 @@ impl Bundler<'_> {
                         *r = self.local(r, base, key, &here.push("$ref"))?;
                     }
                     for (k, child) in map.iter_mut() {
-                        if !DATA_KEYS.contains(&k.as_str()) {
+                        if holds_references(k) {
                             stack.push((child, here.push(k)));
                         }
                     }

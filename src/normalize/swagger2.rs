@@ -12,6 +12,7 @@ use super::refs::{self, KEY as EXTERNAL};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::pointer::Pointer;
+use crate::warning::{Class, Warning};
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
 /// Keys of a non-body 2.0 parameter that describe its value: they move into `schema`.
@@ -34,7 +35,9 @@ const VALUE_KEYS: &[&str] = &[
     "multipleOf",
 ];
 
-pub fn convert(root: &Value, warnings: &mut Vec<String>) -> Result<Value> {
+/// The document in 3.0 form; operations too broken to convert are left out, each with a
+/// warning, and counted in `dropped`.
+pub fn convert(root: &Value, warnings: &mut Vec<Warning>, dropped: &mut usize) -> Result<Value> {
     let Value::Object(src) = root else {
         return Err(Error::spec("/", "not an object"));
     };
@@ -109,7 +112,19 @@ pub fn convert(root: &Value, warnings: &mut Vec<String>) -> Result<Value> {
                 produces: &produces,
             };
             let item = inline_external(root, item);
-            paths.insert(path.clone(), path_item(&ctx, item, &at.push(path))?);
+            // A defect confined to one path item or operation leaves that part out.
+            match path_item(&ctx, item, &at.push(path), warnings, dropped) {
+                Ok(item) => {
+                    paths.insert(path.clone(), item);
+                }
+                Err(e) => {
+                    warnings.push(Warning::left_out(
+                        e,
+                        "the operations of this path left out",
+                    )?);
+                    *dropped += METHODS.iter().filter(|m| item.get(**m).is_some()).count();
+                }
+            }
         }
     } else if let Some(other) = src.get("paths") {
         out.insert("paths".into(), other.clone());
@@ -182,7 +197,7 @@ fn references(value: &Value, found: &mut Vec<String>) {
                         ("$ref", Value::String(r)) if refs::into_bundle(r) => {
                             found.push(r.clone());
                         }
-                        (k, _) if refs::DATA_KEYS.contains(&k) => {}
+                        (k, _) if !refs::holds_references(k) => {}
                         _ => stack.push(child),
                     }
                 }
@@ -247,7 +262,13 @@ fn deref_param<'a>(root: &'a Value, p: &'a Value, at: &Pointer) -> Result<&'a Va
     Err(Error::spec(at.to_string(), "`$ref` chain does not end"))
 }
 
-fn path_item(ctx: &Ctx, item: &Value, at: &Pointer) -> Result<Value> {
+fn path_item(
+    ctx: &Ctx,
+    item: &Value,
+    at: &Pointer,
+    warnings: &mut Vec<Warning>,
+    dropped: &mut usize,
+) -> Result<Value> {
     let Value::Object(item) = item else {
         return Ok(item.clone());
     };
@@ -280,8 +301,15 @@ fn path_item(ctx: &Ctx, item: &Value, at: &Pointer) -> Result<Value> {
     }
     for method in METHODS {
         if let Some(op) = item.get(*method) {
-            let op = operation(ctx, op, &shared_body, &at.push(method))?;
-            out.insert((*method).to_string(), op);
+            match operation(ctx, op, &shared_body, &at.push(method)) {
+                Ok(op) => {
+                    out.insert((*method).to_string(), op);
+                }
+                Err(e) => {
+                    warnings.push(Warning::left_out(e, "operation left out")?);
+                    *dropped += 1;
+                }
+            }
         }
     }
     Ok(Value::Object(out))
@@ -525,7 +553,7 @@ fn response(r: &Value, produces: &[String]) -> Value {
     Value::Object(out)
 }
 
-fn security_scheme(def: &Value, at: &Pointer, warnings: &mut Vec<String>) -> Value {
+fn security_scheme(def: &Value, at: &Pointer, warnings: &mut Vec<Warning>) -> Value {
     let kind = def.get("type").and_then(Value::as_str).unwrap_or("");
     let mut out = match kind {
         "basic" => json!({ "type": "http", "scheme": "basic" }),
@@ -543,8 +571,10 @@ fn security_scheme(def: &Value, at: &Pointer, warnings: &mut Vec<String>) -> Val
                 "application" => ("clientCredentials", &["tokenUrl"]),
                 "accessCode" => ("authorizationCode", &["authorizationUrl", "tokenUrl"]),
                 other => {
-                    warnings.push(format!(
-                        "{at}/flow: unknown oauth2 flow `{other}`, read as authorizationCode"
+                    warnings.push(Warning::new(
+                        Class::UnknownFlow,
+                        at.push("flow"),
+                        format!("unknown oauth2 flow `{other}`, read as authorizationCode"),
                     ));
                     ("authorizationCode", &["authorizationUrl", "tokenUrl"])
                 }
@@ -641,9 +671,9 @@ fn rewrite_refs(value: &mut Value) {
 mod tests {
     use super::*;
 
-    fn convert_ok(doc: Value) -> (Value, Vec<String>) {
+    fn convert_ok(doc: Value) -> (Value, Vec<Warning>) {
         let mut w = Vec::new();
-        (convert(&doc, &mut w).unwrap(), w)
+        (convert(&doc, &mut w, &mut 0).unwrap(), w)
     }
 
     #[test]
@@ -743,17 +773,27 @@ mod tests {
     }
 
     #[test]
-    fn dangling_parameter_refs_are_located() {
+    fn an_operation_with_a_dangling_parameter_ref_is_left_out_with_its_place() {
+        let mut dropped = 0;
         let mut w = Vec::new();
-        let err = convert(
-            &json!({"swagger": "2.0", "info": {}, "paths": {"/a": {"get": {"parameters": [{"$ref": "#/parameters/nope"}]}}}}),
+        let out = convert(
+            &json!({"swagger": "2.0", "info": {}, "paths": {
+                "/a": {"get": {"parameters": [{"$ref": "#/parameters/nope"}]}, "put": {}},
+                "/b": {"parameters": [{"$ref": "#/parameters/gone"}], "get": {}, "post": {}}
+            }}),
             &mut w,
+            &mut dropped,
         )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("/paths/~1a/get/parameters/0/$ref"),
-            "{err}"
+        .unwrap();
+        assert_eq!(dropped, 3);
+        assert_eq!(out["paths"], json!({"/a": {"put": {}}}));
+        let shown: Vec<String> = w.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "/paths/~1a/get/parameters/0/$ref: `#/parameters/nope` points to nothing in this document; operation left out [operation-dropped]",
+                "/paths/~1b/parameters/0/$ref: `#/parameters/gone` points to nothing in this document; the operations of this path left out [operation-dropped]",
+            ]
         );
     }
 

@@ -407,6 +407,8 @@ mod tests {
                 }],
                 body: None,
                 credentials: &[],
+                headers: &[],
+                redirects: false,
             },
         }
     }
@@ -839,6 +841,8 @@ mod tests {
         static KEYED: &[ToolSpec] = &[ToolSpec {
             http: HttpBinding {
                 credentials: &[&["key"]],
+                headers: &[],
+                redirects: false,
                 ..tool("mixed", MIXED).http
             },
             ..tool("mixed", MIXED)

@@ -76,6 +76,12 @@ pub struct HttpBinding {
     /// Alternatives (any one suffices), each a set of upstream scheme names (all needed).
     /// Empty: the operation needs no upstream credential.
     pub credentials: &'static [&'static [&'static str]],
+    /// `Accept` and `Content-Type` values the spec requires on every request (`Content-Type`
+    /// only when no body sets its own).
+    pub headers: &'static [(&'static str, &'static str)],
+    /// The spec documents 3xx responses: one that is not followed (another origin, too many
+    /// hops) is reported as a redirect, not as a failure.
+    pub redirects: bool,
 }
 
 #[derive(Debug)]

@@ -503,6 +503,8 @@ mod tests {
                 params: &[],
                 body: None,
                 credentials,
+                headers: &[],
+                redirects: false,
             },
         }
     }

@@ -392,6 +392,8 @@ mod tests {
             params,
             body: None,
             credentials: &[],
+            headers: &[],
+            redirects: false,
         }
     }
 

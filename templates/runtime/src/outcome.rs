@@ -9,6 +9,10 @@
 //!
 //! Without an `outputSchema`, JSON objects are `structuredContent` as well, other JSON is
 //! text, images are image content, and other binaries are described, not dumped.
+//!
+//! A redirect the server did not follow (another origin, too many hops) is reported with its
+//! target. When the operation documents 3xx responses it is the answer, a success (an error
+//! result only for a tool with an `outputSchema`, which no redirect fits); otherwise an error.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -24,8 +28,17 @@ const EXCERPT_CHARS: usize = 2000;
 /// The property a wrapped reply travels in (the generator's `WRAP_PROPERTY`).
 const WRAP_PROPERTY: &str = "result";
 
-pub fn tool_result(tool: &str, reply: &Reply, output: Option<&OutputCheck>) -> CallToolResult {
+/// The result of one call. `redirects`: the operation documents 3xx responses.
+pub fn tool_result(
+    tool: &str,
+    reply: &Reply,
+    output: Option<&OutputCheck>,
+    redirects: bool,
+) -> CallToolResult {
     let status = reply.status;
+    if status.is_redirection() {
+        return redirect(reply, redirects && output.is_none(), redirects);
+    }
     if !status.is_success() {
         let mut detail = excerpt(&reply.body);
         if detail.trim().is_empty() {
@@ -39,6 +52,33 @@ pub fn tool_result(tool: &str, reply: &Reply, output: Option<&OutputCheck>) -> C
     match output {
         Some(check) => declared(tool, reply, check),
         None => undeclared(reply),
+    }
+}
+
+/// A 3xx reply: where it points, and whether the operation said it could answer so.
+fn redirect(reply: &Reply, success: bool, documented: bool) -> CallToolResult {
+    let status = reply.status;
+    let target = match &reply.location {
+        Some(location) => format!("Location: {}", cut(location)),
+        None => "no Location shown".to_owned(),
+    };
+    let what = if documented {
+        "a redirect this operation documents"
+    } else {
+        "a redirect this operation does not document"
+    };
+    let mut text = format!(
+        "The upstream API answered HTTP {status}, {what}. It was not followed (the server \
+         follows redirects only within the upstream's own origin). {target}"
+    );
+    let body = excerpt(&reply.body);
+    if !body.trim().is_empty() {
+        text.push_str(&format!("\n\n{body}"));
+    }
+    if success {
+        CallToolResult::success(vec![ContentBlock::text(text)])
+    } else {
+        error(text)
     }
 }
 
@@ -225,6 +265,7 @@ mod tests {
             content_type: ct.map(str::to_owned),
             body: Bytes::from(body.to_owned()),
             violations: None,
+            location: None,
         }
     }
 
@@ -245,6 +286,7 @@ mod tests {
                 r#"{"message":"Pet not found"}"#,
             ),
             None,
+            false,
         );
         assert_eq!(r.is_error, Some(true));
         assert!(text(&r).contains("404 Not Found"));
@@ -252,10 +294,35 @@ mod tests {
 
         let mut prism = reply(401, None, "");
         prism.violations = Some("[{\"message\":\"Invalid security scheme used\"}]".into());
-        assert!(text(&tool_result("t", &prism, None)).contains("Invalid security scheme"));
+        assert!(text(&tool_result("t", &prism, None, false)).contains("Invalid security scheme"));
 
         let long = "x".repeat(EXCERPT_CHARS * 2);
-        assert!(text(&tool_result("t", &reply(500, None, &long), None)).ends_with("(truncated)"));
+        assert!(
+            text(&tool_result("t", &reply(500, None, &long), None, false)).ends_with("(truncated)")
+        );
+    }
+
+    #[test]
+    fn redirects_are_reported_with_their_target() {
+        let mut moved = reply(302, None, "");
+        moved.location = Some("https://downloads.example.com/a.tar.gz".into());
+        // Documented, no outputSchema: the answer.
+        let r = tool_result("t", &moved, None, true);
+        assert_eq!(r.is_error, Some(false));
+        assert!(text(&r).contains("HTTP 302 Found, a redirect this operation documents"));
+        assert!(text(&r).ends_with("Location: https://downloads.example.com/a.tar.gz"));
+        // Documented, but no redirect fits an outputSchema: an error result saying so.
+        let schema = check(json!({"type": "object"}), false);
+        let r = tool_result("t", &moved, Some(&schema), true);
+        assert_eq!(r.is_error, Some(true));
+        assert!(text(&r).contains("a redirect this operation documents"));
+        // Not documented: an error, still with the target; never "upstream error" wording.
+        let r = tool_result("t", &moved, None, false);
+        assert_eq!(r.is_error, Some(true));
+        assert!(text(&r).contains("does not document"));
+        assert!(text(&r).contains("Location: https://downloads.example.com"));
+        let r = tool_result("t", &reply(304, None, ""), None, true);
+        assert!(text(&r).contains("304 Not Modified") && text(&r).ends_with("no Location shown"));
     }
 
     fn check(schema: Value, wrapped: bool) -> OutputCheck {
@@ -275,6 +342,7 @@ mod tests {
             "t",
             &reply(200, Some("application/json"), r#"{"id":1,"extra":true}"#),
             Some(&schema),
+            false,
         );
         assert_eq!(ok.structured_content, Some(json!({"id": 1, "extra": true})));
         assert_eq!(ok.is_error, Some(false));
@@ -284,6 +352,7 @@ mod tests {
             "t",
             &reply(200, Some("application/json"), r#"{"id":"x"}"#),
             Some(&schema),
+            false,
         );
         assert_eq!(bad.is_error, Some(true));
         assert!(bad.structured_content.is_none());
@@ -294,6 +363,7 @@ mod tests {
             "t",
             &reply(200, Some("text/html"), "<p>maintenance</p>"),
             Some(&schema),
+            false,
         );
         assert_eq!(html.is_error, Some(true));
         assert!(text(&html).contains("not JSON (Content-Type: text/html)"));
@@ -302,11 +372,11 @@ mod tests {
             "<p>maintenance</p>"
         );
 
-        let empty = tool_result("t", &reply(200, None, ""), Some(&schema));
+        let empty = tool_result("t", &reply(200, None, ""), Some(&schema), false);
         assert_eq!(empty.is_error, Some(false));
         assert_eq!(empty.structured_content, Some(json!({})));
 
-        let free = tool_result("t", &reply(200, None, r#"{"a":[1]}"#), None);
+        let free = tool_result("t", &reply(200, None, r#"{"a":[1]}"#), None, false);
         assert_eq!(free.structured_content, Some(json!({"a": [1]})));
     }
 
@@ -320,6 +390,7 @@ mod tests {
             "t",
             &reply(200, Some("application/json"), "[1,2]"),
             Some(&list),
+            false,
         );
         assert_eq!(r.structured_content, Some(json!({"result": [1, 2]})));
         assert_eq!(text(&r), r#"{"result":[1,2]}"#);
@@ -327,32 +398,53 @@ mod tests {
             "t",
             &reply(200, Some("application/json"), r#"{"a":1}"#),
             Some(&list),
+            false,
         );
         assert_eq!(object.is_error, Some(true));
     }
 
     #[test]
     fn images_and_binaries() {
-        let png = tool_result("t", &reply(200, Some("image/png"), "\u{89}PNG"), None);
+        let png = tool_result(
+            "t",
+            &reply(200, Some("image/png"), "\u{89}PNG"),
+            None,
+            false,
+        );
         let image = png.content[0].as_image().unwrap();
         assert_eq!(image.mime_type, "image/png");
         assert_eq!(image.data, STANDARD.encode("\u{89}PNG"));
-        let pdf = tool_result("t", &reply(200, Some("application/pdf"), "%PDF-1.4"), None);
+        let pdf = tool_result(
+            "t",
+            &reply(200, Some("application/pdf"), "%PDF-1.4"),
+            None,
+            false,
+        );
         assert!(
             text(&pdf).contains("8 bytes of application/pdf"),
             "{}",
             text(&pdf)
         );
-        let xml = tool_result("t", &reply(200, Some("application/xml"), "<a/>"), None);
+        let xml = tool_result(
+            "t",
+            &reply(200, Some("application/xml"), "<a/>"),
+            None,
+            false,
+        );
         assert_eq!(text(&xml), "<a/>");
     }
 
     #[test]
     fn plain_text_and_arrays_pass_through() {
-        let r = tool_result("t", &reply(200, Some("application/json"), "[1,2]"), None);
+        let r = tool_result(
+            "t",
+            &reply(200, Some("application/json"), "[1,2]"),
+            None,
+            false,
+        );
         assert_eq!(text(&r), "[1,2]");
         assert!(r.structured_content.is_none());
-        let r = tool_result("t", &reply(204, None, ""), None);
+        let r = tool_result("t", &reply(204, None, ""), None, false);
         assert!(text(&r).contains("204 No Content"), "{}", text(&r));
         assert_eq!(r.is_error, Some(false));
     }

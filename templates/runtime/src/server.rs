@@ -160,8 +160,12 @@ impl McpServer {
         };
         match shared.upstream.send(spec, &args, grant).await {
             Ok(reply) => {
-                let result =
-                    outcome::tool_result(spec.name, &reply, shared.schemas[i].output.as_ref());
+                let result = outcome::tool_result(
+                    spec.name,
+                    &reply,
+                    shared.schemas[i].output.as_ref(),
+                    spec.http.redirects,
+                );
                 (result, reply.status.as_u16().to_string())
             }
             Err(message) => (outcome::error(message), "upstream_error".to_owned()),

@@ -30,6 +30,9 @@ pub struct Reply {
     pub body: Bytes,
     /// Prism's `sl-violations` header: why it refused a request when the body is empty.
     pub violations: Option<String>,
+    /// Where a redirect that was not followed points (`None` as well when it would show
+    /// the server's own upstream credential).
+    pub location: Option<String>,
 }
 
 #[derive(Debug)]
@@ -130,7 +133,12 @@ impl Upstream {
         }
         encode::credential_first(&mut parts.query, credential_query, "query parameter")?;
         encode::credential_first(&mut parts.cookies, credential_cookies, "cookie")?;
-        let headers = headers(&parts, credential_headers)?;
+        let headers = headers(
+            &parts,
+            credential_headers,
+            binding.headers,
+            payload.is_some(),
+        )?;
 
         let url = self.url(&parts)?;
         let method = Method::from_bytes(binding.method.as_bytes())
@@ -146,7 +154,10 @@ impl Upstream {
             .execute(request)
             .await
             .map_err(|e| format!("upstream request failed: {}", describe(&e.without_url())))?;
-        let reply = read_reply(response, self.max_bytes).await?;
+        let mut reply = read_reply(response, self.max_bytes).await?;
+        reply.location = reply
+            .location
+            .filter(|l| !carries_credential(l, &prepared.placements));
         crate::hooks_api::after(tool, args, reply)
     }
 
@@ -168,11 +179,29 @@ impl Upstream {
     }
 }
 
+/// Whether a redirect's target shows a credential the server sent (an API key in the query
+/// comes back in the `Location` of some APIs): such a URL is not the caller's to see.
+fn carries_credential(location: &str, placements: &[Placement]) -> bool {
+    placements.iter().any(|p| {
+        let (Placement::Header(_, value)
+        | Placement::Query(_, value)
+        | Placement::Cookie(_, value)) = p;
+        // `Bearer abc…`: the token alone may come back too.
+        let token = value.split_once(' ').map_or(value.as_str(), |(_, t)| t);
+        [value.as_str(), token]
+            .into_iter()
+            .filter(|secret| secret.len() >= 4)
+            .any(|secret| location.contains(secret) || location.contains(&enc(secret)))
+    })
+}
+
 /// Argument headers, then credentials (which win over an argument naming the same header),
-/// cookies and `Accept`.
+/// cookies, `Accept`, and a `Content-Type` the spec requires when no body sets one.
 fn headers(
     parts: &encode::RequestParts,
     credential_headers: Vec<(String, String)>,
+    required: &[(&str, &str)],
+    with_body: bool,
 ) -> Result<HeaderMap, String> {
     let mut headers = HeaderMap::new();
     for (name, value) in &parts.headers {
@@ -193,6 +222,13 @@ fn headers(
         reqwest::header::ACCEPT,
         HeaderValue::from_static("application/json, */*;q=0.5"),
     );
+    for (name, value) in required {
+        let value = header_value(name, value)?;
+        let name = header_name(name)?;
+        if name != reqwest::header::CONTENT_TYPE || !with_body {
+            headers.insert(name, value);
+        }
+    }
     Ok(headers)
 }
 
@@ -244,6 +280,7 @@ async fn read_reply(mut response: reqwest::Response, max_bytes: usize) -> Result
     };
     let content_type = text_header("content-type");
     let violations = text_header("sl-violations");
+    let location = text_header("location");
     // A declared length over the cap is refused before reading anything.
     if response
         .content_length()
@@ -268,6 +305,7 @@ async fn read_reply(mut response: reqwest::Response, max_bytes: usize) -> Result
         content_type,
         body: Bytes::from(body),
         violations,
+        location,
     })
 }
 
@@ -346,36 +384,49 @@ mod tests {
             env: "UPSTREAM_API_KEY",
         },
     }];
-    static TOOL: ToolSpec = ToolSpec {
-        name: "update",
-        title: None,
-        description: "",
-        input_schema: "{}",
-        output: None,
-        annotations: Annotations {
-            read_only: false,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-        },
-        access: Access {
-            anonymous: true,
-            oauth2: None,
-        },
-        http: HttpBinding {
-            method: "PUT",
-            path: "/pet/{petId}",
-            params: PARAMS,
-            body: Some(Body {
-                media_type: "application/json",
-                required: false,
-                shape: BodyShape::Flattened { fields: &["name"] },
-                encoding: &[],
-                binary: &[],
-            }),
-            credentials: &[&["api_key"]],
-        },
-    };
+    static TOOL: ToolSpec = update_pet(&[]);
+    /// A spec that requires `Content-Type` and `Accept` (Swagger 2.0 header parameters with
+    /// defaults) on an operation whose body is optional.
+    static REQUIRED_HEADERS: ToolSpec = update_pet(&[
+        ("Accept", "application/vnd.shop.v2+json"),
+        ("Content-Type", "application/json"),
+    ]);
+
+    /// `PUT /pet/{petId}` with an optional body and an API key.
+    const fn update_pet(headers: &'static [(&'static str, &'static str)]) -> ToolSpec {
+        ToolSpec {
+            name: "update",
+            title: None,
+            description: "",
+            input_schema: "{}",
+            output: None,
+            annotations: Annotations {
+                read_only: false,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            access: Access {
+                anonymous: true,
+                oauth2: None,
+            },
+            http: HttpBinding {
+                method: "PUT",
+                path: "/pet/{petId}",
+                params: PARAMS,
+                body: Some(Body {
+                    media_type: "application/json",
+                    required: false,
+                    shape: BodyShape::Flattened { fields: &["name"] },
+                    encoding: &[],
+                    binary: &[],
+                }),
+                credentials: &[&["api_key"]],
+                headers,
+                redirects: false,
+            },
+        }
+    }
 
     fn upstream(base: &str, key: Option<&str>) -> Upstream {
         let catalog = crate::testkit::catalog(&[], SCHEMES);
@@ -428,6 +479,8 @@ mod tests {
             }],
             body: None,
             credentials: &[&["api_key"]],
+            headers: &[],
+            redirects: false,
         },
         title: None,
         description: "",
@@ -466,6 +519,56 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.contains("`api_key`") && !err.contains("k-1"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn required_headers_are_sent_with_or_without_a_body() {
+        let base = echo_upstream().await;
+        let up = upstream(&base, Some("k-123"));
+        let reply = up
+            .send(
+                &REQUIRED_HEADERS,
+                json!({"petId": 1}).as_object().unwrap(),
+                ENTITLED,
+            )
+            .await
+            .unwrap();
+        let seen: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(seen["body"], "");
+        assert_eq!(seen["headers"]["content-type"], "application/json");
+        assert_eq!(seen["headers"]["accept"], "application/vnd.shop.v2+json");
+        // With a body, the body's own Content-Type.
+        let args = json!({"petId": 1, "name": "Rex"});
+        let reply = up
+            .send(&REQUIRED_HEADERS, args.as_object().unwrap(), ENTITLED)
+            .await
+            .unwrap();
+        let seen: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(seen["headers"]["content-type"], "application/json");
+        assert_eq!(seen["body"], r#"{"name":"Rex"}"#);
+        // Without the requirement: no Content-Type when no body is sent.
+        let reply = up
+            .send(&TOOL, json!({"petId": 1}).as_object().unwrap(), ENTITLED)
+            .await
+            .unwrap();
+        let seen: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(seen["headers"]["content-type"], Value::Null);
+    }
+
+    #[test]
+    fn a_location_that_shows_a_credential_is_recognised() {
+        let key = [Placement::Query("api_key".into(), "s3cr3t/key".into())];
+        assert!(carries_credential(
+            "https://cdn.example/f?api_key=s3cr3t%2Fkey",
+            &key
+        ));
+        assert!(carries_credential("https://cdn.example/s3cr3t/key", &key));
+        assert!(!carries_credential("https://cdn.example/f", &key));
+        let bearer = [Placement::Header(
+            "Authorization".into(),
+            "Bearer tok-123".into(),
+        )];
+        assert!(carries_credential("https://x.example/?t=tok-123", &bearer));
     }
 
     #[tokio::test]
