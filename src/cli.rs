@@ -1,6 +1,7 @@
 //! The command line: flags, where the options come from (flags over `mcp-gen.toml` over a
 //! project's `mcp-gen.json`), and the two commands. `main.rs` only calls [`main`].
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use serde_json::Value;
 use crate::config::{self, Auth, Config, UpstreamAuthName};
 use crate::emit::{self, check, Settings, MANIFEST};
 use crate::model::{self, select::Filters, AuthMode, OutputSchemas};
+use crate::warning::{Class, Warning};
 use crate::{inspect, Error, Result};
 
 #[derive(Parser)]
@@ -291,9 +293,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
     };
     let files = emit::render(&api, &settings)?;
     if !quiet {
-        for warning in &api.warnings {
-            warn(&warning.to_string());
-        }
+        print_warnings(&api.warnings);
     }
     if args.check {
         let report = check::check(&files, &out);
@@ -340,12 +340,33 @@ fn run_inspect(args: InspectArgs) -> Result<()> {
         Format::Table => print!("{}", inspect::to_table(&api)),
     }
     if !args.mapping.quiet {
-        for warning in &api.warnings {
-            warn(&warning.to_string());
-        }
+        print_warnings(&api.warnings);
         eprintln!("{}", inspect::summary_line(&api, started.elapsed()));
     }
     Ok(())
+}
+
+/// Warnings with the same class and message, shown at most this many times each: a spec
+/// that repeats one construct in every operation would otherwise print thousands of lines.
+const SAME_WARNING_SHOWN: usize = 3;
+
+fn print_warnings(warnings: &[Warning]) {
+    let mut seen: BTreeMap<(Class, &str), usize> = BTreeMap::new();
+    for w in warnings {
+        let count = seen.entry((w.class, w.message.as_str())).or_default();
+        *count += 1;
+        if *count <= SAME_WARNING_SHOWN {
+            warn(&w.to_string());
+        }
+    }
+    for ((class, message), count) in seen {
+        if count > SAME_WARNING_SHOWN {
+            warn(&format!(
+                "{} more place(s) with \"{message}\" [{class}]; `mcp-gen inspect --format json` lists every warning",
+                count - SAME_WARNING_SHOWN
+            ));
+        }
+    }
 }
 
 const RED: &str = "31";
