@@ -62,6 +62,7 @@ fid-parameters fixtures/readme-oas-examples/3.0/json/parameters-style.json
 fid-uploads fixtures/readme-oas-examples/3.0/json/file-uploads.json
 fid-train fixtures/readme-oas-examples/3.1/json/train-travel.json
 upstream-faults tests/e2e/specs/upstream-faults.json
+fid-required-headers fixtures/defects/swagger2-required-headers.json
 SERVERS
 # The Petstore server again with the spec's own output schemas, for the drift test's strict
 # column (tests/e2e/test_drift.py).

@@ -203,3 +203,23 @@ def test_user_operations_carry_an_exchanged_token(fidelity_runs, auth_server):
     # Audience: UPSTREAM_BASE_URL (TOKEN_EXCHANGE_AUDIENCE is not set).
     claims = auth_server.key.verify(sent, audience=server.upstream, issuer=auth_server.issuer)
     assert claims["sub"] == "traveller-7" and claims["act"] == {"sub": "e2e-client-exchange"}
+
+
+@pytest.mark.parametrize("tool, args", [
+    ("add_note", {"orderId": "o-1"}),
+    ("add_note", {"orderId": "o-1", "text": "hello"}),
+    ("get_order", {"orderId": "o-1"}),
+])
+def test_required_content_type_and_accept_reach_the_upstream(fidelity_runs, tool, args):
+    """Issue 12: a Swagger 2.0 spec declares `Content-Type` and `Accept` as required header
+    parameters with defaults, on an operation whose body is optional and on a GET. OpenAPI 3
+    says to ignore such parameters, but the upstream checks them: Prism, judging the 2.0
+    document, answered 422 when no body (so no Content-Type) was sent."""
+    server, prism = fidelity_runs("fid-required-headers")
+    before = len(support.prism_requests(prism.log_text()))
+    result = server.call(tool, args)
+    [(_, _, violations)] = verdicts(prism.log_text(), before)
+    [request] = support.prism_requests(prism.log_text())[before:]
+    assert not violations and not result.get("isError"), (violations, result)
+    assert request.headers.get("content-type") == "application/json", request.headers
+    assert request.headers.get("accept") == "application/json", request.headers

@@ -5,6 +5,7 @@ tests/e2e/specs/upstream-faults.json generated with --upstream-auth token-exchan
 from __future__ import annotations
 
 import base64
+import json
 import time
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -256,6 +257,40 @@ def test_upstream_errors_carry_status_and_a_bounded_excerpt(server, code):
     assert len(text) < 2300 and text.endswith("(truncated)")
     record(f"HTTP {code} with a 10 kB body", "isError, status, bounded excerpt",
            f"isError, {len(text)} chars: {text[:60]}…")
+
+
+def test_redirects_are_reported_as_redirects(server, auth_server):
+    """Issue 12: a 3xx the server does not follow (another origin) is the operation's answer
+    when the spec documents it, reported with its target; one on the same origin is followed."""
+    token = token_for(auth_server, server, "")  # `download` spends the server's API key
+    result = server.call("download", {"kind": "away"}, token)
+    text = text_of(result)
+    assert result["isError"] is False, result
+    assert "HTTP 302 Found, a redirect this operation documents" in text, text
+    assert text.endswith("Location: https://files.example.net/archive.tar.gz"), text
+    assert "upstream API answered HTTP 302 Found:" not in text
+    record("documented 302 to another origin", "success naming the Location", text[-90:])
+
+    # The tool also declares an outputSchema (its 200): no redirect fits it, so the same
+    # report comes as an error result (the SDK clients reject a success without it).
+    result = server.call("get_moved", {"kind": "away"})
+    assert result["isError"] is True and "structuredContent" not in result, result
+    assert "HTTP 301 Moved Permanently, a redirect this operation documents" in text_of(result)
+    record("documented 301, tool with outputSchema", "error result naming the Location", text_of(result)[-90:])
+
+    # Same origin: followed, the final reply is the answer.
+    result = server.call("get_moved", {"kind": "here"})
+    assert result["structuredContent"] == {"id": 7, "name": "seven"}, result
+
+    # A Location that carries the server's own API key is not shown to the caller.
+    result = server.call("download", {"kind": "leak"}, token)
+    assert "server-key-9" not in json.dumps(result), result
+    assert "no Location shown" in text_of(result), result
+
+    # An operation that documents no 3xx: still named a redirect, as an error.
+    result = server.call("fault", {"kind": "status/302"})
+    assert result["isError"] is True
+    assert "a redirect this operation does not document" in text_of(result), result
 
 
 def test_slow_upstream_times_out(server, peer):

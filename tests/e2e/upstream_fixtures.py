@@ -22,6 +22,7 @@ SPECS = {
     "fid-uploads": REPO / "fixtures/readme-oas-examples/3.0/json/file-uploads.json",
     "fid-train": REPO / "fixtures/readme-oas-examples/3.1/json/train-travel.json",
     "upstream-faults": REPO / "tests/e2e/specs/upstream-faults.json",
+    "fid-required-headers": REPO / "fixtures/defects/swagger2-required-headers.json",
 }
 EXCHANGE_CLIENT = "e2e-client-exchange"  # tests/peers/authorization-server.mjs
 

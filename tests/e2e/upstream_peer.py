@@ -16,6 +16,10 @@ Routes (any method):
   /fault/array           a JSON array
   /fault/object          a JSON object that matches the outputSchema
   /fault/unauthorized-once  401 for the first bearer token it sees, 200 for any other
+  /redirect/away, /moved/away   302 / 301 to another origin (not followed by the server)
+  /redirect/here, /moved/here   302 / 301 to /fault/object on this origin (followed)
+  /redirect/leak         302 to another origin with the request's X-Key in the query, as
+                         APIs that echo a query key into a signed download URL do
 """
 
 from __future__ import annotations
@@ -78,6 +82,21 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, "application/json", b'{"ok": true}')
         if path.startswith("/record/"):
             return self._send(200, "application/json", b'{"ok": true}')
+        if path.startswith(("/redirect/", "/moved/")):
+            code = 302 if path.startswith("/redirect/") else 301
+            where = path.rsplit("/", 1)[1]
+            location = {
+                "away": "https://files.example.net/archive.tar.gz",
+                "here": "/fault/object",
+                "leak": f"https://files.example.net/archive.tar.gz?key={headers.get('x-key', '')}",
+            }.get(where)
+            if location is None:
+                return self._send(404, "application/json", b'{"error": "no such file"}')
+            self.send_response(code)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if path.startswith("/anything"):
             echo = {"method": self.command, "target": self.path, "headers": headers}
             return self._send(200, "application/json", json.dumps(echo).encode())
