@@ -447,3 +447,41 @@ pub(crate) fn deref<'a>(
     }
     Err(Error::spec(at.to_string(), "`$ref` chain does not end"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::{self, Version};
+
+    #[test]
+    fn a_broken_operation_is_left_out_and_keeps_nothing_not_even_its_name() {
+        let root = json!({
+            "openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+            "servers": [{"url": "https://api.example.com"}],
+            "paths": {
+                "/a": {"get": {"operationId": "pets", "parameters": [
+                    {"name": "x", "in": "query", "style": "pipeline", "schema": {"type": "string"}}
+                ], "responses": {}}},
+                "/b": {"get": {"operationId": "pets", "parameters": [
+                    {"name": "y", "in": "query", "schema": {"$ref": "#/components/schemas/Gone"}}
+                ], "responses": {}}},
+                "/c": {"$ref": "#/components/pathItems/Gone"}
+            }
+        });
+        let doc = normalize::normalize(root).unwrap();
+        assert_eq!(doc.version, Version::V3_1);
+        let api = build(&doc, &Options::default()).unwrap();
+        let names: Vec<&str> = api.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["pets"]);
+        assert_eq!((api.operations_read, api.degraded), (2, 1));
+        let shown: Vec<String> = api.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "/paths/~1a/get/parameters/0/style: unknown style `pipeline`; operation left out [operation-dropped]",
+                "/paths/~1b/get/parameters/0/schema/$ref: `#/components/schemas/Gone` points to nothing; parameter `y` of GET /b takes any value [untyped-argument]",
+                "/paths/~1c/$ref: `#/components/pathItems/Gone` points to nothing in this document; the operations of this path left out [operation-dropped]",
+            ]
+        );
+    }
+}

@@ -924,4 +924,94 @@ mod tests {
         assert!(t.description.starts_with("Sum\n\nword"));
         assert_eq!(t.title.as_deref(), Some("Sum"));
     }
+
+    #[test]
+    fn unreadable_argument_schemas_take_any_value_and_say_why() {
+        let root = json!({"paths": {"/a": {"post": {
+            "parameters": [{"name": "mode", "in": "query", "description": "How.", "schema": {"$ref": "#/components/schemas/Gone"}}],
+            "requestBody": {"content": {"application/json": {"schema": null}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/nowhere"}}}}}
+        }}}});
+        let (t, w) = tool(root, "/a", "post");
+        let props = &t.input_schema["properties"];
+        assert_eq!(
+            props["mode"]["description"],
+            "How.\n\nAny value: the API description's schema for this cannot be read (`#/components/schemas/Gone` points to nothing)."
+        );
+        assert_eq!(props["mode"].as_object().unwrap().len(), 1);
+        assert!(props["body"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("(expected a schema object)"));
+        assert!(t.output.is_none());
+        let classes: Vec<Class> = w.iter().map(|w| w.class).collect();
+        assert_eq!(
+            classes,
+            [
+                Class::UntypedArgument,
+                Class::UntypedArgument,
+                Class::NoOutputSchema
+            ]
+        );
+        assert_eq!(
+            w[1].at,
+            "/paths/~1a/post/requestBody/content/application~1json/schema"
+        );
+        assert!(w[2].message.ends_with("POST /a declares no output schema"));
+    }
+
+    #[test]
+    fn required_accept_and_content_type_values_are_kept_to_send() {
+        let header = |name: &str, required: bool, schema: Value| json!({"name": name, "in": "header", "required": required, "schema": schema});
+        let root = json!({"paths": {
+            "/notes": {"post": {
+                "parameters": [
+                    header("content-type", true, json!({"type": "string", "default": "application/json"})),
+                    header("Accept", true, json!({"type": "string", "enum": ["application/vnd.x.v2+json"]}))
+                ],
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"302": {"description": "elsewhere"}}
+            }},
+            "/plain": {"get": {
+                "parameters": [
+                    // A value only as an example, a bad value, and an optional one: not sent.
+                    header("Accept", true, json!({"type": "string", "example": "application/json;version=2"})),
+                    header("Content-Type", true, json!({"type": "string", "default": "a\r\nb"})),
+                    header("X-Other", false, json!({"type": "string"}))
+                ],
+                "responses": {"200": {"description": "ok"}}
+            }},
+            "/upload": {"put": {
+                "parameters": [header("Content-Type", true, json!({"type": "string"}))],
+                "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}},
+                "responses": {"204": {"description": "ok"}}
+            }}
+        }});
+        let (t, w) = tool(root.clone(), "/notes", "post");
+        assert_eq!(
+            t.http.headers,
+            [
+                (
+                    "Accept".to_string(),
+                    "application/vnd.x.v2+json".to_string()
+                ),
+                ("Content-Type".to_string(), "application/json".to_string())
+            ]
+        );
+        assert!(t.http.redirects);
+        assert!(w.is_empty(), "{w:?}");
+        let (t, w) = tool(root.clone(), "/plain", "get");
+        assert!(t.http.headers.is_empty() && !t.http.redirects);
+        assert_eq!(
+            w.iter().filter(|w| w.class == Class::ServerHeader).count(),
+            2
+        );
+        assert!(t.input_schema["properties"].get("X-Other").is_some());
+        // Required without a value: the body's media type.
+        let (t, _) = tool(root, "/upload", "put");
+        assert_eq!(
+            t.http.headers,
+            [("Content-Type".to_string(), "text/csv".to_string())]
+        );
+    }
 }

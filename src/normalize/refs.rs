@@ -330,4 +330,32 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn references_inside_extensions_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pet.json"), r#"{"type": "object"}"#).unwrap();
+        // An example "file" that is a folder: bundling it would fail.
+        std::fs::create_dir(dir.path().join("examples")).unwrap();
+        let spec = dir.path().join("api.json");
+        let examples =
+            json!({"Get": {"$ref": "./examples"}, "List": {"$ref": "./examples/List.json"}});
+        let mut root = json!({
+            "paths": {"/a": {"get": {"x-ms-examples": examples, "x-mcp-name": "a",
+                "responses": {"200": {"schema": {"$ref": "pet.json"}}}}}}
+        });
+        bundle(&mut root, &source(spec.to_str().unwrap(), false)).unwrap();
+        let op = &root["paths"]["/a"]["get"];
+        assert_eq!(op["x-ms-examples"], examples);
+        assert_eq!(op["x-mcp-name"], "a");
+        assert_eq!(
+            op["responses"]["200"]["schema"]["$ref"],
+            "#/x-mcp-gen-external/pet.json"
+        );
+        assert_eq!(root[KEY].as_object().unwrap().len(), 1);
+        // Only extension references: nothing to bundle at all.
+        let mut root = json!({"paths": {"/a": {"x-ms-examples": {"$ref": "./nope.json"}}}});
+        bundle(&mut root, &source(spec.to_str().unwrap(), false)).unwrap();
+        assert!(root.get(KEY).is_none());
+    }
 }
