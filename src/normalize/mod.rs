@@ -233,13 +233,15 @@ fn validate_3_0_types(root: &Value) -> Result<Vec<Broken>> {
 /// A copy with every schema replaced by `{}` (the schema that allows anything): the values
 /// of `schema` keys and the entries of `components.schemas`. A `schema` that is not an
 /// object (`null` in one vendor's published spec) is replaced too: the model stage reports
-/// it where it is used, and degrades only that argument.
+/// it where it is used, and degrades only that argument. Callbacks are emptied as well:
+/// nothing reads them, and `openapiv3` refuses the `$ref`s OpenAPI allows in them
+/// (PeerTube's spec lost three operations to that).
 fn without_schemas(value: &Value, schema_map: bool) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if schema_map || k == "schema" {
+                    let v = if schema_map || k == "schema" || k == "callbacks" {
                         Value::Object(serde_json::Map::new())
                     } else {
                         without_schemas(v, k == "schemas" && v.is_object())
@@ -357,6 +359,8 @@ mod tests {
                     "put": {"responses": {"200": {"description": "ok"}}}
                 },
                 "/b": {"parameters": 7, "get": {"responses": {}}, "post": {"responses": {}}},
+                // Callbacks are never read, so a `$ref` in one is no defect.
+                "/d": {"get": {"responses": {}, "callbacks": {"done": {"$ref": "#/components/callbacks/Done"}}}},
                 // A null schema is the model stage's to degrade, not a reason to drop.
                 "/c": {"post": {"requestBody": {"content": {"application/json": {"schema": null}}}, "responses": {}}}
             }
@@ -364,7 +368,7 @@ mod tests {
         let doc = normalize(doc).unwrap();
         assert_eq!(doc.dropped, 3);
         let paths = doc.root["paths"].as_object().unwrap();
-        assert_eq!(paths.keys().collect::<Vec<_>>(), ["/a.json", "/c"]);
+        assert_eq!(paths.keys().collect::<Vec<_>>(), ["/a.json", "/c", "/d"]);
         assert!(paths["/a.json"].get("get").is_none());
         assert_eq!(doc.warnings.len(), 2, "{:?}", doc.warnings);
         assert!(doc
