@@ -587,3 +587,41 @@ fn references_inside_vendor_extensions_are_not_followed() {
         serde_json::json!([{"type": "oauth2", "scopes": ["storage.read"]}])
     );
 }
+
+/// Issue 12: every warning class the generator has can be emitted, and is, by the two
+/// `every-warning` fixtures and a config entry that matches nothing (so the README's table
+/// and the classes stay one list).
+#[test]
+fn every_warning_class_is_emitted_by_the_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for spec in ["every-warning-3.1.yaml", "every-warning-2.0.json"] {
+        let config = dir.path().join("mcp-gen.toml");
+        fs::write(
+            &config,
+            format!(
+                "spec = {:?}\n[tools.noSuchOperation]\ntitle = \"x\"\n",
+                fixture(&format!("fixtures/defects/{spec}"))
+            ),
+        )
+        .unwrap();
+        let o = mcp_gen(&[
+            "inspect",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{spec}: {}", stderr(&o));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for w in json["warnings"].as_array().unwrap() {
+            seen.insert(w["class"].as_str().unwrap().to_string());
+        }
+    }
+    let all: std::collections::BTreeSet<String> = mcp_gen::warning::Class::ALL
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    assert_eq!(seen, all);
+}
