@@ -256,7 +256,9 @@ impl Config {
         r.upstream_auth = Some(self.upstream_auth.unwrap_or(UpstreamAuthName::Env));
         r.allow_remote_refs = Some(self.allow_remote_refs.unwrap_or(false));
         r.output_schemas = Some(self.output_schemas.unwrap_or_default());
-        // `strict` is recorded only when set: it changes no output, only whether there is one.
+        // Not recorded: it changes no output, only whether there is one, so it belongs to the
+        // run (a flag or the config file), not to the project.
+        r.strict = None;
         r
     }
 }

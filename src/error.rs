@@ -23,22 +23,6 @@ impl Error {
         }
     }
 
-    /// Where the problem is: a document place for spec errors, empty otherwise.
-    pub fn location(&self) -> &str {
-        match self {
-            Error::Spec { location, .. } => location,
-            _ => "",
-        }
-    }
-
-    /// What is wrong, without the place.
-    pub fn message(&self) -> &str {
-        match self {
-            Error::Spec { message, .. } => message,
-            Error::Usage(message) | Error::Io(message) | Error::Drift(message) => message,
-        }
-    }
-
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Spec { .. } | Error::Io(_) => 1,

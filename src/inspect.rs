@@ -88,16 +88,16 @@ pub fn tool_json(t: &Tool) -> Value {
     });
     if let Value::Object(map) = &mut tool {
         // Only when present, so manifests of tools without them keep their fingerprints.
-        if !t.http.headers.is_empty() {
+        if !t.http.required_headers.is_empty() {
             let headers: serde_json::Map<String, Value> = t
                 .http
-                .headers
+                .required_headers
                 .iter()
                 .map(|(n, v)| (n.clone(), Value::String(v.clone())))
                 .collect();
             map.insert("requiredHeaders".into(), Value::Object(headers));
         }
-        if t.http.redirects {
+        if t.http.documents_redirects {
             map.insert("documentsRedirects".into(), Value::Bool(true));
         }
     }

@@ -27,13 +27,27 @@ pub fn read_api(source: &str, options: &model::Options) -> Result<(load::Loaded,
     let doc = normalize::normalize_from(std::mem::take(&mut loaded.value), &source)?;
     let api = model::build(&doc, options)?;
     if options.strict {
-        strict(&api)?;
+        refuse_defects(
+            &api,
+            "--strict makes these errors; without it they are warnings, and the operations they are in are degraded or left out",
+        )?;
+    }
+    let nothing_left = api.tools.is_empty()
+        && api
+            .warnings
+            .iter()
+            .any(|w| w.class == warning::Class::OperationDropped);
+    if nothing_left {
+        refuse_defects(
+            &api,
+            "no operation could be mapped: there is no server to generate",
+        )?;
     }
     Ok((loaded, api))
 }
 
-/// `--strict`: the document's defects as one error at the first of them, listing the rest.
-fn strict(api: &model::Api) -> Result<()> {
+/// The document's defects as one error at the first of them, listing the rest, and `why`.
+fn refuse_defects(api: &model::Api, why: &str) -> Result<()> {
     const LISTED: usize = 50;
     let defects: Vec<&Warning> = api
         .warnings
@@ -53,9 +67,8 @@ fn strict(api: &model::Api) -> Result<()> {
             message.push_str("\n    …");
         }
     }
-    message.push_str(
-        "\n  --strict makes these errors; without it they are warnings, and the operations they are in are degraded or left out",
-    );
+    message.push_str("\n  ");
+    message.push_str(why);
     Err(Error::spec(first.at.clone(), message))
 }
 

@@ -66,6 +66,7 @@ fn percent_decoded(text: &str) -> String {
         let escape = (bytes[i] == b'%')
             .then(|| bytes.get(i + 1..i + 3))
             .flatten()
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
             .and_then(|hex| std::str::from_utf8(hex).ok())
             .and_then(|hex| u8::from_str_radix(hex, 16).ok());
         match escape {
@@ -126,6 +127,7 @@ mod tests {
         // Not a valid escape: kept as written.
         let literal = Pointer::parse("#/paths/~1100%/y").unwrap();
         assert_eq!(literal.resolve(&doc), Some(&json!(2)));
+        assert_eq!(Pointer::parse("#/a%+Fb").unwrap().to_string(), "/a%+Fb");
         // A pointer (no `#`) is not a URI fragment.
         assert_eq!(Pointer::parse("/a%20b").unwrap().to_string(), "/a%20b");
     }

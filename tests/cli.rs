@@ -135,6 +135,21 @@ fn invalid_document_exits_1_names_the_place_and_writes_nothing() {
         stderr(&o)
     );
     assert!(!out.exists());
+    // Without it too, when that leaves no operation at all: an empty server helps no one.
+    let o = mcp_gen(&[
+        "generate",
+        "--url",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no operation could be mapped"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
     // Only the spec is left in the directory: no temporary directories either.
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 

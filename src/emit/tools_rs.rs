@@ -175,8 +175,12 @@ fn tool(t: &Tool) -> TokenStream {
         None => quote! { None },
     };
     let credentials = t.http.credentials.iter().map(|set| quote! { &[#(#set),*] });
-    let headers = t.http.headers.iter().map(|(n, v)| quote! { (#n, #v) });
-    let redirects = t.http.redirects;
+    let headers = t
+        .http
+        .required_headers
+        .iter()
+        .map(|(n, v)| quote! { (#n, #v) });
+    let redirects = t.http.documents_redirects;
     quote! {
         ToolSpec {
             name: #name,
@@ -197,8 +201,8 @@ fn tool(t: &Tool) -> TokenStream {
                 params: &[#(#params),*],
                 body: #body,
                 credentials: &[#(#credentials),*],
-                headers: &[#(#headers),*],
-                redirects: #redirects,
+                required_headers: &[#(#headers),*],
+                documents_redirects: #redirects,
             },
         }
     }

@@ -139,10 +139,10 @@ pub struct HttpBinding {
     /// `Accept` and `Content-Type` values the spec requires (a required header parameter
     /// with a default or a single allowed value; OpenAPI 3 says to ignore such parameters,
     /// but the APIs that declare them check them). `Content-Type` is sent when no body is.
-    pub headers: Vec<(String, String)>,
+    pub required_headers: Vec<(String, String)>,
     /// The operation documents 3xx responses: one the server does not follow (another
     /// origin, too many hops) is the answer, reported as a redirect.
-    pub redirects: bool,
+    pub documents_redirects: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -133,11 +133,13 @@ pub fn build(
         .find(|(n, v)| n == "Content-Type" && v.is_empty())
     {
         match &body {
-            Some(body) => wanted.1 = body.media_type.clone(),
-            None => warnings.push(Warning::new(
+            Some(body) if is_header_value(&body.media_type) => {
+                wanted.1 = body.media_type.clone();
+            }
+            _ => warnings.push(Warning::new(
                 Class::ServerHeader,
                 site.at,
-                "a required `Content-Type` header with no default and no body to describe: none is sent",
+                "a required `Content-Type` header with no default and no body media type to send: none is sent without a body",
             )),
         }
     }
@@ -150,18 +152,21 @@ pub fn build(
         input.insert("required".into(), json!(required));
     }
 
-    let output = output(site, &mut converter, options.output_schemas).unwrap_or_else(|e| {
-        warnings.push(Warning::new(
-            Class::NoOutputSchema,
-            e.location(),
-            format!(
-                "{}; {} declares no output schema",
-                e.message(),
-                operation_label(site)
-            ),
-        ));
-        None
-    });
+    let output = match output(site, &mut converter, options.output_schemas) {
+        Ok(output) => output,
+        Err(Error::Spec { location, message }) => {
+            warnings.push(Warning::new(
+                Class::NoOutputSchema,
+                location,
+                format!(
+                    "{message}; {} declares no output schema",
+                    operation_label(site)
+                ),
+            ));
+            None
+        }
+        Err(other) => return Err(other),
+    };
     Ok(Tool {
         name: names.claim(&wanted, options.max_name_len),
         title: text(site.op, "summary").map(|s| single_line(&s)),
@@ -176,8 +181,8 @@ pub fn build(
             params,
             body,
             credentials: security.credentials,
-            headers,
-            redirects: documents_redirects(site.op),
+            required_headers: headers,
+            documents_redirects: documents_redirects(site.op),
         },
     })
 }
@@ -268,14 +273,17 @@ fn required_header_value(p: &Value, name: &str, schema: Option<&Value>) -> Optio
         (_, Some(Value::Array(only))) if only.len() == 1 => only[0].as_str().map(String::from),
         _ => None,
     };
-    let valid =
-        |v: &str| v.len() <= 1024 && v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
     match value {
-        Some(v) if valid(&v) && !v.trim().is_empty() => Some(v.trim().to_string()),
+        Some(v) if is_header_value(&v) && !v.trim().is_empty() => Some(v.trim().to_string()),
         Some(_) => None,
         None if name == "content-type" => Some(String::new()),
         None => None,
     }
+}
+
+/// Short printable ASCII: a value the spec gives that can go into a header as is.
+fn is_header_value(v: &str) -> bool {
+    v.len() <= 1024 && v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
 /// Path-item parameters overlaid by the operation's (same name and location replaces),
@@ -989,7 +997,7 @@ mod tests {
         }});
         let (t, w) = tool(root.clone(), "/notes", "post");
         assert_eq!(
-            t.http.headers,
+            t.http.required_headers,
             [
                 (
                     "Accept".to_string(),
@@ -998,10 +1006,10 @@ mod tests {
                 ("Content-Type".to_string(), "application/json".to_string())
             ]
         );
-        assert!(t.http.redirects);
+        assert!(t.http.documents_redirects);
         assert!(w.is_empty(), "{w:?}");
         let (t, w) = tool(root.clone(), "/plain", "get");
-        assert!(t.http.headers.is_empty() && !t.http.redirects);
+        assert!(t.http.required_headers.is_empty() && !t.http.documents_redirects);
         assert_eq!(
             w.iter().filter(|w| w.class == Class::ServerHeader).count(),
             2
@@ -1010,7 +1018,7 @@ mod tests {
         // Required without a value: the body's media type.
         let (t, _) = tool(root, "/upload", "put");
         assert_eq!(
-            t.http.headers,
+            t.http.required_headers,
             [("Content-Type".to_string(), "text/csv".to_string())]
         );
     }

@@ -154,13 +154,14 @@ fn validate_3_0(root: &mut Value, warnings: &mut Vec<Warning>, dropped: &mut usi
             continue;
         };
         match (method, paths.get_mut(&path)) {
+            // shift_remove: the order of paths and methods is the order of tools.
             (Some(method), Some(Value::Object(item))) => {
-                item.remove(&method);
+                item.shift_remove(&method);
                 *dropped += 1;
             }
             (None, Some(item)) => {
                 *dropped += METHODS.iter().filter(|m| item.get(**m).is_some()).count();
-                paths.remove(&path);
+                paths.shift_remove(&path);
             }
             _ => {}
         }
@@ -368,7 +369,7 @@ mod tests {
         let doc = normalize(doc).unwrap();
         assert_eq!(doc.dropped, 3);
         let paths = doc.root["paths"].as_object().unwrap();
-        assert_eq!(paths.keys().collect::<Vec<_>>(), ["/a.json", "/c", "/d"]);
+        assert_eq!(paths.keys().collect::<Vec<_>>(), ["/a.json", "/d", "/c"]);
         assert!(paths["/a.json"].get("get").is_none());
         assert_eq!(doc.warnings.len(), 2, "{:?}", doc.warnings);
         assert!(doc

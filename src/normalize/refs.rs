@@ -23,11 +23,43 @@ const MAX_FILES: usize = 64;
 /// Keys whose values are data, never searched for references.
 const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
 
-/// Whether references under `key` are OpenAPI's to follow. Data keywords hold values, and
-/// `x-…` extensions hold vendor data (Azure's `x-ms-examples` points at example files that
-/// are rarely beside a downloaded spec): neither is searched, bundled or rewritten.
-pub fn holds_references(key: &str) -> bool {
-    !DATA_KEYS.contains(&key) && !key.starts_with("x-")
+/// Keys whose object maps names to OpenAPI objects: under them, `x-request-id` is a property
+/// or header called that, and `default` a schema name, not an extension or a keyword.
+const NAME_MAPS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "dependentSchemas",
+    "definitions",
+    "$defs",
+    "schemas",
+    "parameters",
+    "responses",
+    "headers",
+    "requestBodies",
+    "securitySchemes",
+    "securityDefinitions",
+    "links",
+    "callbacks",
+    "pathItems",
+    "content",
+    "encoding",
+    "variables",
+    "webhooks",
+];
+
+/// Whether the value under `key` is searched for references (`names`: the object holding
+/// `key` maps names to objects), and if so whether that value's own keys are names.
+/// Data keywords hold values, and `x-…` extensions vendor data (Azure's `x-ms-examples`
+/// points at example files that are rarely beside a downloaded spec): neither is searched,
+/// bundled or rewritten.
+pub fn searched(key: &str, names: bool) -> Option<bool> {
+    if names {
+        return Some(false);
+    }
+    if DATA_KEYS.contains(&key) || key.starts_with("x-") {
+        return None;
+    }
+    Some(NAME_MAPS.contains(&key))
 }
 
 /// Whether a (rewritten) `$ref` points into the bundled files.
@@ -92,22 +124,22 @@ pub fn bundle(root: &mut Value, source: &Source) -> Result<()> {
 }
 
 fn has_external(root: &Value) -> bool {
-    let mut stack = vec![root];
-    while let Some(v) = stack.pop() {
+    let mut stack = vec![(root, false)];
+    while let Some((v, names)) = stack.pop() {
         match v {
             Value::Object(map) => {
-                if let Some(Value::String(r)) = map.get("$ref") {
+                if let (false, Some(Value::String(r))) = (names, map.get("$ref")) {
                     if !r.starts_with('#') {
                         return true;
                     }
                 }
                 for (k, child) in map {
-                    if holds_references(k) {
-                        stack.push(child);
+                    if let Some(child_names) = searched(k, names) {
+                        stack.push((child, child_names));
                     }
                 }
             }
-            Value::Array(list) => stack.extend(list),
+            Value::Array(list) => stack.extend(list.iter().map(|v| (v, false))),
             _ => {}
         }
     }
@@ -147,22 +179,22 @@ impl Bundler<'_> {
         key: Option<&str>,
         at: &Pointer,
     ) -> Result<()> {
-        let mut stack = vec![(doc, at.clone())];
-        while let Some((v, here)) = stack.pop() {
+        let mut stack = vec![(doc, at.clone(), false)];
+        while let Some((v, here, names)) = stack.pop() {
             match v {
                 Value::Object(map) => {
-                    if let Some(Value::String(r)) = map.get_mut("$ref") {
+                    if let (false, Some(Value::String(r))) = (names, map.get_mut("$ref")) {
                         *r = self.local(r, base, key, &here.push("$ref"))?;
                     }
                     for (k, child) in map.iter_mut() {
-                        if holds_references(k) {
-                            stack.push((child, here.push(k)));
+                        if let Some(child_names) = searched(k, names) {
+                            stack.push((child, here.push(k), child_names));
                         }
                     }
                 }
                 Value::Array(list) => {
                     for (i, child) in list.iter_mut().enumerate() {
-                        stack.push((child, here.index(i)));
+                        stack.push((child, here.index(i), false));
                     }
                 }
                 _ => {}
@@ -189,7 +221,14 @@ impl Bundler<'_> {
                 format!("`{reference}`: only JSON-pointer fragments (`#/…`) are supported"),
             ));
         }
-        let prefix = |key: &str| Pointer::root().push(KEY).push(key).to_string();
+        // A fragment is percent-decoded when followed, so a `%` of the key is written `%25`.
+        let prefix = |key: &str| {
+            Pointer::root()
+                .push(KEY)
+                .push(key)
+                .to_string()
+                .replace('%', "%25")
+        };
         if target.is_empty() {
             return Ok(match key {
                 None => reference.to_string(),
@@ -357,5 +396,30 @@ mod tests {
         let mut root = json!({"paths": {"/a": {"x-ms-examples": {"$ref": "./nope.json"}}}});
         bundle(&mut root, &source(spec.to_str().unwrap(), false)).unwrap();
         assert!(root.get(KEY).is_none());
+    }
+
+    #[test]
+    fn names_that_look_like_extensions_or_keywords_are_still_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("id.json"), r#"{"type": "string"}"#).unwrap();
+        std::fs::write(
+            dir.path().join("my pet.json"),
+            r##"{"A": {"$ref": "#/B"}, "B": {"type": "integer"}}"##,
+        )
+        .unwrap();
+        let spec = dir.path().join("api.json");
+        let mut root = json!({"components": {
+            "schemas": {"default": {"properties": {"x-request-id": {"$ref": "id.json"}}}},
+            "headers": {"x-rate-limit": {"schema": {"$ref": "my%20pet.json#/A"}}}
+        }});
+        bundle(&mut root, &source(spec.to_str().unwrap(), false)).unwrap();
+        let property = &root["components"]["schemas"]["default"]["properties"]["x-request-id"];
+        assert_eq!(property["$ref"], "#/x-mcp-gen-external/id.json");
+        // A bundled file whose key holds `%`: the rewritten references still resolve.
+        let header = &root["components"]["headers"]["x-rate-limit"]["schema"]["$ref"];
+        let target = Pointer::parse(header.as_str().unwrap()).unwrap();
+        let a = target.resolve(&root).unwrap();
+        let inner = Pointer::parse(a["$ref"].as_str().unwrap()).unwrap();
+        assert_eq!(inner.resolve(&root), Some(&json!({"type": "integer"})));
     }
 }

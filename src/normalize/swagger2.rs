@@ -186,23 +186,27 @@ fn fix_external_schemas(out: &mut Value) {
     }
 }
 
-/// Every `$ref` under `value` into the bundled files (data keywords are not searched).
+/// Every `$ref` under `value` into the bundled files (data keywords and extensions are not
+/// searched).
 fn references(value: &Value, found: &mut Vec<String>) {
-    let mut stack = vec![value];
-    while let Some(v) = stack.pop() {
+    let mut stack = vec![(value, false)];
+    while let Some((v, names)) = stack.pop() {
         match v {
             Value::Object(map) => {
                 for (key, child) in map {
                     match (key.as_str(), child) {
-                        ("$ref", Value::String(r)) if refs::into_bundle(r) => {
+                        ("$ref", Value::String(r)) if !names && refs::into_bundle(r) => {
                             found.push(r.clone());
                         }
-                        (k, _) if !refs::holds_references(k) => {}
-                        _ => stack.push(child),
+                        (k, _) => {
+                            if let Some(child_names) = refs::searched(k, names) {
+                                stack.push((child, child_names));
+                            }
+                        }
                     }
                 }
             }
-            Value::Array(list) => stack.extend(list),
+            Value::Array(list) => stack.extend(list.iter().map(|v| (v, false))),
             _ => {}
         }
     }

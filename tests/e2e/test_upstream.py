@@ -282,10 +282,12 @@ def test_redirects_are_reported_as_redirects(server, auth_server):
     result = server.call("get_moved", {"kind": "here"})
     assert result["structuredContent"] == {"id": 7, "name": "seven"}, result
 
-    # A Location that carries the server's own API key is not shown to the caller.
+    # A Location that carries the server's own API key is not shown to the caller, nor is
+    # the key where the body repeats it.
     result = server.call("download", {"kind": "leak"}, token)
     assert "server-key-9" not in json.dumps(result), result
     assert "no Location shown" in text_of(result), result
+    assert "Found. Redirecting to https://files.example.net/archive.tar.gz?key=[redacted]" in text_of(result)
 
     # An operation that documents no 3xx: still named a redirect, as an error.
     result = server.call("fault", {"kind": "status/302"})

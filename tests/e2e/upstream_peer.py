@@ -19,7 +19,8 @@ Routes (any method):
   /redirect/away, /moved/away   302 / 301 to another origin (not followed by the server)
   /redirect/here, /moved/here   302 / 301 to /fault/object on this origin (followed)
   /redirect/leak         302 to another origin with the request's X-Key in the query, as
-                         APIs that echo a query key into a signed download URL do
+                         APIs that echo a query key into a signed download URL do, and the
+                         URL again in the body
 """
 
 from __future__ import annotations
@@ -92,10 +93,13 @@ class Handler(BaseHTTPRequestHandler):
             }.get(where)
             if location is None:
                 return self._send(404, "application/json", b'{"error": "no such file"}')
+            body = f"Found. Redirecting to {location}".encode() if where == "leak" else b""
             self.send_response(code)
             self.send_header("Location", location)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            self.wfile.write(body)
             return None
         if path.startswith("/anything"):
             echo = {"method": self.command, "target": self.path, "headers": headers}

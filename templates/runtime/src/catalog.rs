@@ -78,10 +78,10 @@ pub struct HttpBinding {
     pub credentials: &'static [&'static [&'static str]],
     /// `Accept` and `Content-Type` values the spec requires on every request (`Content-Type`
     /// only when no body sets its own).
-    pub headers: &'static [(&'static str, &'static str)],
+    pub required_headers: &'static [(&'static str, &'static str)],
     /// The spec documents 3xx responses: one that is not followed (another origin, too many
     /// hops) is reported as a redirect, not as a failure.
-    pub redirects: bool,
+    pub documents_redirects: bool,
 }
 
 #[derive(Debug)]

@@ -503,8 +503,8 @@ mod tests {
                 params: &[],
                 body: None,
                 credentials,
-                headers: &[],
-                redirects: false,
+                required_headers: &[],
+                documents_redirects: false,
             },
         }
     }

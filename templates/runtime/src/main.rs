@@ -22,6 +22,7 @@ mod jwks;
 mod listing;
 mod metadata;
 mod outcome;
+mod redact;
 mod scopes;
 mod server;
 #[cfg(test)]

@@ -58,19 +58,25 @@ pub fn tool_result(
 /// A 3xx reply: where it points, and whether the operation said it could answer so.
 fn redirect(reply: &Reply, success: bool, documented: bool) -> CallToolResult {
     let status = reply.status;
-    let target = match &reply.location {
-        Some(location) => format!("Location: {}", cut(location)),
-        None => "no Location shown".to_owned(),
-    };
-    let what = if documented {
-        "a redirect this operation documents"
+    let mut text = if status == StatusCode::NOT_MODIFIED {
+        format!(
+            "The upstream API answered HTTP {status}: nothing changed since the version the request named."
+        )
     } else {
-        "a redirect this operation does not document"
+        let what = if documented {
+            "a redirect this operation documents"
+        } else {
+            "a redirect this operation does not document"
+        };
+        let target = match &reply.location {
+            Some(location) => format!("Location: {}", cut(location)),
+            None => "no Location shown".to_owned(),
+        };
+        format!(
+            "The upstream API answered HTTP {status}, {what}. It was not followed (the server \
+             follows redirects only within the upstream's own origin). {target}"
+        )
     };
-    let mut text = format!(
-        "The upstream API answered HTTP {status}, {what}. It was not followed (the server \
-         follows redirects only within the upstream's own origin). {target}"
-    );
     let body = excerpt(&reply.body);
     if !body.trim().is_empty() {
         text.push_str(&format!("\n\n{body}"));
@@ -322,7 +328,12 @@ mod tests {
         assert!(text(&r).contains("does not document"));
         assert!(text(&r).contains("Location: https://downloads.example.com"));
         let r = tool_result("t", &reply(304, None, ""), None, true);
-        assert!(text(&r).contains("304 Not Modified") && text(&r).ends_with("no Location shown"));
+        assert_eq!(r.is_error, Some(false));
+        assert!(
+            text(&r).ends_with(
+                "304 Not Modified: nothing changed since the version the request named."
+            )
+        );
     }
 
     fn check(schema: Value, wrapped: bool) -> OutputCheck {

@@ -164,7 +164,7 @@ impl McpServer {
                     spec.name,
                     &reply,
                     shared.schemas[i].output.as_ref(),
-                    spec.http.redirects,
+                    spec.http.documents_redirects,
                 );
                 (result, reply.status.as_u16().to_string())
             }

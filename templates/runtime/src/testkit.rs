@@ -151,11 +151,16 @@ pub async fn echo_upstream() -> String {
         let body = axum::body::to_bytes(body, 1 << 20)
             .await
             .unwrap_or_default();
-        let headers: serde_json::Map<String, Value> = parts
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or_default())))
-            .collect();
+        // A header sent twice shows both values, joined as HTTP would.
+        let mut headers = serde_json::Map::new();
+        for (k, v) in &parts.headers {
+            let v = v.to_str().unwrap_or_default();
+            let joined = match headers.get(k.as_str()).and_then(Value::as_str) {
+                Some(before) => format!("{before}, {v}"),
+                None => v.to_owned(),
+            };
+            headers.insert(k.to_string(), json!(joined));
+        }
         let out = json!({
             "method": parts.method.as_str(),
             "uri": parts.uri.to_string(),

@@ -31,7 +31,7 @@ pub struct Reply {
     /// Prism's `sl-violations` header: why it refused a request when the body is empty.
     pub violations: Option<String>,
     /// Where a redirect that was not followed points (`None` as well when it would show
-    /// the server's own upstream credential).
+    /// the server's own upstream credential, see redact.rs).
     pub location: Option<String>,
 }
 
@@ -136,7 +136,7 @@ impl Upstream {
         let headers = headers(
             &parts,
             credential_headers,
-            binding.headers,
+            binding.required_headers,
             payload.is_some(),
         )?;
 
@@ -155,9 +155,7 @@ impl Upstream {
             .await
             .map_err(|e| format!("upstream request failed: {}", describe(&e.without_url())))?;
         let mut reply = read_reply(response, self.max_bytes).await?;
-        reply.location = reply
-            .location
-            .filter(|l| !carries_credential(l, &prepared.placements));
+        crate::redact::reply(&mut reply, &crate::redact::secrets(&prepared.placements));
         crate::hooks_api::after(tool, args, reply)
     }
 
@@ -177,22 +175,6 @@ impl Upstream {
         }
         Ok(url)
     }
-}
-
-/// Whether a redirect's target shows a credential the server sent (an API key in the query
-/// comes back in the `Location` of some APIs): such a URL is not the caller's to see.
-fn carries_credential(location: &str, placements: &[Placement]) -> bool {
-    placements.iter().any(|p| {
-        let (Placement::Header(_, value)
-        | Placement::Query(_, value)
-        | Placement::Cookie(_, value)) = p;
-        // `Bearer abc…`: the token alone may come back too.
-        let token = value.split_once(' ').map_or(value.as_str(), |(_, t)| t);
-        [value.as_str(), token]
-            .into_iter()
-            .filter(|secret| secret.len() >= 4)
-            .any(|secret| location.contains(secret) || location.contains(&enc(secret)))
-    })
 }
 
 /// Argument headers, then credentials (which win over an argument naming the same header),
@@ -223,11 +205,12 @@ fn headers(
         HeaderValue::from_static("application/json, */*;q=0.5"),
     );
     for (name, value) in required {
-        let value = header_value(name, value)?;
         let name = header_name(name)?;
-        if name != reqwest::header::CONTENT_TYPE || !with_body {
-            headers.insert(name, value);
+        if name == reqwest::header::CONTENT_TYPE && with_body {
+            continue;
         }
+        let value = header_value(name.as_str(), value)?;
+        headers.insert(name, value);
     }
     Ok(headers)
 }
@@ -389,7 +372,7 @@ mod tests {
     /// defaults) on an operation whose body is optional.
     static REQUIRED_HEADERS: ToolSpec = update_pet(&[
         ("Accept", "application/vnd.shop.v2+json"),
-        ("Content-Type", "application/json"),
+        ("Content-Type", "application/vnd.shop+json"),
     ]);
 
     /// `PUT /pet/{petId}` with an optional body and an API key.
@@ -422,8 +405,8 @@ mod tests {
                     binary: &[],
                 }),
                 credentials: &[&["api_key"]],
-                headers,
-                redirects: false,
+                required_headers: headers,
+                documents_redirects: false,
             },
         }
     }
@@ -479,8 +462,8 @@ mod tests {
             }],
             body: None,
             credentials: &[&["api_key"]],
-            headers: &[],
-            redirects: false,
+            required_headers: &[],
+            documents_redirects: false,
         },
         title: None,
         description: "",
@@ -535,7 +518,7 @@ mod tests {
             .unwrap();
         let seen: Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(seen["body"], "");
-        assert_eq!(seen["headers"]["content-type"], "application/json");
+        assert_eq!(seen["headers"]["content-type"], "application/vnd.shop+json");
         assert_eq!(seen["headers"]["accept"], "application/vnd.shop.v2+json");
         // With a body, the body's own Content-Type.
         let args = json!({"petId": 1, "name": "Rex"});
@@ -553,22 +536,6 @@ mod tests {
             .unwrap();
         let seen: Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(seen["headers"]["content-type"], Value::Null);
-    }
-
-    #[test]
-    fn a_location_that_shows_a_credential_is_recognised() {
-        let key = [Placement::Query("api_key".into(), "s3cr3t/key".into())];
-        assert!(carries_credential(
-            "https://cdn.example/f?api_key=s3cr3t%2Fkey",
-            &key
-        ));
-        assert!(carries_credential("https://cdn.example/s3cr3t/key", &key));
-        assert!(!carries_credential("https://cdn.example/f", &key));
-        let bearer = [Placement::Header(
-            "Authorization".into(),
-            "Bearer tok-123".into(),
-        )];
-        assert!(carries_credential("https://x.example/?t=tok-123", &bearer));
     }
 
     #[tokio::test]
