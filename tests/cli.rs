@@ -54,6 +54,19 @@ fn generate(out: &Path) -> Output {
     ])
 }
 
+/// `generate --url SPEC --out OUT` and any further flags.
+fn generate_spec(spec: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "generate",
+        "--url",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    mcp_gen(&args)
+}
+
 /// `generate --config CONFIG --out OUT`.
 fn generate_with(config: &Path, out: &Path) -> Output {
     mcp_gen(&[
@@ -120,14 +133,7 @@ fn invalid_document_exits_1_names_the_place_and_writes_nothing() {
     fs::write(&spec, "{\n  \"openapi\": \"3.0.3\",\n  \"info\": {\"title\": \"x\", \"version\": \"1\"},\n  \"paths\": {\"/a\": {\"get\": {\"responses\": {\"200\": {\"description\": 5}}}}}\n}\n").unwrap();
     let out = dir.path().join("out");
     // A defect inside the only operation: with --strict, the error of old.
-    let o = mcp_gen(&[
-        "generate",
-        "--url",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--strict",
-    ]);
+    let o = generate_spec(&spec, &out, &["--strict"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("error: /paths/~1a/get/responses"),
@@ -136,13 +142,7 @@ fn invalid_document_exits_1_names_the_place_and_writes_nothing() {
     );
     assert!(!out.exists());
     // Without it too, when that leaves no operation at all: an empty server helps no one.
-    let o = mcp_gen(&[
-        "generate",
-        "--url",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = generate_spec(&spec, &out, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("no operation could be mapped"),
@@ -154,13 +154,7 @@ fn invalid_document_exits_1_names_the_place_and_writes_nothing() {
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 
     fs::write(&spec, "{\"openapi\": \"3.0.3\", \"info\": ").unwrap();
-    let o = mcp_gen(&[
-        "generate",
-        "--url",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = generate_spec(&spec, &out, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("bad.json:1:"), "{}", stderr(&o));
     assert!(!out.exists());
@@ -321,13 +315,7 @@ fn bad_documents_exit_1_with_their_place_and_write_nothing() {
         let spec = dir.path().join(file);
         fs::write(&spec, text).unwrap();
         let out = dir.path().join("out");
-        let o = mcp_gen(&[
-            "generate",
-            "--url",
-            spec.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let o = generate_spec(&spec, &out, &[]);
         assert_eq!(o.status.code(), Some(1), "{file}: {}", stderr(&o));
         assert!(stderr(&o).contains(place), "{file}: {}", stderr(&o));
         assert!(!out.exists(), "{file}: output written");
