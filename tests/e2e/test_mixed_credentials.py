@@ -74,7 +74,9 @@ def test_optional_header_key_needs_the_tools_scopes(scoped_server, peer, auth_se
     reply = json.dumps(result)
     if scope == "read":
         assert seen.headers.get("x-key") == HEADER_KEY, seen.headers
-        assert echoed(result)["headers"]["x-key"] == HEADER_KEY
+        # The upstream echoes the key back; the caller may use it, never read it.
+        assert echoed(result)["headers"]["x-key"] == "[redacted]"
+        assert HEADER_KEY not in reply
     else:
         assert "x-key" not in seen.headers, f"{scope}: the server's key went upstream"
         assert HEADER_KEY not in reply, f"{scope}: the server's key reached the caller"
