@@ -1,5 +1,6 @@
-//! Lists the runtime files under `templates/runtime/` so the generator embeds every one of
-//! them (sorted, so the embedded table is deterministic) without a hand-kept list.
+//! Lists the files of the runtime crate (`runtime/`: its `Cargo.toml` and every `.rs` under
+//! `src/`) so the generator embeds and vendors every one of them (sorted, so the embedded
+//! table is deterministic) without a hand-kept list.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,10 +22,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let root =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let runtime = root.join("templates/runtime");
+    let runtime = root.join("runtime");
     println!("cargo:rerun-if-changed={}", runtime.display());
-    let mut files = Vec::new();
-    collect(&runtime, &mut files);
+    let mut files = vec![runtime.join("Cargo.toml")];
+    collect(&runtime.join("src"), &mut files);
     files.sort();
     let mut table = String::from("&[\n");
     for file in &files {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test of mcp-gen, on a fresh machine with nothing installed by hand:
 #   1. installs the pinned test peers (scripts/peers.sh; cached after the first run),
-#   2. checks the generator: rustfmt, clippy, unit, golden and CLI tests,
-#   3. generates the server from the bundled Petstore fixture, then builds, lints and
-#      unit-tests the generated project (`cargo build --locked`),
+#   2. checks the workspace: the generator, the runtime crate its servers vendor and the
+#      corpus checker (rustfmt, clippy, unit, golden and CLI tests),
+#   3. generates the server from the bundled Petstore fixture, then builds and lints the
+#      generated project (`cargo build --locked`),
 #   4. drives that server end to end with real peers: oidc-provider, Prism, the Python `mcp`
 #      client and the MCP Inspector.
 # All generated projects share one CARGO_TARGET_DIR, so their dependencies build once.
@@ -16,10 +17,10 @@ step() { printf '\n== %s\n' "$*"; }
 step "test peers"
 eval "$(scripts/peers.sh)"
 
-step "generator: fmt, clippy, tests"
+step "workspace (generator, runtime, corpus checker): fmt, clippy, tests"
 cargo fmt --all -- --check
-cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo test --locked --workspace
 cargo build --locked --release
 
 step "generate the Petstore server"
@@ -30,7 +31,7 @@ export CARGO_TARGET_DIR="$repo/target/generated"
   --auth oauth2 --oauth-server http://127.0.0.1:9000 \
   --out "$out"
 
-step "generated project: build --locked, fmt, clippy, unit tests"
+step "generated project: build --locked, fmt, clippy, tests"
 (
   cd "$out"
   cargo build --locked
@@ -72,11 +73,6 @@ SERVERS
   --out "$repo/target/e2e/fid-petstore-strict" --quiet
 (cd "$repo/target/e2e/fid-petstore-strict" && cargo build --locked -q)
 export GENERATED_BIN_DIR="$CARGO_TARGET_DIR/debug"
-
-step "corpus checker (scripts/corpus-check, a crate of its own): fmt, clippy, unit tests"
-cargo fmt --manifest-path scripts/corpus-check/Cargo.toml -- --check
-cargo clippy --locked --all-targets --manifest-path scripts/corpus-check/Cargo.toml -- -D warnings
-cargo test --locked --manifest-path scripts/corpus-check/Cargo.toml
 
 step "corpus: every real spec generates, its tools are sound, its project compiles (scripts/corpus.sh)"
 scripts/corpus.sh

@@ -56,7 +56,8 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
         files.insert(PathBuf::from(path), bytes);
     };
     for (path, text) in runtime::FILES {
-        add(path, headed(path, text));
+        let path = format!("{}/{path}", runtime::DIR);
+        add(&path, headed(&path, text));
     }
     let tools = tools_rs::render(api, settings).map_err(|e| {
         Error::Io(format!(
@@ -94,7 +95,9 @@ fn headed(path: &str, text: &str) -> Vec<u8> {
         format!("// {SAY} Your code goes in {HOOKS}.\n")
     } else if path.ends_with(".md") {
         format!("<!-- {SAY} -->\n")
-    } else if ["Cargo.toml", ".env.example", "Dockerfile", ".gitignore"].contains(&path) {
+    } else if path.ends_with("Cargo.toml")
+        || [".env.example", "Dockerfile", ".gitignore"].contains(&path)
+    {
         format!("# {SAY}\n")
     } else {
         String::new()

@@ -20,6 +20,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/project/README.md.j2"),
     ),
     (
+        "src/main.rs",
+        include_str!("../../templates/project/main.rs.j2"),
+    ),
+    (
         ".env.example",
         include_str!("../../templates/project/env.example.j2"),
     ),

@@ -54,7 +54,7 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
         quote! { UpstreamScheme { name: #name, kind: #kind } }
     });
     let file = quote! {
-        use crate::catalog::*;
+        use mcp_gen_runtime::catalog::*;
 
         pub static CATALOG: Catalog = Catalog {
             server_name: #server_name,

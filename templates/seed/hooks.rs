@@ -1,8 +1,9 @@
 //! Your hooks. This file is yours: mcp-gen created it once and never overwrites it, so your
-//! edits survive regeneration. Override any method of `Hooks` (see `src/hooks_api.rs`); the
-//! ones you leave out keep their default, which does nothing.
+//! edits survive regeneration. Override any method of `Hooks` (see
+//! `mcp-gen-runtime/src/hooks_api.rs`); the ones you leave out keep their default, which does
+//! nothing.
 
-use crate::hooks_api::Hooks;
+use mcp_gen_runtime::hooks_api::Hooks;
 
 /// The hooks the runtime calls around every upstream request.
 pub struct Custom;
@@ -12,7 +13,7 @@ impl Hooks for Custom {
     //
     // fn before_upstream(
     //     &self,
-    //     _call: &crate::hooks_api::Call,
+    //     _call: &mcp_gen_runtime::hooks_api::Call,
     //     request: &mut reqwest::Request,
     // ) -> Result<(), String> {
     //     let value = reqwest::header::HeaderValue::from_static("acme");

@@ -27,6 +27,7 @@ use crate::challenge::Challenger;
 use crate::config::{Bounds, Config};
 use crate::credentials::Credentials;
 use crate::gate::{self, Gate};
+use crate::hooks_api::Hooks;
 use crate::introspection::IntrospectionConfig;
 use crate::jwks::{self, KeyStore};
 use crate::metadata;
@@ -34,8 +35,12 @@ use crate::scopes::ScopeImplications;
 use crate::server::{CacheHints, McpServer};
 use crate::upstream::{self, Upstream};
 
-fn build_upstream(catalog: &'static Catalog, config: &Config) -> Result<Upstream, String> {
-    let http = upstream::http_client(config.upstream_timeout)?;
+fn build_upstream(
+    catalog: &'static Catalog,
+    config: &Config,
+    hooks: Arc<dyn Hooks>,
+) -> Result<Upstream, String> {
+    let http = upstream::http_client(config.upstream_timeout, &config.user_agent)?;
     let credentials = Credentials::from_env(catalog, http.clone());
     for (scheme, vars) in credentials.missing() {
         tracing::warn!(
@@ -51,7 +56,8 @@ fn build_upstream(catalog: &'static Catalog, config: &Config) -> Result<Upstream
         );
     }
     Ok(Upstream::new(http, &config.upstream_base, credentials)
-        .with_max_bytes(config.upstream_max_bytes))
+        .with_max_bytes(config.upstream_max_bytes)
+        .with_hooks(hooks))
 }
 
 /// Caching hints for the answers that never change while the server runs: shared by any
@@ -63,11 +69,15 @@ fn cache_hints(catalog: &Catalog, config: &Config, oauth: bool) -> CacheHints {
     )
 }
 
-pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), String> {
+pub async fn run_stdio(
+    catalog: &'static Catalog,
+    config: Config,
+    hooks: Arc<dyn Hooks>,
+) -> Result<(), String> {
     // Local use: no OAuth on stdio (design §5).
     let server = McpServer::new(
         catalog,
-        build_upstream(catalog, &config)?,
+        build_upstream(catalog, &config, hooks)?,
         None,
         config.bounds.arguments,
         cache_hints(catalog, &config, false),
@@ -83,7 +93,11 @@ pub async fn run_stdio(catalog: &'static Catalog, config: Config) -> Result<(), 
     Ok(())
 }
 
-pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), String> {
+pub async fn run_http(
+    catalog: &'static Catalog,
+    config: Config,
+    hooks: Arc<dyn Hooks>,
+) -> Result<(), String> {
     let issuer = config.require_issuer(catalog).map_err(|e| e.to_string())?;
     // Tokens grant something only when a tool needs one.
     if catalog.tools.iter().any(|t| t.access.oauth2.is_some()) {
@@ -140,7 +154,7 @@ pub async fn run_http(catalog: &'static Catalog, config: Config) -> Result<(), S
     };
     let server = McpServer::new(
         catalog,
-        build_upstream(catalog, &config)?,
+        build_upstream(catalog, &config, hooks)?,
         verifier.is_some().then(|| challenger.clone()),
         config.bounds.arguments,
         cache_hints(catalog, &config, verifier.is_some()),

@@ -1,23 +1,30 @@
-//! Entry point: logging, configuration, then HTTP (default) or `--stdio`.
-//! This runtime is copied verbatim by mcp-gen; only `tools.rs` and `schemas/` are generated.
+//! The runtime of the MCP servers mcp-gen generates: an OAuth resource server that serves
+//! one API's operations as MCP tools. A generated project vendors this crate (in
+//! `mcp-gen-runtime/`) and its `src/main.rs` hands it the two things that are the project's
+//! own, the tool table and the user's hooks:
+//!
+//! ```ignore
+//! fn main() -> std::process::ExitCode {
+//!     mcp_gen_runtime::run(&tools::CATALOG, hooks::Custom, env!("CARGO_PKG_VERSION"))
+//! }
+//! ```
+//!
+//! [`run`] reads the configuration from the environment, then serves over HTTP (default) or
+//! `--stdio`. [`catalog`] holds the types of the tool table; [`hooks_api`] what hooks see.
 
 mod app;
 mod auth;
 mod authserver;
 mod body;
 mod cache;
-// Which variants a given API uses varies from spec to spec.
-#[allow(dead_code)]
-mod catalog;
+pub mod catalog;
 mod challenge;
 mod config;
 mod credentials;
 mod encode;
 mod gate;
+pub mod hooks_api;
 mod introspection;
-// The user's own file (created once, never overwritten) and what the runtime offers it.
-mod hooks;
-mod hooks_api;
 mod jwks;
 mod listing;
 mod metadata;
@@ -28,13 +35,14 @@ mod server;
 #[cfg(test)]
 mod testkit;
 mod tokens;
-// Generated and laid out by prettyplease; rustfmt would only reshuffle it.
-#[rustfmt::skip]
-mod tools;
 mod upstream;
 mod validate;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use catalog::Catalog;
+use hooks_api::Hooks;
 
 use tracing_subscriber::EnvFilter;
 
@@ -51,9 +59,13 @@ HEADER_TIMEOUT_SECS, BODY_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_CONCURRENT_REQ
 MAX_CONNECTIONS, ARGUMENT_MAX_DEPTH, ARGUMENT_MAX_ITEMS, ARGUMENT_MAX_MEMBERS,
 ARGUMENT_MAX_STRING_BYTES, ARGUMENT_MAX_VALUES, LIST_TTL_SECS. See README.md.";
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let catalog = &tools::CATALOG;
+/// The server's `main`: arguments, logging, configuration, then serving until stopped.
+/// `version` is the project's own (`--version`, and the upstream requests' `User-Agent`).
+pub fn run(
+    catalog: &'static Catalog,
+    hooks: impl Hooks + 'static,
+    version: &'static str,
+) -> ExitCode {
     let mut stdio = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
@@ -63,7 +75,7 @@ async fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "-V" | "--version" => {
-                println!("{} {}", catalog.server_name, env!("CARGO_PKG_VERSION"));
+                println!("{} {version}", catalog.server_name);
                 return ExitCode::SUCCESS;
             }
             other => {
@@ -79,18 +91,32 @@ async fn main() -> ExitCode {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
     }
-    let config = match config::Config::from_env(catalog) {
+    let mut config = match config::Config::from_env(catalog) {
         Ok(config) => config,
         Err(e) => {
             tracing::error!("{e}");
             return ExitCode::FAILURE;
         }
     };
-    let result = if stdio {
-        app::run_stdio(catalog, config).await
-    } else {
-        app::run_http(catalog, config).await
+    config.user_agent = format!("{}/{version}", catalog.server_name);
+    let hooks: Arc<dyn Hooks> = Arc::new(hooks);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
     };
+    let result = runtime.block_on(async {
+        if stdio {
+            app::run_stdio(catalog, config, hooks).await
+        } else {
+            app::run_http(catalog, config, hooks).await
+        }
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

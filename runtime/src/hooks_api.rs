@@ -1,25 +1,24 @@
-//! The extension points the runtime offers to `src/hooks.rs`, the one file of the project
-//! that is the user's (mcp-gen creates it once and never overwrites it). Every hook has a
-//! default, so a newer runtime can add hooks without breaking an older hooks file.
+//! The extension points the runtime offers to `src/hooks.rs`, the one file of a generated
+//! project that is the user's (mcp-gen creates it once and never overwrites it); `main.rs`
+//! passes its `Custom` to [`crate::run`]. Every hook has a default, so a newer runtime can add
+//! hooks without breaking an older hooks file.
 
 use axum::body::Bytes;
 use reqwest::{Request, RequestBuilder};
 use serde_json::{Map, Value};
 
 use crate::catalog::ToolSpec;
-use crate::hooks::Custom;
 use crate::upstream::{Reply, describe};
 
 /// The tool call an upstream request is made for.
-// Read by the user's hooks, if at all.
-#[allow(dead_code)]
 pub struct Call<'a> {
     pub tool: &'a str,
     /// The validated arguments.
     pub arguments: &'a Map<String, Value>,
 }
 
-pub trait Hooks {
+/// Shared by every call the server handles, so it must be `Send + Sync`.
+pub trait Hooks: Send + Sync {
     /// Called just before each upstream request is sent (credentials already in place): add
     /// a header, adjust the URL, or refuse the call with a message for the caller.
     fn before_upstream(&self, call: &Call, request: &mut Request) -> Result<(), String> {
@@ -35,8 +34,20 @@ pub trait Hooks {
     }
 }
 
+impl std::fmt::Debug for dyn Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hooks")
+    }
+}
+
+/// No hooks: every default.
+pub struct NoHooks;
+
+impl Hooks for NoHooks {}
+
 /// Builds the request and runs the user's `before_upstream` on it.
-pub fn before(
+pub(crate) fn before(
+    hooks: &dyn Hooks,
     tool: &ToolSpec,
     arguments: &Map<String, Value>,
     request: RequestBuilder,
@@ -51,12 +62,13 @@ pub fn before(
         tool: tool.name,
         arguments,
     };
-    Custom.before_upstream(&call, &mut request)?;
+    hooks.before_upstream(&call, &mut request)?;
     Ok(request)
 }
 
 /// Runs the user's `after_upstream` on a reply.
-pub fn after(
+pub(crate) fn after(
+    hooks: &dyn Hooks,
     tool: &ToolSpec,
     arguments: &Map<String, Value>,
     mut reply: Reply,
@@ -66,7 +78,7 @@ pub fn after(
         arguments,
     };
     let mut body = reply.body.to_vec();
-    Custom.after_upstream(&call, reply.status.as_u16(), &mut body)?;
+    hooks.after_upstream(&call, reply.status.as_u16(), &mut body)?;
     reply.body = Bytes::from(body);
     Ok(reply)
 }

@@ -249,8 +249,8 @@ mod tests {
         }});
         assert_eq!(
             payload(&form, &args(value)).unwrap(),
-            // Keys in serde_json's (sorted) order; `plain` uses the default: exploded form.
-            Some(Payload::Form("deep[a]=x%20y&piped=a|b&g=2&r=1".into()))
+            // Keys in the caller's order; `plain` uses the default: exploded form.
+            Some(Payload::Form("r=1&g=2&deep[a]=x%20y&piped=a|b".into()))
         );
     }
 
@@ -299,8 +299,8 @@ mod tests {
         let call = json!({"id": 7, "photos": ["iVBORw0K\nGgo=", "AAEC"]});
         assert_eq!(
             payload(&multi, &args(call)).unwrap(),
+            // Fields in the spec's order.
             Some(Payload::Multipart(vec![
-                text("id", "7"),
                 Part::File {
                     name: "photos".into(),
                     bytes: b"\x89PNG\r\n\x1a\n".to_vec(),
@@ -311,6 +311,7 @@ mod tests {
                     bytes: vec![0, 1, 2],
                     content_type: "image/png"
                 },
+                text("id", "7"),
             ]))
         );
         let err = payload(&multi, &args(json!({"photos": "not base64!"}))).unwrap_err();

@@ -48,6 +48,8 @@ pub struct Config {
     pub bounds: Bounds,
     /// `LIST_TTL_SECS`: how long a client may reuse the tool list (protocol 2026-07-28).
     pub list_ttl: Duration,
+    /// Sent with upstream requests: the server's name and its project's version.
+    pub user_agent: String,
 }
 
 /// Limits on requests to this server (the `*_TIMEOUT_SECS`, `MAX_CONCURRENT_*` and
@@ -327,6 +329,7 @@ impl Config {
             upstream_max_bytes,
             bounds,
             list_ttl,
+            user_agent: format!("{}/{}", catalog.server_name, env!("CARGO_PKG_VERSION")),
         })
     }
 }

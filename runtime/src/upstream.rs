@@ -3,6 +3,7 @@
 //! from the tool arguments and the server's upstream credentials only (the caller's token
 //! goes upstream only through a scheme that acts as the caller, see credentials.rs).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -14,6 +15,7 @@ use crate::body::{self, Part, Payload};
 use crate::catalog::ToolSpec;
 use crate::credentials::{Credentials, Grant, Placement, Prepared};
 use crate::encode::{self, enc};
+use crate::hooks_api::{self, Hooks, NoHooks};
 
 /// Default largest upstream body read (`UPSTREAM_MAX_RESPONSE_BYTES`); larger replies
 /// become a tool error.
@@ -41,12 +43,13 @@ pub struct Upstream {
     base: String,
     credentials: Credentials,
     max_bytes: usize,
+    hooks: Arc<dyn Hooks>,
 }
 
 /// The HTTP client for upstream calls. `timeout` bounds the whole exchange, reading the body
 /// included, so a slow-drip reply ends too. Redirects are followed only within one origin,
 /// so credential headers never travel to a host they were not meant for.
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+pub fn http_client(timeout: Duration, user_agent: &str) -> Result<reqwest::Client, String> {
     let policy = redirect::Policy::custom(|attempt| {
         let same_origin = attempt
             .previous()
@@ -62,11 +65,7 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
         .timeout(timeout)
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .redirect(policy)
-        .user_agent(concat!(
-            env!("CARGO_PKG_NAME"),
-            "/",
-            env!("CARGO_PKG_VERSION")
-        ))
+        .user_agent(user_agent)
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
@@ -78,7 +77,14 @@ impl Upstream {
             base: base.trim_end_matches('/').to_owned(),
             credentials,
             max_bytes: MAX_RESPONSE_BYTES,
+            hooks: Arc::new(NoHooks),
         }
+    }
+
+    /// The user's hooks, run around every upstream request (none by default).
+    pub fn with_hooks(mut self, hooks: Arc<dyn Hooks>) -> Self {
+        self.hooks = hooks;
+        self
     }
 
     pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
@@ -147,7 +153,7 @@ impl Upstream {
         if let (Some(payload), Some(body)) = (payload, &binding.body) {
             request = with_payload(request, payload, body.media_type);
         }
-        let request = crate::hooks_api::before(tool, args, request)?;
+        let request = hooks_api::before(self.hooks.as_ref(), tool, args, request)?;
         // `without_url`: the URL may carry an API key in its query.
         let response = self
             .http
@@ -156,7 +162,7 @@ impl Upstream {
             .map_err(|e| format!("upstream request failed: {}", describe(&e.without_url())))?;
         let mut reply = read_reply(response, self.max_bytes).await?;
         crate::redact::reply(&mut reply, &crate::redact::secrets(&prepared.placements));
-        crate::hooks_api::after(tool, args, reply)
+        hooks_api::after(self.hooks.as_ref(), tool, args, reply)
     }
 
     /// The base URL plus the encoded path and query. Every argument was percent-encoded, so
@@ -414,7 +420,7 @@ mod tests {
     fn upstream(base: &str, key: Option<&str>) -> Upstream {
         let catalog = crate::testkit::catalog(&[], SCHEMES);
         let key = key.map(str::to_owned);
-        let http = http_client(TIMEOUT).unwrap();
+        let http = http_client(TIMEOUT, "test").unwrap();
         let creds = Credentials::from_lookup(catalog, http.clone(), move |_| key.clone());
         Upstream::new(http, base, creds)
     }
@@ -485,7 +491,7 @@ mod tests {
     async fn query_credential_comes_first_and_cannot_be_shadowed() {
         let base = echo_upstream().await;
         let catalog = crate::testkit::catalog(&[], QUERY_KEY);
-        let http = http_client(TIMEOUT).unwrap();
+        let http = http_client(TIMEOUT, "test").unwrap();
         let creds = Credentials::from_lookup(catalog, http.clone(), |_| Some("k-1".to_owned()));
         let up = Upstream::new(http, &base, creds);
         let args = json!({"filter": {"status": "sold"}});
