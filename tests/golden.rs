@@ -113,3 +113,108 @@ defects! {
     defects_3_1 => "defects-3.1.yaml",
     defects_swagger2_required_headers => "swagger2-required-headers.json",
 }
+
+/// The files of a generated project that are its own (not the vendored runtime, the pinned
+/// lock, or the manifest, which records where the project was written).
+fn project_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("readable dir") {
+            let path = entry.expect("dir entry").path();
+            let relative = path
+                .strip_prefix(dir)
+                .expect("below dir")
+                .to_string_lossy()
+                .into_owned();
+            if ["mcp-gen-runtime", "Cargo.lock", "mcp-gen.json", "target"]
+                .contains(&relative.as_str())
+            {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(relative, std::fs::read(&path).expect("readable file"));
+            }
+        }
+    }
+    out
+}
+
+/// Issue 13: the generated project files of a few fixtures (`tests/output/<name>/`), which
+/// the `golden-output` crate of the workspace compiles against the runtime.
+fn check_project(fixture: &str, name: &str, args: &[&str]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join(name);
+    let spec = root.join(fixture);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-gen"));
+    command.args(["generate", "--quiet", "--name", name, "--url"]);
+    command.arg(&spec).arg("--out").arg(&out).args(args);
+    let status = command.status().expect("mcp-gen runs");
+    assert!(status.success(), "{fixture}: generate failed");
+    let actual = project_files(&out);
+    let golden = root.join("tests/output").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let _ = std::fs::remove_dir_all(&golden);
+        for (path, bytes) in &actual {
+            let target = golden.join(path);
+            std::fs::create_dir_all(target.parent().expect("has a parent")).expect("creatable");
+            std::fs::write(target, bytes).expect("writable");
+        }
+        return;
+    }
+    let expected = project_files(&golden);
+    let names =
+        |m: &std::collections::BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    pretty_assertions::assert_eq!(
+        names(&expected),
+        names(&actual),
+        "{name}: files differ; rerun with UPDATE_GOLDEN=1 and review"
+    );
+    for (path, bytes) in &actual {
+        pretty_assertions::assert_eq!(
+            String::from_utf8_lossy(&expected[path]),
+            String::from_utf8_lossy(bytes),
+            "tests/output/{name}/{path} is stale: rerun with UPDATE_GOLDEN=1 and review the diff"
+        );
+    }
+}
+
+#[test]
+fn project_petstore() {
+    check_project(
+        "fixtures/petstore/petstore-3.0.json",
+        "petstore",
+        &[
+            "--auth",
+            "oauth2",
+            "--oauth-server",
+            "https://auth.example.com",
+        ],
+    );
+}
+
+#[test]
+fn project_required_headers() {
+    check_project(
+        "fixtures/defects/swagger2-required-headers.json",
+        "required-headers",
+        &["--auth", "none"],
+    );
+}
+
+#[test]
+fn project_train_travel() {
+    check_project(
+        "fixtures/readme-oas-examples/3.1/json/train-travel.json",
+        "train-travel",
+        &[
+            "--oauth-server",
+            "https://auth.example.com",
+            "--upstream-auth",
+            "token-exchange",
+        ],
+    );
+}
