@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The corpus (issue 4, design §8): every spec in fixtures/corpus/specs.tsv must generate, pass
-# scripts/corpus-check (tool count, names, valid 2020-12 input schemas without $ref) and
-# `cargo check`. Big specs come from npm tarballs pinned by sha256 (fixtures/corpus/packages.tsv),
+# The corpus (ARCHITECTURE.md, Tests and peers): every spec in fixtures/corpus/specs.tsv must
+# generate, pass scripts/corpus-check (tool count, names, valid 2020-12 input schemas without
+# $ref) and `cargo check`. Big specs come from npm tarballs pinned by sha256
+# (fixtures/corpus/packages.tsv),
 # cached in $MCP_GEN_CACHE/corpus (default ~/.cache/mcp-gen/corpus).
 #
 #   scripts/corpus.sh [ID…]      # all specs, or only those ids

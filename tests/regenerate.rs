@@ -123,7 +123,7 @@ fn loopback_upstream() -> String {
     format!("http://{addr}")
 }
 
-/// One `tools/call` over stdio (no OAuth on stdio, design §5).
+/// One `tools/call` over stdio (no OAuth on stdio, ARCHITECTURE.md, The server).
 fn call_over_stdio(binary: &Path, upstream: &str, tool: &str, arguments: Value) -> Value {
     let mut child = Command::new(binary)
         .arg("--stdio")

@@ -74,7 +74,7 @@ pub async fn run_stdio(
     config: Config,
     hooks: Arc<dyn Hooks>,
 ) -> Result<(), String> {
-    // Local use: no OAuth on stdio (design §5).
+    // Local use: no OAuth on stdio (ARCHITECTURE.md, The server).
     let server = McpServer::new(
         catalog,
         build_upstream(catalog, &config, hooks)?,

@@ -1,6 +1,6 @@
-//! Access tokens (design §5): taken from the `Authorization` header only, verified as JWTs
-//! signed by the configured issuer for this resource, and turned into a [`Principal`] whose
-//! scopes decide which tools may be called. Tokens are never logged.
+//! Access tokens (ARCHITECTURE.md, The server): taken from the `Authorization` header only,
+//! verified as JWTs signed by the configured issuer for this resource, and turned into a
+//! [`Principal`] whose scopes decide which tools may be called. Tokens are never logged.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -55,7 +55,7 @@ pub struct Annotations {
     pub open_world: bool,
 }
 
-/// Who may call a tool (the MCP side, design §4).
+/// Who may call a tool (the MCP side, ARCHITECTURE.md, Access).
 /// noauth: `anonymous` and no `oauth2`; oauth2: `oauth2` only; mixed: both.
 #[derive(Debug, Clone, Copy)]
 pub struct Access {
@@ -157,7 +157,8 @@ pub enum BodyShape {
     Flattened { fields: &'static [&'static str] },
 }
 
-/// An upstream credential described by the spec's securitySchemes (design §6).
+/// An upstream credential described by the spec's securitySchemes (ARCHITECTURE.md, Upstream
+/// credentials).
 #[derive(Debug)]
 pub struct UpstreamScheme {
     /// The scheme's key in `components.securitySchemes`.

@@ -1,5 +1,5 @@
-//! Settings from the environment (design §5). Every value is checked once at startup; a bad
-//! one stops the server with an error that names the variable.
+//! Settings from the environment (ARCHITECTURE.md, The server). Every value is checked once at
+//! startup; a bad one stops the server with an error that names the variable.
 
 use std::fmt;
 use std::time::Duration;

@@ -1,6 +1,7 @@
-//! The upstream API's own credentials (design §6), read from the environment at startup,
-//! and the caller's identity upstream (token exchange, or pass-through when opted in).
-//! Secrets never reach a log line: `Debug` is written by hand and errors name variables only.
+//! The upstream API's own credentials (ARCHITECTURE.md, Upstream credentials), read from the
+//! environment at startup, and the caller's identity upstream (token exchange, or pass-through when
+//! opted in). Secrets never reach a log line: `Debug` is written by hand and errors name variables
+//! only.
 
 use std::collections::HashMap;
 use std::fmt;

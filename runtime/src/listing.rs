@@ -1,4 +1,5 @@
-//! How tools are presented in `tools/list` (design §4): title, schemas, annotations and
+//! How tools are presented in `tools/list` (ARCHITECTURE.md, Access): title, schemas, annotations
+//! and
 //! `securitySchemes`, the latter both in `_meta` (set here) and as a top-level field (added
 //! to the JSON response by [`add_top_level_security_schemes`], since rmcp's `Tool` has no
 //! such field).

@@ -41,7 +41,7 @@ pub struct Settings {
     pub config_file: Option<String>,
 }
 
-/// Files the user owns: created when missing, never overwritten (design §5).
+/// Files the user owns: created when missing, never overwritten (ARCHITECTURE.md, The server).
 pub const USER_OWNED: &[&str] = &[HOOKS];
 pub const HOOKS: &str = "src/hooks.rs";
 const HOOKS_SEED: &str = include_str!("../../templates/seed/hooks.rs");

@@ -28,7 +28,8 @@ pub struct Options {
     /// Scopes for tools that need a token but whose operation names no OAuth scopes.
     pub default_scopes: Vec<String>,
     pub max_name_len: usize,
-    /// What goes upstream for operations secured by the user's oauth2 schemes (design §6).
+    /// What goes upstream for operations secured by the user's oauth2 schemes (ARCHITECTURE.md,
+    /// Upstream credentials).
     pub upstream_auth: UpstreamAuth,
     /// Filters, scope rules and overrides from the config file and flags.
     pub select: select::Selection,
@@ -108,7 +109,7 @@ impl Annotations {
     }
 }
 
-/// Who may call a tool (design §4).
+/// Who may call a tool (ARCHITECTURE.md, Access).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access {
     pub anonymous: bool,

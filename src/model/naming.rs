@@ -1,4 +1,4 @@
-//! Tool names (design §3): `[a-z0-9_]`, bounded length, unique, deterministic.
+//! Tool names (ARCHITECTURE.md, Mapping): `[a-z0-9_]`, bounded length, unique, deterministic.
 
 use std::collections::BTreeSet;
 

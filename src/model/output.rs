@@ -1,4 +1,5 @@
-//! A tool's `outputSchema` from the operation's 2xx JSON response schema (design §3).
+//! A tool's `outputSchema` from the operation's 2xx JSON response schema (ARCHITECTURE.md,
+//! Mapping).
 //!
 //! The official SDK clients reject a successful result whose `structuredContent` does not
 //! match the declared `outputSchema`, and real upstreams drift from their specs (required

@@ -1,14 +1,15 @@
-//! Per-tool security (design §4) and upstream credentials (design §6).
+//! Per-tool security (ARCHITECTURE.md, Access) and upstream credentials (ARCHITECTURE.md, Upstream
+//! credentials).
 //!
 //! oauth2/openIdConnect schemes describe what MCP clients must present; apiKey and http
 //! schemes describe the credential the generated server itself sends upstream. An operation
 //! guarded only by upstream credentials still needs a token on the MCP side, so the
 //! server's own credential is never spent on anonymous callers.
 //!
-//! The rule for oauth2 (design §6): a scheme whose only flow is `clientCredentials` names no
-//! user, so it is the server's own upstream credential (token fetched by the server). Any
-//! other oauth2/openIdConnect scheme is the user's, the MCP side; what reaches the upstream
-//! for it is chosen by `--upstream-auth`: nothing (`env`, the default), an RFC 8693
+//! The rule for oauth2 (ARCHITECTURE.md, Upstream credentials): a scheme whose only flow is
+//! `clientCredentials` names no user, so it is the server's own upstream credential (token fetched
+//! by the server). Any other oauth2/openIdConnect scheme is the user's, the MCP side; what reaches
+//! the upstream for it is chosen by `--upstream-auth`: nothing (`env`, the default), an RFC 8693
 //! token-exchange result (`token-exchange`), or the caller's token as is (`passthrough`).
 
 use std::cell::RefCell;

@@ -138,9 +138,9 @@ pub fn convert(root: &Value, warnings: &mut Vec<Warning>, dropped: &mut usize) -
     Ok(out)
 }
 
-/// Bundled files (design §2: refs to other files) hold 2.0 content the conversion above
-/// never walked. Path items, parameters and responses referenced there are inlined where
-/// they are used and converted with the rest; this follows a `$ref` into the bundle.
+/// Bundled files (ARCHITECTURE.md, Pipeline: refs to other files) hold 2.0 content the conversion
+/// above never walked. Path items, parameters and responses referenced there are inlined where they
+/// are used and converted with the rest; this follows a `$ref` into the bundle.
 fn inline_external<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
     let mut current = value;
     for _ in 0..32 {

@@ -16,7 +16,8 @@ import support
 from arguments import arguments
 from upstream_fixtures import SPECS, exchange_env, start_prism, start_server, token_for
 
-# Credentials for security.json's schemes (env names from the scheme names, design §6).
+# Credentials for security.json's schemes (env names from the scheme names, ARCHITECTURE.md,
+# Upstream credentials).
 SECURITY_ENV = {
     "API_KEY_QUERY_API_KEY": "query-key-1", "API_KEY_HEADER_API_KEY": "header-key-2",
     "API_KEY_COOKIE_API_KEY": "cookie-key-3", "BASIC_USERNAME": "ann", "BASIC_PASSWORD": "p@ss word",

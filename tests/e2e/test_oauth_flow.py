@@ -96,5 +96,6 @@ def test_upstream_401_without_api_key_is_a_clear_tool_error(server_http_no_key, 
         assert "api_key" not in upstream[0].headers
         assert "401" in text, f"the error should carry the upstream status: {text!r}"
     else:
-        # The server refused before calling (design §6): the message must name what is missing.
+        # The server refused before calling (ARCHITECTURE.md, Upstream credentials): the message
+        # must name what is missing.
         assert "UPSTREAM_API_KEY" in text or "api_key" in text.lower(), text

@@ -1,5 +1,5 @@
-//! Checks one generated corpus project against its spec (issue 4, design §3); scripts/corpus.sh
-//! runs it for every spec of fixtures/corpus/specs.tsv.
+//! Checks one generated corpus project against its spec (issue 4, ARCHITECTURE.md, Mapping);
+//! scripts/corpus.sh runs it for every spec of fixtures/corpus/specs.tsv.
 //!
 //! ```text
 //! corpus-check SPEC.json OUT_DIR          # prints `operations tools`; exit 1 with every problem

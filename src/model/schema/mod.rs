@@ -1,5 +1,6 @@
-//! OpenAPI schemas to self-contained JSON Schema 2020-12 (design §3): every local `$ref`
-//! inlined, cycles and runaway nesting cut at a bounded depth, OpenAPI 3.0 dialect translated,
+//! OpenAPI schemas to self-contained JSON Schema 2020-12 (ARCHITECTURE.md, Mapping): every local
+//! `$ref` inlined, cycles and runaway nesting cut at a bounded depth, OpenAPI 3.0 dialect
+//! translated,
 //! `allOf` merged where it can be ([`compose`]), malformed keywords repaired ([`valid`]).
 
 mod compose;
