@@ -13,18 +13,14 @@ use serde_json::{Map, Value};
 use crate::catalog::Access;
 use crate::introspection::{IntrospectionConfig, Introspector};
 use crate::jwks::KeyStore;
+pub use crate::rejection::Rejection;
+use crate::rejection::{CNF_BOUND, LEEWAY_SECS, TRY_AGAIN, reject};
 use crate::scopes::ScopeImplications;
 
-/// Clock skew tolerated on `exp` and `nbf`, in seconds.
-pub(crate) const LEEWAY_SECS: u64 = 30;
 /// Longer tokens are refused unread: real access tokens are a few KiB at most.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// `typ` values of access tokens (RFC 9068 §2.1); `JWT` because most providers still use it.
 const ACCESS_TOKEN_TYPES: &[&str] = &["at+jwt", "application/at+jwt", "jwt"];
-/// Told to a client whose token could not be checked for now (authorization server
-/// unreachable or busy, signing keys too old): the same token may pass later.
-pub(crate) const TRY_AGAIN: &str = "The access token could not be verified right now; try again.";
-pub(crate) const CNF_BOUND: &str = "The access token is bound to a key (DPoP or mutual TLS); this server accepts only plain Bearer tokens.";
 /// Claims only ID tokens carry (OpenID Connect Core §2, §3.1.3.6): never an access token.
 const ID_TOKEN_CLAIMS: &[&str] = &["nonce", "at_hash", "c_hash"];
 
@@ -125,20 +121,6 @@ pub fn bearer(headers: &HeaderMap) -> Bearer<'_> {
         return Bearer::Malformed("The Authorization header is malformed.");
     }
     Bearer::Token(token)
-}
-
-/// Why a token was refused: `description` goes to the client, `reason` to the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub description: &'static str,
-    pub reason: String,
-}
-
-pub(crate) fn reject(description: &'static str, reason: impl Into<String>) -> Rejection {
-    Rejection {
-        description,
-        reason: reason.into(),
-    }
 }
 
 pub struct Verifier {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::{Url, redirect};
 use serde_json::Value;
 
-use crate::upstream::describe;
+use crate::outbound::describe;
 
 /// Longest wait for one request to the authorization server, body included.
 pub const TIMEOUT: Duration = Duration::from_secs(5);

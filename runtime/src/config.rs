@@ -71,6 +71,11 @@ pub struct Bounds {
 
 /// The tool list is fixed for a server's life; a redeploy shows new tools within this time.
 pub const DEFAULT_LIST_TTL: Duration = Duration::from_secs(300);
+/// Default largest upstream body read (`UPSTREAM_MAX_RESPONSE_BYTES`); larger replies
+/// become a tool error.
+pub const DEFAULT_UPSTREAM_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Default limit for a whole upstream exchange, body included (`UPSTREAM_TIMEOUT_SECS`).
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// A day: past it a cache should look again whatever the operator set.
 const MOST_LIST_TTL_SECS: u64 = 86_400;
 
@@ -263,10 +268,10 @@ impl Config {
                 }
             })
         };
-        let upstream_timeout = seconds("UPSTREAM_TIMEOUT_SECS", crate::upstream::TIMEOUT)?;
+        let upstream_timeout = seconds("UPSTREAM_TIMEOUT_SECS", DEFAULT_UPSTREAM_TIMEOUT)?;
         let upstream_max_bytes = positive(
             "UPSTREAM_MAX_RESPONSE_BYTES",
-            crate::upstream::MAX_RESPONSE_BYTES,
+            DEFAULT_UPSTREAM_MAX_BYTES,
         )?;
         let request_timeout = seconds(
             "REQUEST_TIMEOUT_SECS",
@@ -544,12 +549,12 @@ mod tests {
         assert_eq!(c.upstream_base, "http://up.example/v1");
         assert_eq!(c.challenge, ChallengeMode::Tool);
         assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8000));
-        assert_eq!(c.upstream_timeout, crate::upstream::TIMEOUT);
-        assert_eq!(c.upstream_max_bytes, crate::upstream::MAX_RESPONSE_BYTES);
+        assert_eq!(c.upstream_timeout, DEFAULT_UPSTREAM_TIMEOUT);
+        assert_eq!(c.upstream_max_bytes, DEFAULT_UPSTREAM_MAX_BYTES);
         assert_eq!(c.bounds.header_timeout, Bounds::DEFAULT_HEADER_TIMEOUT);
         assert_eq!(
             c.bounds.request_timeout,
-            crate::upstream::TIMEOUT + Bounds::REQUEST_MARGIN
+            DEFAULT_UPSTREAM_TIMEOUT + Bounds::REQUEST_MARGIN
         );
         assert_eq!(c.bounds.max_requests, Bounds::DEFAULT_MAX_REQUESTS);
         assert_eq!(c.bounds.arguments, Limits::DEFAULT);

@@ -8,7 +8,8 @@ use reqwest::{Request, RequestBuilder};
 use serde_json::{Map, Value};
 
 use crate::catalog::ToolSpec;
-use crate::upstream::{Reply, describe};
+use crate::outbound::describe;
+use crate::reply::Reply;
 
 /// The tool call an upstream request is made for.
 pub struct Call<'a> {

@@ -20,11 +20,11 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
-use crate::auth::{CNF_BOUND, LEEWAY_SECS, Rejection, TRY_AGAIN, reject};
+use crate::rejection::{CNF_BOUND, LEEWAY_SECS, Rejection, TRY_AGAIN, reject};
 use crate::authserver;
 use crate::cache::{Lru, TokenKey};
 use crate::config::ConfigError;
-use crate::upstream::describe;
+use crate::outbound::describe;
 
 /// How long an "active" answer is trusted (never beyond the token's own `exp`).
 const ACTIVE_TTL: Duration = Duration::from_secs(30);

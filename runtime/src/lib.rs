@@ -28,8 +28,11 @@ mod introspection;
 mod jwks;
 mod listing;
 mod metadata;
+mod outbound;
 mod outcome;
 mod redact;
+mod rejection;
+mod reply;
 mod scopes;
 mod server;
 #[cfg(test)]

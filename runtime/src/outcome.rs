@@ -20,7 +20,7 @@ use reqwest::StatusCode;
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Map, Value};
 
-use crate::upstream::Reply;
+use crate::reply::Reply;
 use crate::validate::{self, OutputCheck};
 
 /// Longest body excerpt quoted in an error result, in characters.

@@ -9,7 +9,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::credentials::Placement;
 use crate::encode::enc;
-use crate::upstream::Reply;
+use crate::reply::Reply;
 
 /// Shorter values are not looked for: they would match ordinary text.
 const MIN_SECRET: usize = 6;

@@ -60,7 +60,7 @@ async fn request_token(
         .map_err(|e| {
             format!(
                 "{what} failed: {}",
-                crate::upstream::describe(&e.without_url())
+                crate::outbound::describe(&e.without_url())
             )
         })?;
     let status = response.status();

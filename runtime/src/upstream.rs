@@ -15,27 +15,14 @@ use crate::body::{self, Part, Payload};
 use crate::catalog::ToolSpec;
 use crate::credentials::{Credentials, Grant, Placement, Prepared};
 use crate::encode::{self, enc};
+use crate::config::DEFAULT_UPSTREAM_MAX_BYTES;
+#[cfg(test)]
+use crate::config::DEFAULT_UPSTREAM_TIMEOUT;
 use crate::hooks_api::{self, Hooks, NoHooks};
+use crate::outbound::describe;
+pub use crate::reply::Reply;
 
-/// Default largest upstream body read (`UPSTREAM_MAX_RESPONSE_BYTES`); larger replies
-/// become a tool error.
-pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
-/// Default limit for a whole upstream exchange, body included (`UPSTREAM_TIMEOUT_SECS`).
-pub const TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What the upstream answered.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub content_type: Option<String>,
-    pub body: Bytes,
-    /// Prism's `sl-violations` header: why it refused a request when the body is empty.
-    pub violations: Option<String>,
-    /// Where a redirect that was not followed points (`None` as well when it would show
-    /// the server's own upstream credential, see redact.rs).
-    pub location: Option<String>,
-}
 
 #[derive(Debug)]
 pub struct Upstream {
@@ -76,7 +63,7 @@ impl Upstream {
             http,
             base: base.trim_end_matches('/').to_owned(),
             credentials,
-            max_bytes: MAX_RESPONSE_BYTES,
+            max_bytes: DEFAULT_UPSTREAM_MAX_BYTES,
             hooks: Arc::new(NoHooks),
         }
     }
@@ -312,28 +299,6 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, String> {
     HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))
 }
 
-/// The error and its causes on one line (reqwest's top-level message alone is vague),
-/// led by what kind of failure it is.
-pub fn describe(e: &reqwest::Error) -> String {
-    let mut causes = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        causes.push(s.to_string());
-        source = s.source();
-    }
-    let all = causes.join(": ").to_ascii_lowercase();
-    let kind = if e.is_timeout() || all.contains("timed out") {
-        "timed out (UPSTREAM_TIMEOUT_SECS)"
-    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
-        "TLS error"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else {
-        "error"
-    };
-    format!("{kind}: {}", causes.join(": "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,7 +385,7 @@ mod tests {
     fn upstream(base: &str, key: Option<&str>) -> Upstream {
         let catalog = crate::testkit::catalog(&[], SCHEMES);
         let key = key.map(str::to_owned);
-        let http = http_client(TIMEOUT, "test").unwrap();
+        let http = http_client(DEFAULT_UPSTREAM_TIMEOUT, "test").unwrap();
         let creds = Credentials::from_lookup(catalog, http.clone(), move |_| key.clone());
         Upstream::new(http, base, creds)
     }
@@ -491,7 +456,7 @@ mod tests {
     async fn query_credential_comes_first_and_cannot_be_shadowed() {
         let base = echo_upstream().await;
         let catalog = crate::testkit::catalog(&[], QUERY_KEY);
-        let http = http_client(TIMEOUT, "test").unwrap();
+        let http = http_client(DEFAULT_UPSTREAM_TIMEOUT, "test").unwrap();
         let creds = Credentials::from_lookup(catalog, http.clone(), |_| Some("k-1".to_owned()));
         let up = Upstream::new(http, &base, creds);
         let args = json!({"filter": {"status": "sold"}});
@@ -557,7 +522,7 @@ mod tests {
 
     #[tokio::test]
     async fn oversized_responses_are_refused() {
-        let big = Router::new().fallback(any(|| async { vec![b'x'; MAX_RESPONSE_BYTES + 1] }));
+        let big = Router::new().fallback(any(|| async { vec![b'x'; DEFAULT_UPSTREAM_MAX_BYTES + 1] }));
         let base = serve(big).await;
         let up = upstream(&base, Some("k"));
         let args = json!({"petId": 1});
