@@ -269,10 +269,8 @@ impl Config {
             })
         };
         let upstream_timeout = seconds("UPSTREAM_TIMEOUT_SECS", DEFAULT_UPSTREAM_TIMEOUT)?;
-        let upstream_max_bytes = positive(
-            "UPSTREAM_MAX_RESPONSE_BYTES",
-            DEFAULT_UPSTREAM_MAX_BYTES,
-        )?;
+        let upstream_max_bytes =
+            positive("UPSTREAM_MAX_RESPONSE_BYTES", DEFAULT_UPSTREAM_MAX_BYTES)?;
         let request_timeout = seconds(
             "REQUEST_TIMEOUT_SECS",
             upstream_timeout + Bounds::REQUEST_MARGIN,

@@ -12,6 +12,6 @@ pub struct Reply {
     /// Prism's `sl-violations` header: why it refused a request when the body is empty.
     pub violations: Option<String>,
     /// Where a redirect that was not followed points (`None` as well when it would show
-    /// the server's own upstream credential, see redact.rs).
+    /// the server's own upstream credential, see `upstream/redact.rs`).
     pub location: Option<String>,
 }

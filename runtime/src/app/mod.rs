@@ -1,5 +1,8 @@
 //! Wiring: the HTTP app (`/mcp` behind the gate, protected-resource metadata, `/healthz`)
-//! and the stdio mode, both built from one catalog and one configuration.
+//! and the stdio mode, both built from one catalog and one configuration. `gate` bounds and
+//! authenticates every request to `/mcp`.
+
+pub(crate) mod gate;
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -21,19 +24,19 @@ use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowHeaders, AllowOrigin, Any, CorsLayer};
 
 use crate::auth::Verifier;
-use crate::authserver;
+use crate::auth::authserver;
+use crate::auth::challenge::Challenger;
+use crate::auth::introspection::IntrospectionConfig;
+use crate::auth::jwks::{self, KeyStore};
+use crate::auth::metadata;
+use crate::auth::scopes::ScopeImplications;
 use crate::catalog::Catalog;
-use crate::challenge::Challenger;
 use crate::config::{Bounds, Config};
-use crate::credentials::Credentials;
-use crate::gate::{self, Gate};
 use crate::hooks_api::Hooks;
-use crate::introspection::IntrospectionConfig;
-use crate::jwks::{self, KeyStore};
-use crate::metadata;
-use crate::scopes::ScopeImplications;
-use crate::server::{CacheHints, McpServer};
+use crate::mcp::server::{CacheHints, McpServer};
+use crate::upstream::credentials::Credentials;
 use crate::upstream::{self, Upstream};
+use gate::Gate;
 
 fn build_upstream(
     catalog: &'static Catalog,

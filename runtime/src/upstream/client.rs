@@ -1,7 +1,7 @@
 //! Sends one tool call to the upstream API and reads the reply, with a timeout and a size
 //! cap. The MCP client's own `Authorization` header is never forwarded: requests are built
 //! from the tool arguments and the server's upstream credentials only (the caller's token
-//! goes upstream only through a scheme that acts as the caller, see credentials.rs).
+//! goes upstream only through a scheme that acts as the caller, see `credentials.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,16 +11,16 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode, Url, redirect};
 use serde_json::{Map, Value};
 
-use crate::body::{self, Part, Payload};
 use crate::catalog::ToolSpec;
-use crate::credentials::{Credentials, Grant, Placement, Prepared};
-use crate::encode::{self, enc};
 use crate::config::DEFAULT_UPSTREAM_MAX_BYTES;
 #[cfg(test)]
 use crate::config::DEFAULT_UPSTREAM_TIMEOUT;
 use crate::hooks_api::{self, Hooks, NoHooks};
 use crate::outbound::describe;
 pub use crate::reply::Reply;
+use crate::upstream::body::{self, Part, Payload};
+use crate::upstream::credentials::{Credentials, Grant, Placement, Prepared};
+use crate::upstream::encode::{self, enc};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -148,7 +148,10 @@ impl Upstream {
             .await
             .map_err(|e| format!("upstream request failed: {}", describe(&e.without_url())))?;
         let mut reply = read_reply(response, self.max_bytes).await?;
-        crate::redact::reply(&mut reply, &crate::redact::secrets(&prepared.placements));
+        crate::upstream::redact::reply(
+            &mut reply,
+            &crate::upstream::redact::secrets(&prepared.placements),
+        );
         hooks_api::after(self.hooks.as_ref(), tool, args, reply)
     }
 
@@ -522,7 +525,8 @@ mod tests {
 
     #[tokio::test]
     async fn oversized_responses_are_refused() {
-        let big = Router::new().fallback(any(|| async { vec![b'x'; DEFAULT_UPSTREAM_MAX_BYTES + 1] }));
+        let big =
+            Router::new().fallback(any(|| async { vec![b'x'; DEFAULT_UPSTREAM_MAX_BYTES + 1] }));
         let base = serve(big).await;
         let up = upstream(&base, Some("k"));
         let args = json!({"petId": 1});

@@ -6,7 +6,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
 use crate::catalog::{BinaryField, Body, BodyShape, Style};
-use crate::encode::form_pairs;
+use crate::upstream::encode::form_pairs;
 
 /// Base64 as models write it: standard alphabet, padding optional (whitespace is dropped first).
 const BASE64: GeneralPurpose = GeneralPurpose::new(

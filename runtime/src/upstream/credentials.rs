@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::catalog::{Catalog, Location, SchemeKind, UpstreamScheme};
-use crate::tokens::{self, ClientCredentials, Endpoint, Exchanger};
+use crate::upstream::tokens::{self, ClientCredentials, Endpoint, Exchanger};
 
 /// Where one credential goes on the upstream request.
 #[derive(Clone, PartialEq)]

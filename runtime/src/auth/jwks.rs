@@ -15,7 +15,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::authserver;
+use crate::auth::authserver;
 use crate::config::ConfigError;
 
 /// Refetches never happen more often than this, whatever tokens arrive.

@@ -7,9 +7,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 
-use crate::credentials::Placement;
-use crate::encode::enc;
 use crate::reply::Reply;
+use crate::upstream::credentials::Placement;
+use crate::upstream::encode::enc;
 
 /// Shorter values are not looked for: they would match ordinary text.
 const MIN_SECRET: usize = 6;

@@ -10,12 +10,12 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 
+use crate::auth::introspection::{IntrospectionConfig, Introspector};
+use crate::auth::jwks::KeyStore;
+pub use crate::auth::rejection::Rejection;
+use crate::auth::rejection::{CNF_BOUND, LEEWAY_SECS, TRY_AGAIN, reject};
+use crate::auth::scopes::ScopeImplications;
 use crate::catalog::Access;
-use crate::introspection::{IntrospectionConfig, Introspector};
-use crate::jwks::KeyStore;
-pub use crate::rejection::Rejection;
-use crate::rejection::{CNF_BOUND, LEEWAY_SECS, TRY_AGAIN, reject};
-use crate::scopes::ScopeImplications;
 
 /// Longer tokens are refused unread: real access tokens are a few KiB at most.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;

@@ -16,13 +16,13 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Map, Value};
 
+use crate::auth::challenge::Challenger;
 use crate::auth::{self, Principal};
 use crate::catalog::{Catalog, ToolSpec};
-use crate::challenge::Challenger;
-use crate::credentials::{CallerToken, Grant};
-use crate::listing;
-use crate::outcome;
+use crate::mcp::listing;
+use crate::mcp::outcome;
 use crate::upstream::Upstream;
+use crate::upstream::credentials::{CallerToken, Grant};
 use crate::validate::{self, Limits, ToolSchemas};
 
 struct Shared {

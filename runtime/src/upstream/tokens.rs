@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::authserver;
+use crate::auth::authserver;
 use crate::cache::{Lru, TokenKey};
-use crate::encode::enc;
+use crate::upstream::encode::enc;
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";

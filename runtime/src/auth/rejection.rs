@@ -1,5 +1,5 @@
 //! Why an access token was refused, shared by the two ways tokens are checked: JWT
-//! verification (`auth.rs`) and introspection (`introspection.rs`).
+//! verification (`verifier.rs`) and introspection (`introspection.rs`).
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub(crate) const LEEWAY_SECS: u64 = 30;

@@ -24,13 +24,13 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+use crate::auth::challenge::Challenger;
+use crate::auth::metadata;
 use crate::auth::{self, Bearer, Principal, Verifier};
 use crate::catalog::Catalog;
-use crate::challenge::Challenger;
 use crate::config::{Bounds, ChallengeMode};
-use crate::credentials::CallerToken;
-use crate::listing;
-use crate::metadata;
+use crate::mcp::listing;
+use crate::upstream::credentials::CallerToken;
 use crate::validate::{self, Limits};
 
 /// Same bound as rmcp's own request limit.

@@ -20,8 +20,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
-use crate::rejection::{CNF_BOUND, LEEWAY_SECS, Rejection, TRY_AGAIN, reject};
-use crate::authserver;
+use crate::auth::authserver;
+use crate::auth::rejection::{CNF_BOUND, LEEWAY_SECS, Rejection, TRY_AGAIN, reject};
 use crate::cache::{Lru, TokenKey};
 use crate::config::ConfigError;
 use crate::outbound::describe;
