@@ -228,7 +228,7 @@ fn source(m: &Mapping, flags: Config, out: Option<&Path>) -> Result<Sourced> {
         None => {
             let mut c = Config::from_manifest(&manifest["options"], dir)?;
             c.spec = manifest["spec"]["source"].as_str().map(|s| {
-                if s == "-" || s.starts_with("http://") || s.starts_with("https://") {
+                if s == "-" || crate::load::is_url(s) {
                     s.to_string()
                 } else {
                     dir.join(s).to_string_lossy().into_owned()

@@ -263,13 +263,9 @@ impl Config {
     }
 }
 
-fn is_url(s: &str) -> bool {
-    s.starts_with("http://") || s.starts_with("https://")
-}
-
 /// A path from a file whose directory is `base`, as seen from the working directory.
 fn rebase(value: &str, base: &Path) -> String {
-    if value == "-" || is_url(value) || Path::new(value).is_absolute() {
+    if value == "-" || crate::load::is_url(value) || Path::new(value).is_absolute() {
         return value.to_string();
     }
     base.join(value).to_string_lossy().into_owned()
@@ -277,7 +273,7 @@ fn rebase(value: &str, base: &Path) -> String {
 
 /// A spec path as seen from `dir` (so the project can move with its spec); URLs and `-` as given.
 pub fn relative_source(source: &str, dir: &Path) -> String {
-    if source == "-" || is_url(source) {
+    if source == "-" || crate::load::is_url(source) {
         return source.to_string();
     }
     relative_path(Path::new(source), dir)
@@ -341,7 +337,8 @@ pub fn check_url(what: &str, value: &str, may_be_empty: bool) -> Result<()> {
     if value.is_empty() && may_be_empty {
         return Ok(());
     }
-    let ok = is_url(value) && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    let ok =
+        crate::load::is_url(value) && !value.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
         Ok(())
     } else {

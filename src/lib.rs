@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+mod digest;
 pub mod emit;
 pub mod error;
 pub mod inspect;
@@ -11,6 +12,7 @@ mod json;
 pub mod load;
 pub mod model;
 pub mod normalize;
+mod openapi;
 mod pointer;
 pub mod warning;
 

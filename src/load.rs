@@ -5,7 +5,6 @@ use std::io::Read;
 use std::time::Duration;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
@@ -27,7 +26,7 @@ pub fn load(source: &str) -> Result<Loaded> {
     Ok(Loaded {
         origin: source.to_string(),
         value,
-        digest: hex(&Sha256::digest(&bytes)),
+        digest: crate::digest::sha256_hex(&bytes),
     })
 }
 
@@ -40,7 +39,7 @@ fn read_source(source: &str) -> Result<Vec<u8>> {
             .map_err(|e| Error::spec("<stdin>", format!("cannot read: {e}")))?;
         return Ok(bytes);
     }
-    if source.starts_with("http://") || source.starts_with("https://") {
+    if is_url(source) {
         return fetch(source);
     }
     let meta =
@@ -154,8 +153,9 @@ fn check_flow_nesting(origin: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// An `http(s)` URL, as opposed to a path or `-`.
+pub fn is_url(source: &str) -> bool {
+    source.starts_with("http://") || source.starts_with("https://")
 }
 
 #[cfg(test)]

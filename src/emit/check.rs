@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
-use super::{sha256, slash_path, Files, MANIFEST, USER_OWNED};
+use super::{slash_path, Files, MANIFEST, USER_OWNED};
 use crate::model::Tool;
 
 /// What the manifest records per tool: enough to tell added, removed, changed and
@@ -19,7 +19,7 @@ pub fn tool_fingerprint(t: &Tool) -> Value {
         "method": t.http.method,
         "path": t.http.path,
         "securitySchemes": t.access.security_schemes(),
-        "sha256": sha256(&definition),
+        "sha256": crate::digest::sha256_hex(&definition),
     })
 }
 

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::normalize::Document;
+use crate::openapi::METHODS;
 use crate::pointer::Pointer;
 use crate::warning::{Class as WarningClass, Warning};
 
@@ -295,10 +296,6 @@ impl SchemeKind {
         }
     }
 }
-
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 pub fn build(doc: &Document, options: &Options) -> Result<Api> {
     let root = &doc.root;

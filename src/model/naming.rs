@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use heck::ToSnakeCase;
-use sha2::{Digest, Sha256};
 
 /// Default bound: leaves room for client prefixes such as `mcp__server__` under 64.
 pub const DEFAULT_MAX_LEN: usize = 48;
@@ -48,8 +47,8 @@ pub fn bound(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_string();
     }
-    let digest = Sha256::digest(name.as_bytes());
-    let tag: String = digest.iter().take(3).map(|b| format!("{b:02x}")).collect();
+    let digest = crate::digest::sha256_hex(name.as_bytes());
+    let tag = &digest[..6];
     let keep = max.saturating_sub(tag.len() + 1);
     let head = name[..keep].trim_end_matches('_');
     format!("{head}_{tag}")

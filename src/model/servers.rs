@@ -30,7 +30,7 @@ pub fn default_upstream(root: &Value, warnings: &mut Vec<Warning>) -> String {
             }
         }
     }
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
+    if !crate::load::is_url(&url) {
         warnings.push(Warning::new(
             Class::UpstreamUrl,
             "/servers/0/url",

@@ -11,6 +11,7 @@ mod swagger2;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::openapi::METHODS;
 use crate::pointer::Pointer;
 use crate::warning::{Class, Warning};
 
@@ -257,10 +258,6 @@ fn without_schemas(value: &Value, schema_map: bool) -> Value {
         other => other.clone(),
     }
 }
-
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 fn located(base: Pointer, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
     let location = to_pointer(base, e.path());

@@ -148,7 +148,7 @@ fn has_external(root: &Value) -> bool {
 
 /// The URL relative references of the root document resolve against.
 fn base_url(origin: &str) -> Result<Url> {
-    if origin.starts_with("http://") || origin.starts_with("https://") {
+    if load::is_url(origin) {
         return Url::parse(origin).map_err(|e| Error::spec(origin, format!("bad URL: {e}")));
     }
     let cwd = std::env::current_dir()
