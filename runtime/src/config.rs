@@ -1,6 +1,10 @@
-//! Settings from the environment (ARCHITECTURE.md, The server). Every value is checked once at
-//! startup; a bad one stops the server with an error that names the variable.
+//! Settings from the environment (ARCHITECTURE.md, The server). The environment is read once,
+//! here ([`Environment::capture`]); every value is checked at startup, and a bad one stops the
+//! server with an error that names the variable. The parts that read more settings of their
+//! own (upstream credentials, introspection, the scope hierarchy, key refetching) look them up
+//! in [`Config::env`].
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -50,6 +54,8 @@ pub struct Config {
     pub list_ttl: Duration,
     /// Sent with upstream requests: the server's name and its project's version.
     pub user_agent: String,
+    /// The environment the settings came from, for the parts with settings of their own.
+    pub env: Environment,
 }
 
 /// Limits on requests to this server (the `*_TIMEOUT_SECS`, `MAX_CONCURRENT_*` and
@@ -112,9 +118,38 @@ fn error(var: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// The process environment as it was at startup. An empty value counts as unset (`VAR=` in
+/// env files and compose files is common). `Debug` shows names only: values can be secrets.
+#[derive(Clone, Default)]
+pub struct Environment(BTreeMap<String, String>);
+
+impl Environment {
+    /// The one read of the process environment.
+    pub fn capture() -> Self {
+        Self(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).filter(|v| !v.trim().is_empty()).cloned()
+    }
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
 impl Config {
-    pub fn from_env(catalog: &Catalog) -> Result<Self, ConfigError> {
-        Self::from_lookup(catalog, |name| std::env::var(name).ok())
+    /// The configuration from the environment captured at startup, kept in [`Config::env`].
+    pub fn from_environment(catalog: &Catalog, env: Environment) -> Result<Self, ConfigError> {
+        let mut config = Self::from_lookup(catalog, |name| env.get(name))?;
+        config.env = env;
+        Ok(config)
     }
 
     /// `lookup` stands in for the environment so tests need not touch the process's.
@@ -333,6 +368,7 @@ impl Config {
             bounds,
             list_ttl,
             user_agent: format!("{}/{}", catalog.server_name, env!("CARGO_PKG_VERSION")),
+            env: Environment::default(),
         })
     }
 }

@@ -81,11 +81,12 @@ pub fn run(
             }
         }
     }
-    if let Err(message) = init_logging() {
+    let env = config::Environment::capture();
+    if let Err(message) = init_logging(env.get("RUST_LOG")) {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
     }
-    let mut config = match config::Config::from_env(catalog) {
+    let mut config = match config::Config::from_environment(catalog, env) {
         Ok(config) => config,
         Err(e) => {
             tracing::error!("{e}");
@@ -121,12 +122,12 @@ pub fn run(
 }
 
 /// Logs go to stderr in every mode: on stdio, stdout carries the protocol.
-fn init_logging() -> Result<(), String> {
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(spec) if !spec.trim().is_empty() => {
+fn init_logging(rust_log: Option<String>) -> Result<(), String> {
+    let filter = match rust_log {
+        Some(spec) => {
             EnvFilter::try_new(&spec).map_err(|e| format!("invalid RUST_LOG {spec:?}: {e}"))?
         }
-        _ => EnvFilter::new("info,rmcp=warn"),
+        None => EnvFilter::new("info,rmcp=warn"),
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -44,7 +44,7 @@ fn build_upstream(
     hooks: Arc<dyn Hooks>,
 ) -> Result<Upstream, String> {
     let http = upstream::http_client(config.upstream_timeout, &config.user_agent)?;
-    let credentials = Credentials::from_env(catalog, http.clone());
+    let credentials = Credentials::from_lookup(catalog, http.clone(), |name| config.env.get(name));
     for (scheme, vars) in credentials.missing() {
         tracing::warn!(
             scheme,
@@ -120,7 +120,7 @@ pub async fn run_http(
     let challenger = Challenger::new(metadata::metadata_url(&resource));
     let verifier = match issuer {
         Some(issuer) => {
-            let env = |name: &str| std::env::var(name).ok();
+            let env = |name: &str| config.env.get(name);
             authserver::check_transport("AUTHORIZATION_SERVER_URL", issuer, env)?;
             let http = authserver::http_client()?;
             let max_stale = jwks::max_stale_from(env).map_err(|e| e.to_string())?;
@@ -128,7 +128,7 @@ pub async fn run_http(
             // Warm the key cache without delaying startup; failures are retried on demand.
             let warm = Arc::clone(&keys);
             tokio::spawn(async move { warm.refresh().await });
-            let implied = ScopeImplications::from_env(catalog.default_scope_implies)
+            let implied = ScopeImplications::from_lookup(catalog.default_scope_implies, env)
                 .map_err(|e| e.to_string())?;
             if !implied.is_empty() {
                 tracing::info!("SCOPE_IMPLIES: broader scopes satisfy narrower ones");
@@ -136,7 +136,7 @@ pub async fn run_http(
             let mut verifier =
                 Verifier::new(keys, issuer, &config.resource).with_implied_scopes(implied);
             if let Some(introspection) =
-                IntrospectionConfig::from_env().map_err(|e| e.to_string())?
+                IntrospectionConfig::from_lookup(env).map_err(|e| e.to_string())?
             {
                 if let Some(url) = &introspection.url {
                     authserver::check_transport("TOKEN_INTROSPECTION_URL", url, env)?;

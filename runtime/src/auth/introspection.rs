@@ -109,10 +109,6 @@ impl IntrospectionConfig {
             per_sec,
         }))
     }
-
-    pub fn from_env() -> Result<Option<Self>, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
 }
 
 /// An introspection endpoint must be an http(s) URL: it receives the client secret.

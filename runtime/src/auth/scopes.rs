@@ -42,8 +42,12 @@ impl ScopeImplications {
     }
 
     /// `SCOPE_IMPLIES` when set and not empty, else the rules baked in at generation.
-    pub fn from_env(baked: &str) -> Result<Self, ConfigError> {
-        let set = std::env::var(VAR).ok().filter(|v| !v.trim().is_empty());
+    /// `SCOPE_IMPLIES` as `lookup` gives it, else the hierarchy baked in at generation.
+    pub fn from_lookup(
+        baked: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let set = lookup(VAR).filter(|v| !v.trim().is_empty());
         Self::parse(Some(set.as_deref().unwrap_or(baked)))
     }
 

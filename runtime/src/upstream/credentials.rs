@@ -119,12 +119,6 @@ pub const EXCHANGE_URL: &str = "TOKEN_EXCHANGE_URL";
 pub const EXCHANGE_AUDIENCE: &str = "TOKEN_EXCHANGE_AUDIENCE";
 
 impl Credentials {
-    pub fn from_env(catalog: &Catalog, http: reqwest::Client) -> Self {
-        Self::from_lookup(catalog, http, |name| {
-            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-        })
-    }
-
     pub fn from_lookup(
         catalog: &Catalog,
         http: reqwest::Client,
