@@ -10,9 +10,9 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use crate::config::{self, Auth, Config, UpstreamAuthName};
+use crate::config::{self, Config};
 use crate::emit::{self, check, Settings, MANIFEST};
-use crate::model::{self, select::Filters, AuthMode, OutputSchemas};
+use crate::model::{self, select::Filters, AuthMode, OutputSchemas, UpstreamAuth};
 use crate::warning::{Class, Warning};
 use crate::{inspect, Error, Result};
 
@@ -46,7 +46,7 @@ struct Mapping {
     config: Option<PathBuf>,
     /// How MCP clients authenticate [default: oauth2].
     #[arg(long, value_enum)]
-    auth: Option<Auth>,
+    auth: Option<AuthMode>,
     /// Scopes for tools that need a token but whose operation names none (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "SCOPES")]
     default_scopes: Vec<String>,
@@ -55,7 +55,7 @@ struct Mapping {
     max_name_len: Option<u16>,
     /// What goes upstream for operations secured by the spec's oauth2 schemes [default: env].
     #[arg(long, value_enum)]
-    upstream_auth: Option<UpstreamAuthName>,
+    upstream_auth: Option<UpstreamAuth>,
     /// Fetch `$ref`s that point to other hosts (off by default: the spec decides no fetches).
     #[arg(long)]
     allow_remote_refs: bool,
@@ -271,7 +271,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
         warn("no --oauth-server given; the server needs AUTHORIZATION_SERVER_URL at run time");
     }
     // Printed even with --quiet: a security opt-in the MCP spec forbids by default.
-    if effective.options.upstream_auth == model::UpstreamAuth::Passthrough {
+    if effective.options.upstream_auth == UpstreamAuth::Passthrough {
         warn("--upstream-auth passthrough: the server will send callers' MCP access tokens unchanged to the upstream API, which the MCP specification forbids (\"MUST NOT pass through the token it received\"); prefer --upstream-auth token-exchange. The generated README says so too.");
     }
     let recorded = serde_json::to_value(sourced.config.recorded(&name))

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::select::{Filters, Override, ScopeRule, Selection};
-use crate::model::{self, AuthMode, OutputSchemas};
+use crate::model::{self, AuthMode, OutputSchemas, UpstreamAuth};
 
 /// The config file's conventional name, looked up in the working directory.
 pub const FILE: &str = "mcp-gen.toml";
@@ -26,7 +26,7 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth: Option<Auth>,
+    pub auth: Option<AuthMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth_server: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,7 +37,7 @@ pub struct Config {
     pub max_name_len: Option<u16>,
     /// What goes upstream for operations secured by the spec's oauth2 schemes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_auth: Option<UpstreamAuthName>,
+    pub upstream_auth: Option<UpstreamAuth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_remote_refs: Option<bool>,
     /// `describe` (default), `strict` or `none`: what tools declare as `outputSchema`.
@@ -58,21 +58,6 @@ pub struct Config {
     /// Per upstream security scheme: where the server reads its credential.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub credentials: BTreeMap<String, Credential>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Auth {
-    Oauth2,
-    None,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum UpstreamAuthName {
-    Env,
-    TokenExchange,
-    Passthrough,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -204,17 +189,10 @@ impl Config {
                 .collect()
         };
         let options = model::Options {
-            auth: match self.auth.unwrap_or(Auth::Oauth2) {
-                Auth::Oauth2 => AuthMode::OAuth2,
-                Auth::None => AuthMode::None,
-            },
+            auth: self.auth.unwrap_or_default(),
             default_scopes: clean(self.default_scopes.as_deref().unwrap_or_default()),
             max_name_len: usize::from(max_name_len),
-            upstream_auth: match self.upstream_auth.unwrap_or(UpstreamAuthName::Env) {
-                UpstreamAuthName::Env => model::UpstreamAuth::Env,
-                UpstreamAuthName::TokenExchange => model::UpstreamAuth::TokenExchange,
-                UpstreamAuthName::Passthrough => model::UpstreamAuth::Passthrough,
-            },
+            upstream_auth: self.upstream_auth.unwrap_or_default(),
             allow_remote_refs: self.allow_remote_refs.unwrap_or(false),
             output_schemas: self.output_schemas.unwrap_or_default(),
             strict: self.strict.unwrap_or(false),
@@ -248,12 +226,12 @@ impl Config {
         r.spec = None;
         r.out = None;
         r.name = Some(name.to_string());
-        r.auth = Some(self.auth.unwrap_or(Auth::Oauth2));
+        r.auth = Some(self.auth.unwrap_or_default());
         r.oauth_server = Some(self.oauth_server.clone().unwrap_or_default());
         r.resource_url = Some(self.resource_url.clone().unwrap_or_default());
         r.default_scopes = Some(self.default_scopes.clone().unwrap_or_default());
         r.max_name_len = Some(self.max_name_len.unwrap_or(model::DEFAULT_MAX_LEN as u16));
-        r.upstream_auth = Some(self.upstream_auth.unwrap_or(UpstreamAuthName::Env));
+        r.upstream_auth = Some(self.upstream_auth.unwrap_or_default());
         r.allow_remote_refs = Some(self.allow_remote_refs.unwrap_or(false));
         r.output_schemas = Some(self.output_schemas.unwrap_or_default());
         // Not recorded: it changes no output, only whether there is one, so it belongs to the

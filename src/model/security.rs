@@ -23,14 +23,40 @@ use crate::json;
 use crate::pointer::Pointer;
 use crate::warning::{Class as WarningClass, Warning};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How MCP clients authenticate (`--auth`, `auth` in mcp-gen.toml).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum AuthMode {
+    #[default]
+    #[value(name = "oauth2")]
     OAuth2,
     None,
 }
 
-/// What goes upstream for operations secured by the user's oauth2/openIdConnect schemes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What goes upstream for operations secured by the user's oauth2/openIdConnect schemes
+/// (`--upstream-auth`, `upstream_auth` in mcp-gen.toml).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum UpstreamAuth {
     /// Only credentials from the server's environment (apiKey, http, client credentials).
     #[default]
