@@ -8,10 +8,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde_json::Value;
 
 use crate::config::{self, Config};
-use crate::emit::{self, check, Settings, MANIFEST};
+use crate::emit::{self, check, manifest::Manifest, Settings};
 use crate::model::{self, select::Filters, AuthMode, OutputSchemas, UpstreamAuth};
 use crate::warning::{Class, Warning};
 use crate::{inspect, Error, Result};
@@ -207,8 +206,7 @@ fn source(m: &Mapping, flags: Config, out: Option<&Path>) -> Result<Sourced> {
         });
     }
     let dir = out.unwrap_or(Path::new("."));
-    let manifest_path = dir.join(MANIFEST);
-    let Ok(text) = std::fs::read(&manifest_path) else {
+    let Some(manifest) = Manifest::read(dir).map_err(Error::Usage)? else {
         // effective() explains what is missing.
         return Ok(Sourced {
             config: flags,
@@ -216,18 +214,18 @@ fn source(m: &Mapping, flags: Config, out: Option<&Path>) -> Result<Sourced> {
             project: None,
         });
     };
-    let manifest: Value = serde_json::from_slice(&text)
-        .map_err(|e| Error::Usage(format!("{}: not valid JSON: {e}", manifest_path.display())))?;
-    let recorded_file = manifest["config"]
-        .as_str()
+    let recorded_file = manifest
+        .config
+        .as_deref()
         .map(|c| dir.join(c))
         .filter(|c| c.is_file());
     // A project made from a config file follows that file's current content.
     let (base, file) = match recorded_file {
         Some(file) => (Config::read(&file)?, Some(file)),
         None => {
-            let mut c = Config::from_manifest(&manifest["options"], dir)?;
-            c.spec = manifest["spec"]["source"].as_str().map(|s| {
+            let mut c = Config::from_manifest(&manifest.options, dir)?;
+            let s = manifest.spec.source.as_str();
+            c.spec = (!s.is_empty()).then(|| {
                 if s == "-" || crate::load::is_url(s) {
                     s.to_string()
                 } else {

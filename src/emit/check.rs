@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
+use super::manifest::Manifest;
 use super::{slash_path, Files, MANIFEST, USER_OWNED};
 use crate::model::Tool;
 
@@ -88,21 +89,21 @@ pub fn check(files: &Files, out: &Path) -> Report {
         .files
         .extend(stale.iter().map(|p| format!("- {}", slash_path(p))));
 
-    let old = read_tools(&out.join(MANIFEST));
+    let old = read_tools(out);
     let new = files
         .get(Path::new(MANIFEST))
-        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-        .and_then(|m| m.get("tools").and_then(Value::as_object).cloned())
+        .and_then(|b| Manifest::parse(b).ok())
+        .map(|m| m.tools)
         .unwrap_or_default();
     compare_tools(&old, &new, &mut report);
     report
 }
 
-fn read_tools(manifest: &Path) -> Map<String, Value> {
-    fs::read(manifest)
+fn read_tools(dir: &Path) -> Map<String, Value> {
+    Manifest::read(dir)
         .ok()
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .and_then(|m| m.get("tools").and_then(Value::as_object).cloned())
+        .flatten()
+        .map(|m| m.tools)
         .unwrap_or_default()
 }
 

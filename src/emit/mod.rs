@@ -3,6 +3,7 @@
 
 pub mod check;
 mod lockfile;
+pub mod manifest;
 mod project;
 mod runtime;
 mod tools_rs;
@@ -11,10 +12,11 @@ mod write;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::model::{Api, AuthMode};
+use manifest::{Manifest, SpecRecord};
 
 pub use write::MANIFEST;
 
@@ -78,7 +80,7 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
     }
     add(HOOKS, HOOKS_SEED.as_bytes().to_vec());
     let manifest = manifest(api, settings, &files);
-    files.insert(PathBuf::from(MANIFEST), pretty(&manifest));
+    files.insert(PathBuf::from(MANIFEST), manifest.to_bytes());
     Ok(files)
 }
 
@@ -114,42 +116,28 @@ fn compact(value: &Value) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn pretty(value: &Value) -> Vec<u8> {
-    // Serializing a Value cannot fail: its keys are strings.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text.into_bytes()
-}
-
 /// What made this output: enough to regenerate it, to tell whether it is current, and to
 /// know which files are generated (everything else in the directory is the user's).
-fn manifest(api: &Api, settings: &Settings, files: &Files) -> Value {
-    let mut m = Map::new();
-    m.insert(
-        "generator".into(),
-        json!(format!("mcp-gen {}", env!("CARGO_PKG_VERSION"))),
-    );
-    m.insert(
-        "spec".into(),
-        json!({"source": settings.spec_source, "sha256": settings.spec_digest}),
-    );
-    if let Some(config) = &settings.config_file {
-        m.insert("config".into(), json!(config));
+fn manifest(api: &Api, settings: &Settings, files: &Files) -> Manifest {
+    Manifest {
+        generator: format!("mcp-gen {}", env!("CARGO_PKG_VERSION")),
+        spec: SpecRecord {
+            source: settings.spec_source.clone(),
+            sha256: settings.spec_digest.clone(),
+        },
+        config: settings.config_file.clone(),
+        options: settings.recorded.clone(),
+        tools: api
+            .tools
+            .iter()
+            .map(|t| (t.name.clone(), check::tool_fingerprint(t)))
+            .collect(),
+        files: files
+            .keys()
+            .map(|p| slash_path(p))
+            .filter(|p| !USER_OWNED.contains(&p.as_str()))
+            .collect(),
     }
-    m.insert("options".into(), settings.recorded.clone());
-    let tools: Map<String, Value> = api
-        .tools
-        .iter()
-        .map(|t| (t.name.clone(), check::tool_fingerprint(t)))
-        .collect();
-    m.insert("tools".into(), Value::Object(tools));
-    let generated: Vec<String> = files
-        .keys()
-        .map(|p| slash_path(p))
-        .filter(|p| !USER_OWNED.contains(&p.as_str()))
-        .collect();
-    m.insert("files".into(), json!(generated));
-    Value::Object(m)
 }
 
 /// A relative path with `/` separators, as the manifest records it on every platform.

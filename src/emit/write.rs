@@ -45,18 +45,12 @@ pub fn write(files: &BTreeMap<PathBuf, Vec<u8>>, out: &Path) -> Result<()> {
 
 /// The files a previous run generated, from its manifest (none if it lists none).
 pub fn previously_generated(out: &Path) -> BTreeSet<PathBuf> {
-    let Ok(text) = fs::read(out.join(MANIFEST)) else {
-        return BTreeSet::new();
-    };
-    let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&text) else {
+    let Ok(Some(manifest)) = super::manifest::Manifest::read(out) else {
         return BTreeSet::new();
     };
     manifest
-        .get("files")
-        .and_then(|f| f.as_array())
+        .files
         .into_iter()
-        .flatten()
-        .filter_map(|f| f.as_str())
         .map(PathBuf::from)
         // A manifest is data: never let it name a place outside the project.
         .filter(|p| {
