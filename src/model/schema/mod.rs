@@ -72,9 +72,24 @@ pub struct Converter<'a> {
     /// The reference depth of this attempt, and the schema objects it has made so far.
     depth_limit: usize,
     nodes: usize,
-    /// Whether the budget applies (not on the last, depth-1 attempt) and was exceeded.
+    /// Whether the budget applies (not on the last, depth-1 attempt).
     enforce: bool,
-    over_budget: bool,
+}
+
+/// Why a walk stopped early.
+#[derive(Debug)]
+enum Stop {
+    /// This attempt made more schema objects than its budget: `convert` tries again with a
+    /// smaller depth limit.
+    OverBudget,
+    /// The schema is not valid: the pointer of the bad keyword, then why.
+    Invalid(String),
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Stop::Invalid(message)
+    }
 }
 
 impl<'a> Converter<'a> {
@@ -86,7 +101,6 @@ impl<'a> Converter<'a> {
             depth_limit: MAX_REF_DEPTH,
             nodes: 0,
             enforce: true,
-            over_budget: false,
         }
     }
 
@@ -97,31 +111,30 @@ impl<'a> Converter<'a> {
             self.depth_limit = limit;
             self.nodes = 0;
             self.enforce = limit > 1;
-            self.over_budget = false;
-            let result = self.walk(schema, at, 0);
-            if !self.over_budget {
-                return result;
+            match self.walk(schema, at, 0) {
+                Ok(value) => return Ok(value),
+                Err(Stop::Invalid(message)) => return Err(message),
+                Err(Stop::OverBudget) => {}
             }
         }
         // The depth-1 attempt has no budget, so this is not reached.
         Ok(cut("schema too large"))
     }
 
-    fn walk(&mut self, schema: &Value, at: &Pointer, nesting: usize) -> Result<Value, String> {
+    fn walk(&mut self, schema: &Value, at: &Pointer, nesting: usize) -> Result<Value, Stop> {
         if nesting > MAX_NESTING {
             return Ok(cut("nested too deeply"));
         }
         self.nodes += 1;
         if self.enforce && self.nodes > MAX_NODES {
             // Abandon this attempt; `convert` retries with a smaller depth limit.
-            self.over_budget = true;
-            return Err(String::new());
+            return Err(Stop::OverBudget);
         }
         let Value::Object(map) = schema else {
             // `true`/`false` are valid 2020-12 schemas; anything else is not a schema.
             return match schema {
                 Value::Bool(_) => Ok(schema.clone()),
-                _ => Err(format!("{at}: expected a schema object")),
+                _ => Err(Stop::Invalid(format!("{at}: expected a schema object"))),
             };
         };
         if let Some(reference) = map.get("$ref") {
@@ -153,7 +166,9 @@ impl<'a> Converter<'a> {
                 }
             } else if SCHEMA_ARRAY_KEYWORDS.contains(&key.as_str()) {
                 let Value::Array(items) = value else {
-                    return Err(format!("{here}: expected an array of schemas"));
+                    return Err(Stop::Invalid(format!(
+                        "{here}: expected an array of schemas"
+                    )));
                 };
                 let mut list = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
@@ -165,7 +180,9 @@ impl<'a> Converter<'a> {
                 Value::Array(list)
             } else if SCHEMA_MAP_KEYWORDS.contains(&key.as_str()) {
                 let Value::Object(members) = value else {
-                    return Err(format!("{here}: expected an object of schemas"));
+                    return Err(Stop::Invalid(format!(
+                        "{here}: expected an object of schemas"
+                    )));
                 };
                 let mut converted = Map::new();
                 for (name, member) in members {
@@ -197,7 +214,7 @@ impl<'a> Converter<'a> {
         item: &Value,
         at: &Pointer,
         nesting: usize,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, Stop> {
         match item {
             Value::Object(map) if keyword == "allOf" => match map.get("$ref") {
                 Some(reference) => self.expand(reference, map, at, nesting, true),
@@ -216,7 +233,7 @@ impl<'a> Converter<'a> {
         subtypes: &[Pointer],
         at: &Pointer,
         nesting: usize,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, Stop> {
         let mut list = Vec::with_capacity(subtypes.len());
         for subtype in subtypes {
             let reference = Value::String(format!("#{subtype}"));
@@ -240,7 +257,7 @@ impl<'a> Converter<'a> {
         at: &Pointer,
         nesting: usize,
         parent: bool,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, Stop> {
         let text = reference
             .as_str()
             .ok_or_else(|| format!("{at}/$ref: not a string"))?;
