@@ -5,10 +5,14 @@ mod binary;
 mod naming;
 mod operation;
 mod output;
+mod parameters;
+mod request_body;
+mod responses;
 mod schema;
 mod security;
 pub mod select;
 mod servers;
+mod site;
 
 use serde_json::{json, Value};
 

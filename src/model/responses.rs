@@ -1,0 +1,62 @@
+//! What a tool's replies declare: the `outputSchema` from the operation's 2xx JSON
+//! responses.
+
+use serde_json::{json, Value};
+
+use super::schema::Converter;
+use super::site::{schema_error, Site};
+use super::{deref, Output, OutputSchemas};
+use crate::error::Result;
+
+/// What structuredContent will be: the schema of the 2xx JSON responses (`anyOf` them when
+/// they differ, as a 200 list beside a 202 job object).
+pub(super) fn output(
+    site: &Site,
+    converter: &mut Converter,
+    mode: OutputSchemas,
+) -> Result<Option<Output>> {
+    if mode == OutputSchemas::None {
+        return Ok(None);
+    }
+    let Some(responses) = site.op.get("responses").and_then(Value::as_object) else {
+        return Ok(None);
+    };
+    let responses_at = site.at.push("responses");
+    let mut schemas: Vec<Value> = Vec::new();
+    for (code, response) in responses.iter().filter(|(code, _)| code.starts_with('2')) {
+        let (response, at) = deref(site.root, response, &responses_at.push(code))?;
+        let Some(content) = response.get("content").and_then(Value::as_object) else {
+            continue;
+        };
+        let Some((media, media_obj)) = content.iter().find(|(m, _)| is_json(m)) else {
+            continue;
+        };
+        let Some(schema) = media_obj.get("schema") else {
+            continue;
+        };
+        let schema_at = at.push("content").push(media).push("schema");
+        let converted = converter
+            .convert(schema, &schema_at)
+            .map_err(|e| schema_error(&schema_at, e))?;
+        if !schemas.contains(&converted) {
+            schemas.push(converted);
+        }
+    }
+    let converted = match schemas.len() {
+        0 => return Ok(None),
+        1 => schemas.remove(0),
+        _ => json!({"anyOf": schemas}),
+    };
+    Ok(super::output::output(converted, mode))
+}
+
+/// `application/json` and `…+json` (not `application/x-ndjson` or `json-seq`: many values).
+pub(super) fn is_json(media: &str) -> bool {
+    let base = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    base == "application/json" || base.ends_with("+json")
+}
