@@ -36,7 +36,7 @@ fn summary_json(api: &Api) -> Value {
         "dropped": dropped(api),
         "degraded": api.degraded,
         "warnings": api.warnings.len(),
-        "defects": defects(api),
+        "defects": api.defects().count(),
     })
 }
 
@@ -45,11 +45,6 @@ fn dropped(api: &Api) -> usize {
     api.operations_read
         .saturating_sub(api.tools.len())
         .saturating_sub(api.filtered)
-}
-
-/// Warnings about defects of the document (what `--strict` refuses).
-fn defects(api: &Api) -> usize {
-    api.warnings.iter().filter(|w| w.class.is_defect()).count()
 }
 
 /// The one-line summary printed after `inspect` and `generate`.
@@ -62,7 +57,7 @@ pub fn summary_line(api: &Api, elapsed: std::time::Duration) -> String {
         dropped(api),
         api.degraded,
         api.warnings.len(),
-        defects(api),
+        api.defects().count(),
         elapsed.as_secs_f64()
     )
 }
@@ -100,12 +95,12 @@ pub fn tool_json(t: &Tool) -> Value {
         if t.http.documents_redirects {
             map.insert("documentsRedirects".into(), Value::Bool(true));
         }
-    }
-    if let (Some(output), Value::Object(map)) = (&t.output, &mut tool) {
-        map.insert("outputSchema".into(), output.schema.clone());
-        if output.wrapped {
-            // Replies travel as {"result": …}: they are not JSON objects.
-            map.insert("outputWrapped".into(), Value::Bool(true));
+        if let Some(output) = &t.output {
+            map.insert("outputSchema".into(), output.schema.clone());
+            if output.wrapped {
+                // Replies travel as {"result": …}: they are not JSON objects.
+                map.insert("outputWrapped".into(), Value::Bool(true));
+            }
         }
     }
     tool

@@ -51,11 +51,7 @@ pub fn read_api(source: &str, options: &model::Options) -> Result<(load::Loaded,
 /// The document's defects as one error at the first of them, listing the rest, and `why`.
 fn refuse_defects(api: &model::Api, why: &str) -> Result<()> {
     const LISTED: usize = 50;
-    let defects: Vec<&Warning> = api
-        .warnings
-        .iter()
-        .filter(|w| w.class.is_defect())
-        .collect();
+    let defects: Vec<&Warning> = api.defects().collect();
     let Some(first) = defects.first() else {
         return Ok(());
     };

@@ -4,3 +4,8 @@
 pub const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
+
+/// How many operations a path item holds (what leaving it out costs).
+pub fn operations_in(item: &serde_json::Value) -> usize {
+    METHODS.iter().filter(|m| item.get(**m).is_some()).count()
+}

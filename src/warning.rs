@@ -127,10 +127,21 @@ impl Warning {
     }
 }
 
+/// What a defect cost: one operation, or every operation of a path item.
+#[derive(Debug, Clone, Copy)]
+pub enum LeftOut {
+    Operation,
+    PathItem,
+}
+
 impl Warning {
-    /// A defect confined to an operation or path item as the warning that replaces it
-    /// (`what`: what was left out). Other errors (I/O, usage) stay errors.
-    pub fn left_out(e: Error, what: &str) -> Result<Warning> {
+    /// A defect confined to an operation or path item as the warning that replaces it.
+    /// Other errors (I/O, usage) stay errors.
+    pub fn left_out(e: Error, what: LeftOut) -> Result<Warning> {
+        let what = match what {
+            LeftOut::Operation => "operation left out",
+            LeftOut::PathItem => "the operations of this path left out",
+        };
         match e {
             Error::Spec { location, message } => Ok(Warning::new(
                 Class::OperationDropped,

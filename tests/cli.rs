@@ -54,6 +54,21 @@ fn generate(out: &Path) -> Output {
     ])
 }
 
+/// `inspect --url SPEC --format json` and any further flags: its JSON, the run succeeding.
+fn inspect_json(spec: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "inspect",
+        "--url",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = mcp_gen(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 /// `generate --url SPEC --out OUT` and any further flags.
 fn generate_spec(spec: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
@@ -358,15 +373,7 @@ fn relative_refs_to_other_files_are_followed() {
         r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/pets": {"$ref": "parts/pets.yaml"}}}"#,
     )
     .unwrap();
-    let o = mcp_gen(&[
-        "inspect",
-        "--url",
-        spec.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let json = inspect_json(&spec, &[]);
     let tool = &json["tools"][0];
     assert_eq!(tool["name"], "list_pets");
     assert_eq!(
@@ -568,15 +575,7 @@ fn references_inside_vendor_extensions_are_not_followed() {
     fs::write(&spec, text).unwrap();
     // One example "file" is a folder: reading it was an error before.
     fs::create_dir_all(dir.path().join("examples/StorageAccountList.json")).unwrap();
-    let o = mcp_gen(&[
-        "inspect",
-        "--url",
-        spec.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let json = inspect_json(&spec, &[]);
     assert_eq!(json["summary"]["tools"], 3);
     assert_eq!(json["warnings"], serde_json::json!([]));
     let list = json["tools"]

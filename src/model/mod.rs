@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::normalize::Document;
 use crate::openapi::METHODS;
 use crate::pointer::Pointer;
-use crate::warning::{Class as WarningClass, Warning};
+use crate::warning::{Class as WarningClass, LeftOut, Warning};
 
 pub use naming::{crate_name, DEFAULT_MAX_LEN};
 pub use output::{Output, OutputSchemas, WRAP_PROPERTY};
@@ -332,10 +332,7 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
             Ok(item) => item,
             Err(e) => {
                 // Its operations are unknown, so none is counted.
-                warnings.push(Warning::left_out(
-                    e,
-                    "the operations of this path left out",
-                )?);
+                warnings.push(Warning::left_out(e, LeftOut::PathItem)?);
                 continue;
             }
         };
@@ -374,7 +371,7 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
                     Ok(tool) => tool,
                     Err(e) => {
                         warnings.truncate(before);
-                        warnings.push(Warning::left_out(e, "operation left out")?);
+                        warnings.push(Warning::left_out(e, LeftOut::Operation)?);
                         continue;
                     }
                 };
@@ -404,6 +401,13 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
         warnings,
         scope_implications: options.select.scope_implications.clone(),
     })
+}
+
+impl Api {
+    /// The warnings about defects of the document (what `--strict` refuses).
+    pub fn defects(&self) -> impl Iterator<Item = &Warning> {
+        self.warnings.iter().filter(|w| w.class.is_defect())
+    }
 }
 
 /// A path item may itself be a `$ref` (to `#/components/pathItems/…` in 3.1).

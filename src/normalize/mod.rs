@@ -11,9 +11,10 @@ mod swagger2;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::openapi;
 use crate::openapi::METHODS;
 use crate::pointer::Pointer;
-use crate::warning::{Class, Warning};
+use crate::warning::{Class, LeftOut, Warning};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -147,8 +148,8 @@ fn validate_3_0(root: &mut Value, warnings: &mut Vec<Warning>, dropped: &mut usi
     })?;
     for (path, method, error) in broken {
         let what = match &method {
-            Some(_) => "operation left out",
-            None => "the operations of this path left out",
+            Some(_) => LeftOut::Operation,
+            None => LeftOut::PathItem,
         };
         warnings.push(Warning::left_out(error, what)?);
         let Some(Value::Object(paths)) = root.get_mut("paths") else {
@@ -161,7 +162,7 @@ fn validate_3_0(root: &mut Value, warnings: &mut Vec<Warning>, dropped: &mut usi
                 *dropped += 1;
             }
             (None, Some(item)) => {
-                *dropped += METHODS.iter().filter(|m| item.get(**m).is_some()).count();
+                *dropped += openapi::operations_in(item);
                 paths.shift_remove(&path);
             }
             _ => {}

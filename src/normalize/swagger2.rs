@@ -11,8 +11,9 @@ use serde_json::{json, Map, Value};
 use super::refs::{self, KEY as EXTERNAL};
 use crate::error::{Error, Result};
 use crate::json;
+use crate::openapi;
 use crate::pointer::Pointer;
-use crate::warning::{Class, Warning};
+use crate::warning::{Class, LeftOut, Warning};
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
 /// Keys of a non-body 2.0 parameter that describe its value: they move into `schema`.
@@ -118,11 +119,8 @@ pub fn convert(root: &Value, warnings: &mut Vec<Warning>, dropped: &mut usize) -
                     paths.insert(path.clone(), item);
                 }
                 Err(e) => {
-                    warnings.push(Warning::left_out(
-                        e,
-                        "the operations of this path left out",
-                    )?);
-                    *dropped += METHODS.iter().filter(|m| item.get(**m).is_some()).count();
+                    warnings.push(Warning::left_out(e, LeftOut::PathItem)?);
+                    *dropped += openapi::operations_in(item);
                 }
             }
         }
@@ -310,7 +308,7 @@ fn path_item(
                     out.insert((*method).to_string(), op);
                 }
                 Err(e) => {
-                    warnings.push(Warning::left_out(e, "operation left out")?);
+                    warnings.push(Warning::left_out(e, LeftOut::Operation)?);
                     *dropped += 1;
                 }
             }
