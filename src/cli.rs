@@ -273,7 +273,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
         warn("--upstream-auth passthrough: the server will send callers' MCP access tokens unchanged to the upstream API, which the MCP specification forbids (\"MUST NOT pass through the token it received\"); prefer --upstream-auth token-exchange. The generated README says so too.");
     }
     let recorded = serde_json::to_value(sourced.config.recorded(&name))
-        .map_err(|e| Error::Io(format!("internal error: {e}")))?;
+        .map_err(|e| Error::internal("the recorded configuration", e))?;
     let settings = Settings {
         name: name.clone(),
         auth: effective.options.auth,
@@ -332,7 +332,7 @@ fn run_inspect(args: InspectArgs) -> Result<()> {
     match args.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&inspect::to_json(&api))
-                .map_err(|e| Error::Io(e.to_string()))?;
+                .map_err(|e| Error::internal("the inspect report", e))?;
             println!("{json}");
         }
         Format::Table => print!("{}", inspect::to_table(&api)),

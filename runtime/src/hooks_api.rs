@@ -4,11 +4,10 @@
 //! hooks without breaking an older hooks file.
 
 use axum::body::Bytes;
-use reqwest::{Request, RequestBuilder};
+use reqwest::Request;
 use serde_json::{Map, Value};
 
 use crate::catalog::ToolSpec;
-use crate::outbound::describe;
 use crate::reply::Reply;
 
 /// The tool call an upstream request is made for.
@@ -46,25 +45,18 @@ pub struct NoHooks;
 
 impl Hooks for NoHooks {}
 
-/// Builds the request and runs the user's `before_upstream` on it.
+/// Runs the user's `before_upstream` on the built request.
 pub(crate) fn before(
     hooks: &dyn Hooks,
     tool: &ToolSpec,
     arguments: &Map<String, Value>,
-    request: RequestBuilder,
-) -> Result<Request, String> {
-    let mut request = request.build().map_err(|e| {
-        format!(
-            "cannot build the upstream request: {}",
-            describe(&e.without_url())
-        )
-    })?;
+    request: &mut Request,
+) -> Result<(), String> {
     let call = Call {
         tool: tool.name,
         arguments,
     };
-    hooks.before_upstream(&call, &mut request)?;
-    Ok(request)
+    hooks.before_upstream(&call, request)
 }
 
 /// Runs the user's `after_upstream` on a reply.

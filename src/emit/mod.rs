@@ -60,11 +60,8 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
         let path = format!("{}/{path}", runtime::DIR);
         add(&path, headed(&path, text));
     }
-    let tools = tools_rs::render(api, settings).map_err(|e| {
-        Error::Io(format!(
-            "internal error: generated tools.rs does not parse: {e}"
-        ))
-    })?;
+    let tools = tools_rs::render(api, settings)
+        .map_err(|e| Error::internal("the generated tools.rs does not parse", e))?;
     add("src/tools.rs", tools.into_bytes());
     for tool in &api.tools {
         add(

@@ -90,13 +90,13 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
         out.push((name.to_string(), text));
     }
     let lock = lockfile::for_package(LOCK_TEMPLATE, &settings.name)
-        .map_err(|e| Error::Io(format!("internal error: {e}")))?;
+        .map_err(|e| Error::internal("the Cargo.lock template", e))?;
     out.push(("Cargo.lock".to_string(), lock));
     Ok(out)
 }
 
 fn internal(e: minijinja::Error) -> Error {
-    Error::Io(format!("internal error in a project template: {e:#}"))
+    Error::internal("a project template", format!("{e:#}"))
 }
 
 fn row(t: &crate::model::Tool) -> ToolRow {

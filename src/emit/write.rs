@@ -16,10 +16,6 @@ use crate::error::{Error, Result};
 /// The file that marks a directory as mcp-gen output (and records how it was made).
 pub const MANIFEST: &str = "mcp-gen.json";
 
-fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::Io(format!("{what} {}: {e}", path.display()))
-}
-
 pub fn write(files: &BTreeMap<PathBuf, Vec<u8>>, out: &Path) -> Result<()> {
     if !out.exists() {
         return fresh(files, out);
@@ -31,7 +27,7 @@ pub fn write(files: &BTreeMap<PathBuf, Vec<u8>>, out: &Path) -> Result<()> {
         )));
     }
     let empty = fs::read_dir(out)
-        .map_err(|e| io("cannot read", out, e))?
+        .map_err(|e| Error::io("cannot read", out, e))?
         .next()
         .is_none();
     if !empty && !out.join(MANIFEST).is_file() {
@@ -65,26 +61,26 @@ fn fresh(files: &BTreeMap<PathBuf, Vec<u8>>, out: &Path) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent).map_err(|e| io("cannot create", &parent, e))?;
+    fs::create_dir_all(&parent).map_err(|e| Error::io("cannot create", &parent, e))?;
     let staging = tempfile::Builder::new()
         .prefix(".mcp-gen-")
         .tempdir_in(&parent)
-        .map_err(|e| io("cannot create a temporary directory in", &parent, e))?;
+        .map_err(|e| Error::io("cannot create a temporary directory in", &parent, e))?;
     for (relative, bytes) in files {
         put(&staging.path().join(relative), bytes)?;
     }
     let staged = staging.keep();
     fs::rename(&staged, out).map_err(|e| {
         let _ = fs::remove_dir_all(&staged);
-        io("cannot move the new output into", out, e)
+        Error::io("cannot move the new output into", out, e)
     })
 }
 
 fn put(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
+        fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
     }
-    fs::write(path, bytes).map_err(|e| io("cannot write", path, e))
+    fs::write(path, bytes).map_err(|e| Error::io("cannot write", path, e))
 }
 
 fn in_place(files: &BTreeMap<PathBuf, Vec<u8>>, out: &Path) -> Result<()> {
@@ -92,7 +88,7 @@ fn in_place(files: &BTreeMap<PathBuf, Vec<u8>>, out: &Path) -> Result<()> {
     let staging = tempfile::Builder::new()
         .prefix(".mcp-gen-")
         .tempdir_in(out)
-        .map_err(|e| io("cannot create a temporary directory in", out, e))?;
+        .map_err(|e| Error::io("cannot create a temporary directory in", out, e))?;
     let (new, old) = (staging.path().join("new"), staging.path().join("old"));
 
     // Stage what changes; user-owned files only when they are missing.
@@ -128,7 +124,8 @@ fn in_place(files: &BTreeMap<PathBuf, Vec<u8>>, out: &Path) -> Result<()> {
     for relative in &changed {
         if let Err(e) = swap.park(relative).and_then(|()| {
             let target = out.join(relative);
-            fs::rename(new.join(relative), &target).map_err(|e| io("cannot replace", &target, e))
+            fs::rename(new.join(relative), &target)
+                .map_err(|e| Error::io("cannot replace", &target, e))
         }) {
             swap.undo();
             return Err(e);
@@ -156,11 +153,11 @@ impl Swap<'_> {
         if existed {
             let aside = self.old.join(relative);
             if let Some(dir) = aside.parent() {
-                fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
+                fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
             }
-            fs::rename(&target, &aside).map_err(|e| io("cannot move aside", &target, e))?;
+            fs::rename(&target, &aside).map_err(|e| Error::io("cannot move aside", &target, e))?;
         } else if let Some(dir) = target.parent() {
-            fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
+            fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
         }
         self.done.push((relative.to_path_buf(), existed));
         Ok(())

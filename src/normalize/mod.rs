@@ -142,7 +142,7 @@ fn validate_3_0(root: &mut Value, warnings: &mut Vec<Warning>, dropped: &mut usi
             .name("validate".into())
             .stack_size(VALIDATION_STACK)
             .spawn_scoped(scope, || validate_3_0_types(root))
-            .map_err(|e| Error::Io(format!("cannot start the validation thread: {e}")))?
+            .map_err(|e| Error::internal("cannot start the validation thread", e))?
             .join()
             .unwrap_or_else(|_| Err(Error::spec("/", "the document could not be validated")))
     })?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::{Url, redirect};
 use serde_json::Value;
 
-use crate::outbound::describe;
+use crate::outbound::Failure;
 
 /// Longest wait for one request to the authorization server, body included.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,7 +65,7 @@ pub async fn read_capped(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| format!("{what}: {}", describe(&e.without_url())))?
+        .map_err(|e| format!("{what}: {}", Failure::from(e)))?
     {
         if body.len() + chunk.len() > max {
             return Err(format!("{what}: answer larger than {max} bytes"));
@@ -82,7 +82,7 @@ pub async fn fetch_json(http: &reqwest::Client, url: &str) -> Result<Value, Stri
         .timeout(TIMEOUT)
         .send()
         .await
-        .map_err(|e| format!("{url}: {}", describe(&e.without_url())))?;
+        .map_err(|e| format!("{url}: {}", Failure::from(e)))?;
     if !response.status().is_success() {
         return Err(format!("{url}: HTTP {}", response.status()));
     }

@@ -24,7 +24,7 @@ use crate::auth::authserver;
 use crate::auth::rejection::{CNF_BOUND, LEEWAY_SECS, Rejection, TRY_AGAIN, reject};
 use crate::cache::{Lru, TokenKey};
 use crate::config::ConfigError;
-use crate::outbound::describe;
+use crate::outbound::Failure;
 
 /// How long an "active" answer is trusted (never beyond the token's own `exp`).
 const ACTIVE_TTL: Duration = Duration::from_secs(30);
@@ -326,7 +326,7 @@ impl Introspector {
             .body(body)
             .send()
             .await
-            .map_err(|e| unavailable(format!("introspection: {}", describe(&e.without_url()))))?;
+            .map_err(|e| unavailable(format!("introspection: {}", Failure::from(e))))?;
         if !response.status().is_success() {
             return Err(unavailable(format!(
                 "introspection endpoint answered HTTP {}",

@@ -168,7 +168,7 @@ impl McpServer {
                 );
                 (result, reply.status.as_u16().to_string())
             }
-            Err(message) => (outcome::error(message), "upstream_error".to_owned()),
+            Err(e) => (outcome::error(e.to_string()), e.outcome().to_owned()),
         }
     }
 }

@@ -16,11 +16,12 @@ use crate::config::DEFAULT_UPSTREAM_MAX_BYTES;
 #[cfg(test)]
 use crate::config::DEFAULT_UPSTREAM_TIMEOUT;
 use crate::hooks_api::{self, Hooks, NoHooks};
-use crate::outbound::describe;
+use crate::outbound::Failure;
 pub use crate::reply::Reply;
 use crate::upstream::body::{self, Part, Payload};
 use crate::upstream::credentials::{Credentials, Grant, Placement, Prepared};
 use crate::upstream::encode::{self, enc};
+pub use crate::upstream::error::UpstreamError;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -80,13 +81,13 @@ impl Upstream {
     }
 
     /// Builds the request from validated arguments and sends it with the credentials `grant`
-    /// allows. `Err` carries a message meant for the caller (it never contains secrets).
+    /// allows.
     pub async fn send(
         &self,
         tool: &ToolSpec,
         args: &Map<String, Value>,
         grant: Grant<'_>,
-    ) -> Result<Reply, String> {
+    ) -> Result<Reply, UpstreamError> {
         let alternatives = tool.http.credentials;
         let prepared = self.credentials.prepare(alternatives, grant).await?;
         let reply = self.send_once(tool, args, &prepared).await?;
@@ -106,11 +107,11 @@ impl Upstream {
         tool: &ToolSpec,
         args: &Map<String, Value>,
         prepared: &Prepared,
-    ) -> Result<Reply, String> {
+    ) -> Result<Reply, UpstreamError> {
         let binding = &tool.http;
-        let mut parts = encode::request_parts(binding, args)?;
+        let mut parts = encode::request_parts(binding, args).map_err(UpstreamError::Arguments)?;
         let payload = match &binding.body {
-            Some(b) => body::payload(b, args)?,
+            Some(b) => body::payload(b, args).map_err(UpstreamError::Arguments)?,
             None => None,
         };
         let (mut credential_query, mut credential_cookies) = (Vec::new(), Vec::new());
@@ -124,35 +125,46 @@ impl Upstream {
                 Placement::Header(n, v) => credential_headers.push((n.clone(), v.clone())),
             }
         }
-        encode::credential_first(&mut parts.query, credential_query, "query parameter")?;
-        encode::credential_first(&mut parts.cookies, credential_cookies, "cookie")?;
+        encode::credential_first(&mut parts.query, credential_query, "query parameter")
+            .map_err(UpstreamError::Arguments)?;
+        encode::credential_first(&mut parts.cookies, credential_cookies, "cookie")
+            .map_err(UpstreamError::Arguments)?;
         let headers = headers(
             &parts,
             credential_headers,
             binding.required_headers,
             payload.is_some(),
-        )?;
+        )
+        .map_err(UpstreamError::Arguments)?;
 
-        let url = self.url(&parts)?;
-        let method = Method::from_bytes(binding.method.as_bytes())
-            .map_err(|_| format!("unsupported HTTP method {}", binding.method))?;
+        let url = self.url(&parts).map_err(UpstreamError::Arguments)?;
+        let method = Method::from_bytes(binding.method.as_bytes()).map_err(|_| {
+            UpstreamError::Arguments(format!("unsupported HTTP method {}", binding.method))
+        })?;
         let mut request = self.http.request(method, url).headers(headers);
         if let (Some(payload), Some(body)) = (payload, &binding.body) {
             request = with_payload(request, payload, body.media_type);
         }
-        let request = hooks_api::before(self.hooks.as_ref(), tool, args, request)?;
-        // `without_url`: the URL may carry an API key in its query.
+        // `Failure` drops the URL: it may carry an API key in its query.
+        let mut request = request.build().map_err(|e| {
+            UpstreamError::Arguments(format!(
+                "cannot build the upstream request: {}",
+                Failure::from(e)
+            ))
+        })?;
+        hooks_api::before(self.hooks.as_ref(), tool, args, &mut request)
+            .map_err(UpstreamError::Hook)?;
         let response = self
             .http
             .execute(request)
             .await
-            .map_err(|e| format!("upstream request failed: {}", describe(&e.without_url())))?;
+            .map_err(|e| UpstreamError::Send(e.into()))?;
         let mut reply = read_reply(response, self.max_bytes).await?;
         crate::upstream::redact::reply(
             &mut reply,
             &crate::upstream::redact::secrets(&prepared.placements),
         );
-        hooks_api::after(self.hooks.as_ref(), tool, args, reply)
+        hooks_api::after(self.hooks.as_ref(), tool, args, reply).map_err(UpstreamError::Hook)
     }
 
     /// The base URL plus the encoded path and query. Every argument was percent-encoded, so
@@ -248,7 +260,10 @@ fn file_part(name: String, bytes: Vec<u8>, content_type: &str) -> reqwest::multi
 }
 
 /// Reads status, the headers we report, and the body up to `max_bytes`.
-async fn read_reply(mut response: reqwest::Response, max_bytes: usize) -> Result<Reply, String> {
+async fn read_reply(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Reply, UpstreamError> {
     let status = response.status();
     let text_header = |name: &str| {
         response
@@ -268,12 +283,11 @@ async fn read_reply(mut response: reqwest::Response, max_bytes: usize) -> Result
         return Err(too_large(status, max_bytes));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| {
-        format!(
-            "reading the upstream response failed: {}",
-            describe(&e.without_url())
-        )
-    })? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| UpstreamError::Read(e.into()))?
+    {
         if body.len() + chunk.len() > max_bytes {
             return Err(too_large(status, max_bytes));
         }
@@ -288,10 +302,8 @@ async fn read_reply(mut response: reqwest::Response, max_bytes: usize) -> Result
     })
 }
 
-fn too_large(status: StatusCode, max_bytes: usize) -> String {
-    format!(
-        "the upstream response (HTTP {status}) is larger than {max_bytes} bytes (UPSTREAM_MAX_RESPONSE_BYTES)"
-    )
+fn too_large(status: StatusCode, max_bytes: usize) -> UpstreamError {
+    UpstreamError::TooLarge { status, max_bytes }
 }
 
 fn header_name(name: &str) -> Result<HeaderName, String> {
@@ -475,6 +487,8 @@ mod tests {
             .send(&SEARCH, args.as_object().unwrap(), ENTITLED)
             .await
             .unwrap_err();
+        assert!(matches!(err, UpstreamError::Arguments(_)), "{err:?}");
+        let err = err.to_string();
         assert!(err.contains("`api_key`") && !err.contains("k-1"), "{err}");
     }
 
@@ -520,7 +534,8 @@ mod tests {
             .send(&TOOL, args.as_object().unwrap(), ENTITLED)
             .await
             .unwrap_err();
-        assert!(err.contains("UPSTREAM_API_KEY"), "{err}");
+        assert_eq!(err.outcome(), "no_upstream_credential");
+        assert!(err.to_string().contains("UPSTREAM_API_KEY"), "{err}");
     }
 
     #[tokio::test]
@@ -534,6 +549,47 @@ mod tests {
             .send(&TOOL, args.as_object().unwrap(), ENTITLED)
             .await
             .unwrap_err();
-        assert!(err.contains("larger than"), "{err}");
+        assert_eq!(err.outcome(), "upstream_too_large");
+        assert!(err.to_string().contains("larger than"), "{err}");
+    }
+
+    /// Each way an upstream can fail is told apart by type, not by its text: a port nobody
+    /// listens on, a peer that never answers, a peer that speaks no TLS to an https URL.
+    #[tokio::test]
+    async fn transport_failures_are_classified() {
+        let send = |base: String, timeout: Duration| async move {
+            let catalog = crate::testkit::catalog(&[], SCHEMES);
+            let http = http_client(timeout, "test").unwrap();
+            let creds = Credentials::from_lookup(catalog, http.clone(), |_| Some("k".into()));
+            let up = Upstream::new(http, &base, creds);
+            up.send(&TOOL, json!({"petId": 1}).as_object().unwrap(), ENTITLED)
+                .await
+                .unwrap_err()
+        };
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let refused = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let err = send(refused, Duration::from_secs(5)).await;
+        assert_eq!(err.outcome(), "upstream_unreachable", "{err}");
+        assert!(err.to_string().contains("cannot connect"), "{err}");
+
+        // Accepts, reads, never answers.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = silent.accept().await {
+                held.push(stream);
+            }
+        });
+        let err = send(format!("http://{addr}"), Duration::from_millis(300)).await;
+        assert_eq!(err.outcome(), "upstream_timeout", "{err}");
+        assert!(err.to_string().contains("timed out"), "{err}");
+
+        // Plain HTTP where TLS is expected: the handshake fails.
+        let plain = echo_upstream().await.replace("http://", "https://");
+        let err = send(plain, Duration::from_secs(5)).await;
+        assert_eq!(err.outcome(), "upstream_tls", "{err}");
+        assert!(err.to_string().contains("TLS error"), "{err}");
     }
 }

@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::catalog::{Catalog, Location, SchemeKind, UpstreamScheme};
+use crate::upstream::error::UpstreamError;
 use crate::upstream::tokens::{self, ClientCredentials, Endpoint, Exchanger};
 
 /// Where one credential goes on the upstream request.
@@ -165,7 +166,7 @@ impl Credentials {
         &self,
         alternatives: &[&[&'static str]],
         grant: Grant<'_>,
-    ) -> Result<Prepared, String> {
+    ) -> Result<Prepared, UpstreamError> {
         if matches!(grant, Grant::Anonymous) {
             return Ok(Prepared::default());
         }
@@ -180,7 +181,9 @@ impl Credentials {
             .iter()
             .find(|alt| alt.iter().all(|n| self.schemes.get(n).is_some_and(usable)));
         let Some(alternative) = chosen else {
-            return Err(self.unusable_message(alternatives[0]));
+            return Err(UpstreamError::NoCredential(
+                self.unusable_message(alternatives[0]),
+            ));
         };
         let mut out = Prepared::default();
         for name in alternative.iter() {
@@ -190,18 +193,26 @@ impl Credentials {
             match (self.schemes.get(name), caller) {
                 (Some(Secret::Static(p)), _) => out.placements.push(p.clone()),
                 (Some(Secret::ClientCredentials(source)), _) => {
-                    out.placements.push(bearer(source.token().await?));
+                    let token = source.token().await.map_err(UpstreamError::Token)?;
+                    out.placements.push(bearer(token));
                     out.renewable.push(name);
                 }
                 (Some(Secret::Exchange(exchanger)), Some(subject)) => {
-                    out.placements
-                        .push(bearer(exchanger.exchange(subject).await?));
+                    let token = exchanger
+                        .exchange(subject)
+                        .await
+                        .map_err(UpstreamError::Token)?;
+                    out.placements.push(bearer(token));
                     out.renewable.push(name);
                 }
                 (Some(Secret::Passthrough), Some(token)) => {
                     out.placements.push(bearer(token.to_owned()))
                 }
-                _ => return Err(self.unusable_message(alternative)),
+                _ => {
+                    return Err(UpstreamError::NoCredential(
+                        self.unusable_message(alternative),
+                    ));
+                }
             }
         }
         Ok(out)
@@ -416,7 +427,8 @@ mod tests {
     async fn missing_credentials_name_the_variable() {
         let c = creds(&[]);
         let err = c.prepare(&[&["api_key"]], ENTITLED).await.unwrap_err();
-        assert!(err.contains("UPSTREAM_API_KEY"), "{err}");
+        assert!(matches!(err, UpstreamError::NoCredential(_)), "{err:?}");
+        assert!(err.to_string().contains("UPSTREAM_API_KEY"), "{err}");
         assert_eq!(c.missing().len(), 3);
     }
 
@@ -490,7 +502,7 @@ mod tests {
         let catalog = crate::testkit::catalog(&[], CALLER);
         let c = Credentials::from_lookup(catalog, reqwest::Client::new(), |_| None);
         let err = c.prepare(&[&["user"]], ENTITLED).await.unwrap_err();
-        assert!(err.contains("signed-in user"), "{err}");
+        assert!(err.to_string().contains("signed-in user"), "{err}");
         let got = c
             .prepare(
                 &[&["user"]],

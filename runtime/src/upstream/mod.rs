@@ -7,12 +7,14 @@
 //! - `credentials`: the server's upstream credentials, read at startup, spent only for callers
 //!   entitled to them; `tokens`: the token endpoints behind them (client credentials, RFC 8693
 //!   token exchange).
+//! - `error`: why a call got no reply, by kind.
 //! - `redact`: keeps those credentials out of what callers see.
 
 pub(crate) mod body;
 mod client;
 pub(crate) mod credentials;
 pub(crate) mod encode;
+mod error;
 pub(crate) mod redact;
 pub(crate) mod tokens;
 

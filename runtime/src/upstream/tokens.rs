@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 
 use crate::auth::authserver;
 use crate::cache::{Lru, TokenKey};
+use crate::outbound::Failure;
 use crate::upstream::encode::enc;
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -57,12 +58,7 @@ async fn request_token(
         .body(body)
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "{what} failed: {}",
-                crate::outbound::describe(&e.without_url())
-            )
-        })?;
+        .map_err(|e| format!("{what} failed: {}", Failure::from(e)))?;
     let status = response.status();
     let bytes = authserver::read_capped(response, MAX_RESPONSE_BYTES, what).await?;
     if !status.is_success() {
