@@ -1,0 +1,660 @@
+//! The HTTP app end to end, in process: metadata, listing, refusals in both challenge modes,
+//! upstream credentials by caller, Origin and Host checks.
+
+use super::*;
+use crate::catalog::*;
+use crate::testkit::{TestIssuer, echo_upstream};
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use tower::ServiceExt;
+
+const RESOURCE: &str = "http://127.0.0.1:8000/mcp";
+const READ: Annotations = Annotations {
+    read_only: true,
+    destructive: false,
+    idempotent: true,
+    open_world: true,
+};
+const fn tool(name: &'static str, access: Access) -> ToolSpec {
+    ToolSpec {
+        name,
+        title: None,
+        description: "test tool",
+        input_schema: r#"{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}"#,
+        output: None,
+        annotations: READ,
+        access,
+        http: HttpBinding {
+            method: "GET",
+            path: "/items/{id}",
+            params: &[Param {
+                arg: "id",
+                name: "id",
+                location: Location::Path,
+                required: true,
+                style: Style::Simple,
+                explode: false,
+                allow_reserved: false,
+            }],
+            body: None,
+            credentials: &[],
+            required_headers: &[],
+            documents_redirects: false,
+        },
+    }
+}
+static MIXED_TOOLS: &[ToolSpec] = &[
+    tool(
+        "open",
+        Access {
+            anonymous: true,
+            oauth2: None,
+        },
+    ),
+    tool(
+        "guarded",
+        Access {
+            anonymous: false,
+            oauth2: Some(&["write"]),
+        },
+    ),
+];
+static PROTECTED_TOOLS: &[ToolSpec] = &[tool(
+    "guarded",
+    Access {
+        anonymous: false,
+        oauth2: Some(&["write", "read"]),
+    },
+)];
+
+fn catalog(tools: &'static [ToolSpec]) -> &'static Catalog {
+    crate::testkit::catalog(tools, &[])
+}
+
+async fn app(tools: &'static [ToolSpec], mode: &str, issuer: &TestIssuer) -> Router {
+    app_with(catalog(tools), mode, issuer, &[]).await
+}
+
+/// [`app`] over any catalog, with more settings, which may replace the defaults.
+async fn app_with(
+    catalog: &'static Catalog,
+    mode: &str,
+    issuer: &TestIssuer,
+    settings: &[(&'static str, &str)],
+) -> Router {
+    let upstream_base = echo_upstream().await;
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("AUTHORIZATION_SERVER_URL", issuer.url.clone()),
+        ("RESOURCE_SERVER_URL", RESOURCE.to_owned()),
+        ("UPSTREAM_BASE_URL", upstream_base),
+        ("AUTH_CHALLENGE", mode.to_owned()),
+    ]);
+    vars.extend(settings.iter().map(|(k, v)| (*k, v.to_string())));
+    let config = Config::from_lookup(catalog, |k| vars.get(k).cloned()).unwrap();
+    let resource = Url::parse(&config.resource).unwrap();
+    let challenger = Challenger::new(metadata::metadata_url(&resource));
+    let keys = KeyStore::new(&issuer.url, reqwest::Client::new());
+    let verifier = Verifier::new(keys, &issuer.url, &config.resource);
+    let credentials =
+        Credentials::from_lookup(catalog, reqwest::Client::new(), |k| vars.get(k).cloned());
+    let upstream = Upstream::new(reqwest::Client::new(), &config.upstream_base, credentials);
+    let server = McpServer::new(
+        catalog,
+        upstream,
+        Some(challenger.clone()),
+        config.bounds.arguments,
+        cache_hints(catalog, &config, true),
+    )
+    .unwrap();
+    router(
+        catalog,
+        &config,
+        server,
+        Some(verifier),
+        challenger,
+        CancellationToken::new(),
+    )
+}
+
+struct Answer {
+    status: StatusCode,
+    challenge: Option<String>,
+    body: Value,
+}
+
+/// A request as a client on 2025-06-18 sends it.
+async fn post(app: &Router, token: Option<&str>, message: Value) -> Answer {
+    send(
+        app,
+        token,
+        message,
+        &[("mcp-protocol-version", "2025-06-18".to_owned())],
+    )
+    .await
+}
+
+/// A request as a 2026-07-28 client sends it: no session, version and capabilities in
+/// `_meta`, the method and the tool name repeated in headers.
+fn current(method: &str, mut params: Value) -> (Value, Vec<(&'static str, String)>) {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+    });
+    let mut headers = vec![
+        ("mcp-protocol-version", "2026-07-28".to_owned()),
+        ("mcp-method", method.to_owned()),
+    ];
+    if let Some(name) = params["name"].as_str() {
+        headers.push(("mcp-name", name.to_owned()));
+    }
+    let message = json!({"jsonrpc": "2.0", "id": 5, "method": method, "params": params});
+    (message, headers)
+}
+
+async fn post_current(app: &Router, token: Option<&str>, method: &str, params: Value) -> Answer {
+    let (message, headers) = current(method, params);
+    send(app, token, message, &headers).await
+}
+
+async fn send(
+    app: &Router,
+    token: Option<&str>,
+    message: Value,
+    headers: &[(&'static str, String)],
+) -> Answer {
+    let mut request = Request::post("/mcp")
+        .header("host", "127.0.0.1:8000")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(message.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer {
+        status,
+        challenge,
+        body,
+    }
+}
+
+fn call(name: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+           "params": {"name": name, "arguments": {"id": 3}}})
+}
+
+async fn get(app: &Router, path: &str) -> (StatusCode, Value) {
+    let request = Request::get(path)
+        .header("host", "127.0.0.1:8000")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn metadata_is_served_at_both_paths() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "tool", &issuer).await;
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+    ] {
+        let (status, doc) = get(&app, path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(doc["resource"], RESOURCE);
+        assert_eq!(doc["authorization_servers"], json!([issuer.url]));
+        assert_eq!(doc["scopes_supported"], json!(["write"]));
+        assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
+        assert_eq!(doc["resource_name"], "Test API");
+    }
+}
+
+#[tokio::test]
+async fn anonymous_listing_has_top_level_security_schemes() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "tool", &issuer).await;
+    let list = post(
+        &app,
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    )
+    .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let tools = &list.body["result"]["tools"];
+    assert_eq!(tools[0]["securitySchemes"], json!([{"type": "noauth"}]));
+    assert_eq!(
+        tools[1]["securitySchemes"],
+        json!([{"type": "oauth2", "scopes": ["write"]}])
+    );
+    assert_eq!(
+        tools[1]["_meta"]["securitySchemes"],
+        tools[1]["securitySchemes"]
+    );
+}
+
+#[tokio::test]
+async fn current_clients_may_cache_what_never_changes() {
+    let issuer = TestIssuer::start().await;
+    let ttl = crate::config::DEFAULT_LIST_TTL.as_millis() as u64;
+    let open = app(MIXED_TOOLS, "tool", &issuer).await;
+    for method in ["tools/list", "server/discover"] {
+        let answer = post_current(&open, None, method, json!({})).await;
+        assert_eq!(answer.status, StatusCode::OK, "{method}: {}", answer.body);
+        let result = &answer.body["result"];
+        assert_eq!(result["ttlMs"], ttl, "{method}: {result}");
+        assert_eq!(result["cacheScope"], "public", "{method}");
+    }
+    // Older clients get the result they know, without the hints.
+    let legacy = post(
+        &open,
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    )
+    .await;
+    let result = legacy.body["result"].as_object().unwrap();
+    assert!(!result.contains_key("ttlMs") && !result.contains_key("cacheScope"));
+
+    // Where listing needs a token, no shared cache may hand the list to anyone else.
+    let closed = app(PROTECTED_TOOLS, "tool", &issuer).await;
+    let token = issuer.token(&issuer.claims(RESOURCE, "read write"));
+    for method in ["tools/list", "server/discover"] {
+        let answer = post_current(&closed, Some(&token), method, json!({})).await;
+        assert_eq!(answer.body["result"]["cacheScope"], "private", "{method}");
+    }
+}
+
+#[tokio::test]
+async fn current_clients_get_typed_results_and_checked_headers() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "http", &issuer).await;
+    let called = post_current(
+        &app,
+        None,
+        "tools/call",
+        json!({"name": "open", "arguments": {"id": 3}}),
+    )
+    .await;
+    assert_eq!(called.body["result"]["resultType"], "complete");
+    assert_eq!(called.body["result"]["isError"], false);
+
+    // Arguments over a limit are answered by the gate, in the same shape.
+    let items = vec![0; crate::validate::Limits::DEFAULT.items + 1];
+    let big = json!({"name": "open", "arguments": {"id": items}});
+    let answer = post_current(&app, None, "tools/call", big.clone()).await;
+    assert_eq!(answer.body["result"]["resultType"], "complete");
+    assert_eq!(answer.body["result"]["isError"], true);
+    let legacy = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": big});
+    let answer = post(&app, None, legacy).await;
+    assert_eq!(answer.body["result"]["isError"], true);
+    assert!(answer.body["result"].get("resultType").is_none());
+
+    // A tool name in the header that is not the one in the body is refused.
+    let (message, mut headers) = current(
+        "tools/call",
+        json!({"name": "open", "arguments": {"id": 3}}),
+    );
+    headers.retain(|(name, _)| *name != "mcp-name");
+    headers.push(("mcp-name", "guarded".to_owned()));
+    let answer = send(&app, None, message, &headers).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.body["error"]["code"], -32020, "{}", answer.body);
+    assert_eq!(answer.body["id"], 5);
+}
+
+#[tokio::test]
+async fn current_clients_learn_which_methods_are_gone() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "tool", &issuer).await;
+    // `ping` and `initialize` do not exist in 2026-07-28; nor do prompts here.
+    for method in ["ping", "initialize", "prompts/list"] {
+        let answer = post_current(&app, None, method, json!({})).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(answer.body["error"]["code"], -32601, "{method}");
+        assert_eq!(answer.body["id"], 5, "{method}");
+    }
+}
+
+#[tokio::test]
+async fn tool_mode_refuses_inside_the_result() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "tool", &issuer).await;
+
+    let open = post(&app, None, call("open")).await;
+    assert_eq!(open.body["result"]["isError"], false, "{}", open.body);
+
+    let refused = post(&app, None, call("guarded")).await;
+    assert_eq!(refused.status, StatusCode::OK);
+    let result = &refused.body["result"];
+    assert_eq!(result["isError"], true);
+    let challenges = result["_meta"]["mcp/www_authenticate"].as_array().unwrap();
+    assert!(
+        challenges[0]
+            .as_str()
+            .unwrap()
+            .contains("error=\"invalid_request\"")
+    );
+
+    let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+    let refused = post(&app, Some(&weak), call("guarded")).await;
+    let challenge = refused.body["result"]["_meta"]["mcp/www_authenticate"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains("insufficient_scope") && challenge.contains("scope=\"write\""),
+        "{challenge}"
+    );
+}
+
+#[tokio::test]
+async fn arguments_over_a_limit_are_a_tool_error() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "tool", &issuer).await;
+    let items = vec![0; crate::validate::Limits::DEFAULT.items + 1];
+    let answer = post(
+        &app,
+        None,
+        json!({"jsonrpc": "2.0", "id": "big", "method": "tools/call",
+               "params": {"name": "open", "arguments": {"id": items}}}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["id"], "big");
+    let result = &answer.body["result"];
+    assert_eq!(result["isError"], true);
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("`open`") && text.contains("/id: array of more than 10000 items"),
+        "{text}"
+    );
+    // Outside the arguments, the same bounds refuse the request itself.
+    let answer = post(
+        &app,
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": vec![0; 200_000]}}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn http_mode_refuses_with_status_codes() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "http", &issuer).await;
+    let no_token = post(&app, None, call("guarded")).await;
+    assert_eq!(no_token.status, StatusCode::UNAUTHORIZED);
+    assert!(no_token.challenge.unwrap().contains(
+        "resource_metadata=\"http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp\""
+    ));
+
+    let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+    let weak = post(&app, Some(&weak), call("guarded")).await;
+    assert_eq!(weak.status, StatusCode::FORBIDDEN);
+    assert!(
+        weak.challenge
+            .unwrap()
+            .contains("error=\"insufficient_scope\"")
+    );
+
+    // Listing and anonymous tools still work without a token.
+    assert_eq!(post(&app, None, call("open")).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn invalid_tokens_always_get_401() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "tool", &issuer).await;
+    let mut expired = issuer.claims(RESOURCE, "write");
+    expired["exp"] = json!(crate::testkit::now() - 3600);
+    for token in ["garbage", &issuer.token(&expired)] {
+        let answer = post(
+            &app,
+            Some(token),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            answer
+                .challenge
+                .unwrap()
+                .starts_with("Bearer error=\"invalid_token\"")
+        );
+    }
+}
+
+#[tokio::test]
+async fn authorized_call_reaches_upstream_without_the_client_token() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "http", &issuer).await;
+    let token = issuer.token(&issuer.claims(RESOURCE, "write"));
+    let answer = post(&app, Some(&token), call("guarded")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let result = &answer.body["result"];
+    assert_eq!(result["isError"], false, "{result}");
+    let echoed: Value =
+        serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(echoed["uri"], "/items/3");
+    assert!(echoed["headers"].get("authorization").is_none());
+}
+
+#[tokio::test]
+async fn mixed_tools_send_the_server_key_only_for_entitled_callers() {
+    const MIXED: Access = Access {
+        anonymous: true,
+        oauth2: Some(&["write"]),
+    };
+    static KEYED: &[ToolSpec] = &[ToolSpec {
+        http: HttpBinding {
+            credentials: &[&["key"]],
+            required_headers: &[],
+            documents_redirects: false,
+            ..tool("mixed", MIXED).http
+        },
+        ..tool("mixed", MIXED)
+    }];
+    static SCHEMES: &[UpstreamScheme] = &[UpstreamScheme {
+        name: "key",
+        kind: SchemeKind::ApiKey {
+            location: Location::Query,
+            param: "api_key",
+            env: "KEY_API_KEY",
+        },
+    }];
+    let issuer = TestIssuer::start().await;
+    let catalog = crate::testkit::catalog(KEYED, SCHEMES);
+    for mode in ["tool", "http"] {
+        let app = app_with(catalog, mode, &issuer, &[("KEY_API_KEY", "s3cret")]).await;
+        let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+        let good = issuer.token(&issuer.claims(RESOURCE, "write"));
+        for (token, expected) in [
+            (None, "/items/3"),
+            (Some(weak.as_str()), "/items/3"),
+            // Sent upstream, and not shown to the caller when the upstream echoes it.
+            (Some(good.as_str()), "/items/3?api_key=[redacted]"),
+        ] {
+            let answer = post(&app, token, call("mixed")).await;
+            let result = &answer.body["result"];
+            assert_eq!(result["isError"], false, "{mode}: {result}");
+            let echoed: Value =
+                serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                echoed["uri"],
+                expected,
+                "{mode}, token: {}",
+                token.is_some()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn fully_protected_server_challenges_every_request() {
+    let issuer = TestIssuer::start().await;
+    let app = app(PROTECTED_TOOLS, "tool", &issuer).await;
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}});
+    let answer = post(&app, None, init.clone()).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        answer.challenge.as_deref(),
+        Some(
+            "Bearer resource_metadata=\"http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp\", scope=\"read write\""
+        )
+    );
+    let token = issuer.token(&issuer.claims(RESOURCE, "read write"));
+    let answer = post(&app, Some(&token), init).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["result"]["serverInfo"]["name"], "test-mcp");
+}
+
+#[tokio::test]
+async fn bad_arguments_never_reach_upstream() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "tool", &issuer).await;
+    let message = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                         "params": {"name": "open", "arguments": {"id": "../etc"}}});
+    let answer = post(&app, None, message).await;
+    assert_eq!(answer.body["result"]["isError"], true);
+    let text = answer.body["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(text.starts_with("Invalid arguments"), "{text}");
+}
+
+#[tokio::test]
+async fn foreign_origins_and_hosts_are_refused() {
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "tool", &issuer).await;
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+    for (host, origin, expected) in [
+        (
+            "127.0.0.1:8000",
+            Some("http://localhost:6274"),
+            StatusCode::OK,
+        ),
+        (
+            "127.0.0.1:8000",
+            Some("https://evil.example"),
+            StatusCode::FORBIDDEN,
+        ),
+        ("evil.example", None, StatusCode::FORBIDDEN),
+    ] {
+        let mut request = Request::post("/mcp")
+            .header("host", host)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::from(list.clone())).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{host} {origin:?}");
+    }
+}
+
+/// Status and `Access-Control-Allow-Origin` of a `tools/list` from `origin`.
+async fn from_origin(app: &Router, host: &str, origin: &str) -> (StatusCode, Option<String>) {
+    let request = Request::post("/mcp")
+        .header("host", host)
+        .header("origin", origin)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(Body::from(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string(),
+        ))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let allowed = response
+        .headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (response.status(), allowed)
+}
+
+#[tokio::test]
+async fn any_host_still_checks_origins_and_cors_follows() {
+    let issuer = TestIssuer::start().await;
+    let public = [("RESOURCE_SERVER_URL", "https://mcp.example.com/mcp")];
+    let app = app_with(
+        catalog(MIXED_TOOLS),
+        "tool",
+        &issuer,
+        &[public[0], ("ALLOWED_HOSTS", "*")],
+    )
+    .await;
+    let host = "anything.example";
+    let (status, cors) = from_origin(&app, host, "https://evil.example").await;
+    assert_eq!((status, cors), (StatusCode::FORBIDDEN, None));
+    for good in [
+        "https://mcp.example.com",
+        "https://mcp.example.com:443",
+        "http://localhost:6274",
+    ] {
+        let (status, cors) = from_origin(&app, host, good).await;
+        assert_eq!(
+            (status, cors.as_deref()),
+            (StatusCode::OK, Some(good)),
+            "{good}"
+        );
+    }
+    // Another port or scheme of the public host is another origin.
+    for other in ["https://mcp.example.com:8443", "http://mcp.example.com"] {
+        assert_eq!(
+            from_origin(&app, host, other).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    let open = app_with(
+        catalog(MIXED_TOOLS),
+        "tool",
+        &issuer,
+        &[public[0], ("ALLOWED_HOSTS", "*"), ("ALLOWED_ORIGINS", "*")],
+    )
+    .await;
+    let (status, cors) = from_origin(&open, host, "https://evil.example").await;
+    assert_eq!((status, cors.as_deref()), (StatusCode::OK, Some("*")));
+}
+
+#[tokio::test]
+async fn a_resource_without_a_path_serves_its_metadata() {
+    let issuer = TestIssuer::start().await;
+    let app = app_with(
+        catalog(MIXED_TOOLS),
+        "tool",
+        &issuer,
+        &[("RESOURCE_SERVER_URL", "https://mcp.example.com")],
+    )
+    .await;
+    let (status, doc) = get(&app, "/.well-known/oauth-protected-resource").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["resource"], "https://mcp.example.com");
+}
