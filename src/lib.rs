@@ -9,6 +9,7 @@ pub mod emit;
 pub mod error;
 pub mod inspect;
 mod json;
+pub mod listing;
 pub mod load;
 pub mod model;
 pub mod normalize;

@@ -91,6 +91,8 @@ pub struct Tool {
     /// What a 2xx JSON reply declares (`None`: no outputSchema).
     pub output: Option<Output>,
     pub annotations: Annotations,
+    /// The toolset it belongs to: the operation's first tag, else its path's first segment.
+    pub group: String,
     pub access: Access,
     pub http: HttpBinding,
 }

@@ -138,6 +138,7 @@ pub fn build(
         input_schema: Value::Object(input),
         output,
         annotations: Annotations::for_method(&method),
+        group: group(site),
         access: security.access,
         http: HttpBinding {
             method,
@@ -149,6 +150,25 @@ pub fn build(
             documents_redirects: documents_redirects(site.op),
         },
     })
+}
+
+/// The toolset an operation belongs to: its first tag, else its path's first segment
+/// (`/pets/{id}` → `pets`), else `default`.
+fn group(site: &Site) -> String {
+    let tag = site
+        .op
+        .get("tags")
+        .and_then(Value::as_array)
+        .and_then(|tags| tags.iter().find_map(Value::as_str))
+        .map(single_line)
+        .filter(|t| !t.is_empty());
+    tag.or_else(|| {
+        site.path
+            .split('/')
+            .find(|s| !s.is_empty() && !s.starts_with('{'))
+            .map(str::to_owned)
+    })
+    .unwrap_or_else(|| "default".to_owned())
 }
 
 fn single_line(s: &str) -> String {

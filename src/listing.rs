@@ -1,0 +1,195 @@
+//! What a client sees in `tools/list`, per tool mode: one entry per operation (`tools`), or
+//! the three entries of catalog mode that search, describe and call the operations. The
+//! entries are built here exactly as the generated server lists them, so their size can be
+//! measured and budgeted before anything is written; the catalog-mode entries are emitted
+//! into the generated project from here too.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::model::{Api, Tool};
+
+/// How a server presents its operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolMode {
+    /// One tool per operation.
+    Tools,
+    /// `search_operations`, `describe_operation`, `call_operation`.
+    Catalog,
+    /// Tools while the per-tool list fits the budget, catalog when it does not.
+    #[default]
+    Auto,
+}
+
+/// Which of the three catalog tools an entry is (the runtime dispatches on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogTool {
+    Search,
+    Describe,
+    Call,
+}
+
+impl CatalogTool {
+    pub const ALL: [CatalogTool; 3] = [
+        CatalogTool::Search,
+        CatalogTool::Describe,
+        CatalogTool::Call,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CatalogTool::Search => "search_operations",
+            CatalogTool::Describe => "describe_operation",
+            CatalogTool::Call => "call_operation",
+        }
+    }
+
+    pub fn description(self, api: &Api) -> String {
+        let (title, n) = (&api.title, api.tools.len());
+        match self {
+            CatalogTool::Search => format!(
+                "Finds operations of the {title} API ({n} operations) by what you want to do, best match first: each with its name, summary and group. An empty query lists the groups. Then describe_operation tells an operation's arguments and call_operation runs it."
+            ),
+            CatalogTool::Describe => "Tells one operation's arguments (inputSchema), what it returns (outputSchema), its HTTP method and path, and the OAuth scopes it needs (securitySchemes).".to_owned(),
+            CatalogTool::Call => "Runs one operation with its arguments, checked against the inputSchema describe_operation gave. The result is the operation's own: its reply, or an error that says what to fix.".to_owned(),
+        }
+    }
+
+    pub fn input_schema(self) -> Value {
+        let operation =
+            json!({"type": "string", "description": "An operation name from search_operations"});
+        match self {
+            CatalogTool::Search => json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "What you want to do, in a few words"},
+                    "group": {"type": "string", "description": "Only operations of this group"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}
+                },
+                "required": ["query"]
+            }),
+            CatalogTool::Describe => json!({
+                "type": "object",
+                "properties": {"operation": operation},
+                "required": ["operation"]
+            }),
+            CatalogTool::Call => json!({
+                "type": "object",
+                "properties": {
+                    "operation": operation,
+                    "arguments": {"type": "object", "description": "The operation's arguments, as its inputSchema says"}
+                },
+                "required": ["operation"]
+            }),
+        }
+    }
+
+    /// Searching and describing read the embedded catalog only; calling does whatever the
+    /// operation does.
+    pub fn annotations(self, api: &Api) -> crate::model::Annotations {
+        match self {
+            CatalogTool::Search | CatalogTool::Describe => crate::model::Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: false,
+            },
+            CatalogTool::Call => crate::model::Annotations {
+                read_only: api.tools.iter().all(|t| t.annotations.read_only),
+                destructive: api.tools.iter().any(|t| t.annotations.destructive),
+                idempotent: api.tools.iter().all(|t| t.annotations.idempotent),
+                open_world: true,
+            },
+        }
+    }
+
+    /// Truthful `securitySchemes`: searching and describing need a token only when every
+    /// operation does (then the server refuses anything without one); calling allows
+    /// whatever some operation allows. An operation's own scopes are named when a call is
+    /// refused, and by `describe_operation`.
+    pub fn access(self, api: &Api) -> crate::model::Access {
+        let anonymous = api.tools.iter().any(|t| t.access.anonymous);
+        let oauth = api.tools.iter().any(|t| t.access.oauth2.is_some());
+        match self {
+            CatalogTool::Search | CatalogTool::Describe => crate::model::Access {
+                anonymous,
+                oauth2: (!anonymous).then(Vec::new),
+            },
+            CatalogTool::Call => crate::model::Access {
+                anonymous,
+                oauth2: oauth.then(Vec::new),
+            },
+        }
+    }
+}
+
+/// The `tools/list` entries in `mode` (`Auto` must be resolved first: it lists as `Tools`).
+pub fn entries(api: &Api, mode: ToolMode) -> Vec<Value> {
+    match mode {
+        ToolMode::Tools | ToolMode::Auto => api.tools.iter().map(tool_entry).collect(),
+        ToolMode::Catalog => CatalogTool::ALL
+            .iter()
+            .map(|&c| {
+                entry(
+                    c.name(),
+                    None,
+                    &c.description(api),
+                    &c.input_schema(),
+                    None,
+                    &c.annotations(api),
+                    &c.access(api),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// One operation's entry, as the server lists it in tool mode.
+pub fn tool_entry(t: &Tool) -> Value {
+    entry(
+        &t.name,
+        t.title.as_deref(),
+        &t.description,
+        &t.input_schema,
+        t.output.as_ref().map(|o| &o.schema),
+        &t.annotations,
+        &t.access,
+    )
+}
+
+/// Field for field what rmcp serializes for a `Tool`, plus the top-level `securitySchemes`
+/// the server adds.
+fn entry(
+    name: &str,
+    title: Option<&str>,
+    description: &str,
+    input: &Value,
+    output: Option<&Value>,
+    a: &crate::model::Annotations,
+    access: &crate::model::Access,
+) -> Value {
+    let schemes = access.security_schemes();
+    let mut e = serde_json::Map::new();
+    e.insert("name".into(), name.into());
+    if let Some(title) = title {
+        e.insert("title".into(), title.into());
+    }
+    e.insert("description".into(), description.into());
+    e.insert("inputSchema".into(), input.clone());
+    if let Some(output) = output {
+        e.insert("outputSchema".into(), output.clone());
+    }
+    e.insert(
+        "annotations".into(),
+        json!({
+            "readOnlyHint": a.read_only,
+            "destructiveHint": a.destructive,
+            "idempotentHint": a.idempotent,
+            "openWorldHint": a.open_world,
+        }),
+    );
+    e.insert("_meta".into(), json!({"securitySchemes": schemes}));
+    e.insert("securitySchemes".into(), schemes);
+    Value::Object(e)
+}
