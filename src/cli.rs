@@ -288,6 +288,9 @@ fn generate(args: GenerateArgs) -> Result<()> {
             .file
             .as_deref()
             .map(|f| config::relative_path(f, &out)),
+        mode: crate::listing::ToolMode::Tools,
+        toolsets: Vec::new(),
+        list_by_scope: false,
     };
     let files = emit::render(&api, &settings)?;
     if !quiet {

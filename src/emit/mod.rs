@@ -20,6 +20,8 @@ use manifest::{Manifest, SpecRecord};
 
 pub use write::MANIFEST;
 
+use crate::listing::ToolMode;
+
 /// What the generated project is called and where it points, beyond the model.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -40,6 +42,13 @@ pub struct Settings {
     pub recorded: Value,
     /// The `mcp-gen.toml` used, relative to the output directory.
     pub config_file: Option<String>,
+    /// How the server lists the operations: `Tools` or `Catalog` (already resolved, never
+    /// `Auto`).
+    pub mode: ToolMode,
+    /// The toolsets (groups) the server exposes unless `TOOLSETS` says otherwise; empty: all.
+    pub toolsets: Vec<String>,
+    /// `tools/list` shows a caller with a token only what its scopes allow.
+    pub list_by_scope: bool,
 }
 
 /// Files the user owns: created when missing, never overwritten (ARCHITECTURE.md, The server).
