@@ -22,6 +22,49 @@ pub struct Catalog {
     pub default_upstream: &'static str,
     pub tools: &'static [ToolSpec],
     pub upstream_schemes: &'static [UpstreamScheme],
+    /// How `tools/list` presents the operations.
+    pub listing: Listing,
+    /// The toolsets (groups of [`ToolSpec::group`]) served unless `TOOLSETS` says otherwise;
+    /// empty: all of them.
+    pub default_toolsets: &'static [&'static str],
+    /// `tools/list` (and catalog search) show a caller with a token only the tools its scopes
+    /// allow; `LIST_BY_SCOPE` overrides it.
+    pub list_by_scope: bool,
+}
+
+/// How the operations are listed.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing {
+    /// One tool per operation.
+    Tools,
+    /// A few tools that search, describe and call the operations, for APIs too big to list.
+    Catalog {
+        tools: &'static [CatalogEntry],
+        /// The search index over the operations, built by the generator (`search.rs` reads it).
+        index: &'static str,
+    },
+}
+
+/// One of catalog mode's listed tools.
+#[derive(Debug)]
+pub struct CatalogEntry {
+    pub role: CatalogRole,
+    pub name: &'static str,
+    pub description: &'static str,
+    /// JSON Schema 2020-12 text.
+    pub input_schema: &'static str,
+    pub annotations: Annotations,
+    pub access: Access,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogRole {
+    /// `{query, group?, limit?}` → the best matching operations.
+    Search,
+    /// `{operation}` → its schemas, method, path and security.
+    Describe,
+    /// `{operation, arguments}` → the operation's own result.
+    Call,
 }
 
 #[derive(Debug)]
@@ -34,6 +77,8 @@ pub struct ToolSpec {
     /// What a 2xx JSON reply declares, when the operation has one.
     pub output: Option<Output>,
     pub annotations: Annotations,
+    /// Its toolset: the operation's first tag, else its path's first segment.
+    pub group: &'static str,
     pub access: Access,
     pub http: HttpBinding,
 }

@@ -4,7 +4,7 @@
 //! own (upstream credentials, introspection, the scope hierarchy, key refetching) look them up
 //! in [`Config::env`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -52,6 +52,11 @@ pub struct Config {
     pub bounds: Bounds,
     /// `LIST_TTL_SECS`: how long a client may reuse the tool list (protocol 2026-07-28).
     pub list_ttl: Duration,
+    /// `TOOLSETS`: the groups of operations served (the others are neither listed nor
+    /// callable), one flag per tool of the catalog.
+    pub served: Vec<bool>,
+    /// `LIST_BY_SCOPE`: a caller with a token is listed only the tools its scopes allow.
+    pub list_by_scope: bool,
     /// Sent with upstream requests: the server's name and its project's version.
     pub user_agent: String,
     /// The environment the settings came from, for the parts with settings of their own.
@@ -84,6 +89,35 @@ pub const DEFAULT_UPSTREAM_MAX_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// A day: past it a cache should look again whatever the operator set.
 const MOST_LIST_TTL_SECS: u64 = 86_400;
+
+/// Which tools `TOOLSETS` serves: a comma-separated list of groups, `all`, or unset for the
+/// generated default. An unknown group is an error that lists the known ones.
+fn served(catalog: &Catalog, setting: Option<&str>) -> Result<Vec<bool>, ConfigError> {
+    let known: BTreeSet<&str> = catalog.tools.iter().map(|t| t.group).collect();
+    let chosen: Vec<&str> = match setting.map(str::trim) {
+        Some("all") => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .collect(),
+        None => catalog.default_toolsets.to_vec(),
+    };
+    if let Some(unknown) = chosen.iter().find(|g| !known.contains(*g)) {
+        return Err(ConfigError {
+            var: "TOOLSETS",
+            message: format!(
+                "no group {unknown:?}; the groups are: {}, or `all`",
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    Ok(catalog
+        .tools
+        .iter()
+        .map(|t| chosen.is_empty() || chosen.contains(&t.group))
+        .collect())
+}
 
 impl Bounds {
     pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -352,6 +386,19 @@ impl Config {
             None => DEFAULT_LIST_TTL,
         };
 
+        let served = served(catalog, get("TOOLSETS").as_deref())?;
+        let list_by_scope = match get("LIST_BY_SCOPE").as_deref().map(str::trim) {
+            None => catalog.list_by_scope,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(other) => {
+                return Err(error(
+                    "LIST_BY_SCOPE",
+                    format!("{other:?} is neither true nor false"),
+                ));
+            }
+        };
+
         Ok(Config {
             issuer,
             resource,
@@ -367,6 +414,8 @@ impl Config {
             upstream_max_bytes,
             bounds,
             list_ttl,
+            served,
+            list_by_scope,
             user_agent: format!("{}/{}", catalog.server_name, env!("CARGO_PKG_VERSION")),
             env: Environment::default(),
         })
@@ -532,6 +581,7 @@ mod tests {
             description: "",
             input_schema: "{\"type\":\"object\"}",
             output: None,
+            group: "test",
             annotations: Annotations {
                 read_only: true,
                 destructive: false,

@@ -20,6 +20,7 @@ mod config;
 pub mod hooks_api;
 mod outbound;
 mod reply;
+mod search;
 mod validate;
 // 2. who the caller is;
 mod auth;
@@ -51,7 +52,8 @@ TOKEN_INTROSPECTION_CLIENT_ID, TOKEN_INTROSPECTION_CLIENT_SECRET, TOKEN_INTROSPE
 TOKEN_INTROSPECTION_MAX_PER_SEC, ALLOWED_ORIGINS, ALLOWED_HOSTS, HOST, PORT, RUST_LOG,
 HEADER_TIMEOUT_SECS, BODY_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_CONCURRENT_REQUESTS,
 MAX_CONNECTIONS, ARGUMENT_MAX_DEPTH, ARGUMENT_MAX_ITEMS, ARGUMENT_MAX_MEMBERS,
-ARGUMENT_MAX_STRING_BYTES, ARGUMENT_MAX_VALUES, LIST_TTL_SECS. See README.md.";
+ARGUMENT_MAX_STRING_BYTES, ARGUMENT_MAX_VALUES, LIST_TTL_SECS, TOOLSETS, LIST_BY_SCOPE.
+See README.md.";
 
 /// The server's `main`: arguments, logging, configuration, then serving until stopped.
 /// `version` is the project's own (`--version`, and the upstream requests' `User-Agent`).

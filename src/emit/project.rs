@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 #[derive(Serialize)]
 struct ToolRow {
     name: String,
+    group: String,
     method: String,
     path: String,
     security: String,
@@ -80,6 +81,9 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
         scope_implies => super::tools_rs::scope_implies(api),
         passthrough => api.upstream_schemes.iter().any(|s| s.kind == SchemeKind::Passthrough),
         token_exchange => api.upstream_schemes.iter().any(|s| s.kind == SchemeKind::TokenExchange),
+        catalog => settings.mode == crate::listing::ToolMode::Catalog,
+        toolsets => settings.toolsets,
+        list_by_scope => settings.list_by_scope,
     };
     let mut out = Vec::new();
     for (name, _) in TEMPLATES {
@@ -108,6 +112,7 @@ fn row(t: &crate::model::Tool) -> ToolRow {
     };
     ToolRow {
         name: t.name.clone(),
+        group: t.group.clone(),
         method: t.http.method.clone(),
         path: t.http.path.clone(),
         security: security.to_string(),

@@ -5,7 +5,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Api, BodyShape, Location, SchemeKind, Style, Tool};
+use crate::listing::{CatalogTool, ToolMode};
+use crate::model::{Access, Annotations, Api, BodyShape, Location, SchemeKind, Style, Tool};
 
 use super::Settings;
 
@@ -16,6 +17,9 @@ pub fn input_schema_file(tool: &Tool) -> String {
 pub fn output_schema_file(tool: &Tool) -> String {
     format!("schemas/{}.output.json", tool.name)
 }
+
+/// Catalog mode's search index, next to `src/`.
+pub const SEARCH_INDEX_FILE: &str = "search/index.txt";
 
 pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
     let server_name = &settings.name;
@@ -53,6 +57,22 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
         };
         quote! { UpstreamScheme { name: #name, kind: #kind } }
     });
+    let listing = match settings.mode {
+        ToolMode::Catalog => {
+            let index = format!("../{SEARCH_INDEX_FILE}");
+            quote! { Listing::Catalog { tools: CATALOG_TOOLS, index: include_str!(#index) } }
+        }
+        ToolMode::Tools | ToolMode::Auto => quote! { Listing::Tools },
+    };
+    let catalog_tools = (settings.mode == ToolMode::Catalog).then(|| {
+        let entries = CatalogTool::ALL.iter().map(|&c| catalog_entry(api, c));
+        quote! {
+            /// What `tools/list` shows instead of the operations: search, describe, call.
+            static CATALOG_TOOLS: &[CatalogEntry] = &[#(#entries),*];
+        }
+    });
+    let toolsets = &settings.toolsets;
+    let list_by_scope = settings.list_by_scope;
     let file = quote! {
         use mcp_gen_runtime::catalog::*;
 
@@ -66,7 +86,12 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
             default_upstream: #upstream,
             tools: TOOLS,
             upstream_schemes: UPSTREAM_SCHEMES,
+            listing: #listing,
+            default_toolsets: &[#(#toolsets),*],
+            list_by_scope: #list_by_scope,
         };
+
+        #catalog_tools
 
         static TOOLS: &[ToolSpec] = &[#(#tools),*];
 
@@ -124,14 +149,9 @@ fn tool(t: &Tool) -> TokenStream {
         }
         None => quote! { None },
     };
-    let a = &t.annotations;
-    let (read_only, destructive, idempotent, open_world) =
-        (a.read_only, a.destructive, a.idempotent, a.open_world);
-    let anonymous = t.access.anonymous;
-    let oauth2 = match &t.access.oauth2 {
-        Some(scopes) => quote! { Some(&[#(#scopes),*]) },
-        None => quote! { None },
-    };
+    let annotations = annotations_tokens(&t.annotations);
+    let access = access_tokens(&t.access);
+    let group = &t.group;
     let method = &t.http.method;
     let path = &t.http.path;
     let params = t.http.params.iter().map(|p| {
@@ -188,13 +208,9 @@ fn tool(t: &Tool) -> TokenStream {
             description: #description,
             input_schema: include_str!(#input),
             output: #output,
-            annotations: Annotations {
-                read_only: #read_only,
-                destructive: #destructive,
-                idempotent: #idempotent,
-                open_world: #open_world,
-            },
-            access: Access { anonymous: #anonymous, oauth2: #oauth2 },
+            annotations: #annotations,
+            group: #group,
+            access: #access,
             http: HttpBinding {
                 method: #method,
                 path: #path,
@@ -206,6 +222,51 @@ fn tool(t: &Tool) -> TokenStream {
             },
         }
     }
+}
+
+fn catalog_entry(api: &Api, c: CatalogTool) -> TokenStream {
+    let role = match c {
+        CatalogTool::Search => quote! { CatalogRole::Search },
+        CatalogTool::Describe => quote! { CatalogRole::Describe },
+        CatalogTool::Call => quote! { CatalogRole::Call },
+    };
+    let name = c.name();
+    let description = c.description(api);
+    let input = c.input_schema().to_string();
+    let annotations = annotations_tokens(&c.annotations(api));
+    let access = access_tokens(&c.access(api));
+    quote! {
+        CatalogEntry {
+            role: #role,
+            name: #name,
+            description: #description,
+            input_schema: #input,
+            annotations: #annotations,
+            access: #access,
+        }
+    }
+}
+
+fn annotations_tokens(a: &Annotations) -> TokenStream {
+    let (read_only, destructive, idempotent, open_world) =
+        (a.read_only, a.destructive, a.idempotent, a.open_world);
+    quote! {
+        Annotations {
+            read_only: #read_only,
+            destructive: #destructive,
+            idempotent: #idempotent,
+            open_world: #open_world,
+        }
+    }
+}
+
+fn access_tokens(access: &Access) -> TokenStream {
+    let anonymous = access.anonymous;
+    let oauth2 = match &access.oauth2 {
+        Some(scopes) => quote! { Some(&[#(#scopes),*]) },
+        None => quote! { None },
+    };
+    quote! { Access { anonymous: #anonymous, oauth2: #oauth2 } }
 }
 
 fn location_tokens(location: Location) -> TokenStream {

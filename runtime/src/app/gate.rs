@@ -27,7 +27,7 @@ use tokio::sync::Semaphore;
 use crate::auth::challenge::Challenger;
 use crate::auth::metadata;
 use crate::auth::{self, Bearer, Principal, Verifier};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CatalogRole, Listing, ToolSpec};
 use crate::config::{Bounds, ChallengeMode};
 use crate::mcp::listing;
 use crate::upstream::credentials::CallerToken;
@@ -67,6 +67,9 @@ struct Caller {
 struct RpcInfo {
     method: Option<String>,
     tool: Option<String>,
+    /// `arguments.operation` of a `tools/call`: the operation catalog mode's
+    /// `call_operation` runs.
+    operation: Option<String>,
     /// The request id, when it is a string or a number.
     id: Option<Value>,
 }
@@ -79,19 +82,25 @@ fn peek(body: &[u8]) -> RpcInfo {
         .get("method")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let tool = match method.as_deref() {
+    let call = |pointer: &str| match method.as_deref() {
         Some("tools/call") => message
             .get("params")
-            .and_then(|p| p.get("name"))
+            .and_then(|p| p.pointer(pointer))
             .and_then(Value::as_str)
             .map(str::to_owned),
         _ => None,
     };
+    let (tool, operation) = (call("/name"), call("/arguments/operation"));
     let id = message
         .get("id")
         .filter(|id| id.is_string() || id.is_number())
         .cloned();
-    RpcInfo { method, tool, id }
+    RpcInfo {
+        method,
+        tool,
+        operation,
+        id,
+    }
 }
 
 /// [`peek`] for a body too large to build: reads the same three fields, skipping the rest.
@@ -99,6 +108,58 @@ fn cheap_peek(body: &[u8]) -> RpcInfo {
     #[derive(Deserialize)]
     struct Params {
         name: Option<String>,
+        arguments: Option<Arguments>,
+    }
+    /// `arguments.operation` when it is a string; the rest of `arguments`, whatever its
+    /// type, is skipped unread.
+    struct Arguments {
+        operation: Option<String>,
+    }
+    impl<'de> Deserialize<'de> for Arguments {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Fields;
+            impl<'de> Visitor<'de> for Fields {
+                type Value = Arguments;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("tool arguments")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arguments, A::Error> {
+                    let mut operation = None;
+                    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                        if key == "operation" {
+                            let value = map.next_value::<Value>()?;
+                            operation = value.as_str().map(str::to_owned);
+                        } else {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    Ok(Arguments { operation })
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Arguments, A::Error> {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Arguments { operation: None })
+                }
+                fn visit_unit<E>(self) -> Result<Arguments, E> {
+                    Ok(Arguments { operation: None })
+                }
+                fn visit_str<E>(self, _: &str) -> Result<Arguments, E> {
+                    Ok(Arguments { operation: None })
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<Arguments, E> {
+                    Ok(Arguments { operation: None })
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Arguments, E> {
+                    Ok(Arguments { operation: None })
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Arguments, E> {
+                    Ok(Arguments { operation: None })
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<Arguments, E> {
+                    Ok(Arguments { operation: None })
+                }
+            }
+            deserializer.deserialize_any(Fields)
+        }
     }
     #[derive(Deserialize)]
     struct Message {
@@ -146,13 +207,14 @@ fn cheap_peek(body: &[u8]) -> RpcInfo {
     let Ok(message) = serde_json::from_slice::<Message>(body) else {
         return RpcInfo::default();
     };
-    let tool = match message.method.as_deref() {
-        Some("tools/call") => message.params.and_then(|p| p.name),
-        _ => None,
+    let (tool, operation) = match (message.method.as_deref(), message.params) {
+        (Some("tools/call"), Some(p)) => (p.name, p.arguments.and_then(|a| a.operation)),
+        _ => (None, None),
     };
     RpcInfo {
         method: message.method,
         tool,
+        operation,
         id: message.id.and_then(|id| id.0),
     }
 }
@@ -252,6 +314,25 @@ impl Gate {
         })
     }
 
+    /// The operation a `tools/call` runs: the tool's own in tool mode, the named one through
+    /// catalog mode's `call_operation`.
+    fn called_operation(&self, rpc: &RpcInfo) -> Option<&'static ToolSpec> {
+        let name = match self.catalog.listing {
+            Listing::Tools => rpc.tool.as_deref()?,
+            Listing::Catalog { tools, .. } => {
+                let tool = rpc.tool.as_deref()?;
+                let calls = tools
+                    .iter()
+                    .any(|t| t.role == CatalogRole::Call && t.name == tool);
+                if !calls {
+                    return None;
+                }
+                rpc.operation.as_deref()?
+            }
+        };
+        self.catalog.tools.iter().find(|t| t.name == name)
+    }
+
     /// What the body adds: in HTTP challenge mode, the called tool's own requirements.
     /// `Err` is the response that refuses the request.
     async fn admit(
@@ -267,10 +348,7 @@ impl Gate {
         if self.verifier.is_some()
             && self.mode == ChallengeMode::Http
             && rpc.method.as_deref() == Some("tools/call")
-            && let Some(spec) = rpc
-                .tool
-                .as_deref()
-                .and_then(|name| self.catalog.tools.iter().find(|t| t.name == name))
+            && let Some(spec) = self.called_operation(rpc)
         {
             let decision = auth::authorize(&spec.access, principal.as_ref());
             if let Some(refusal) = self.challenger.refusal(spec.name, &spec.access, &decision) {
@@ -485,10 +563,28 @@ mod tests {
         let expected = RpcInfo {
             method: Some("tools/call".into()),
             tool: Some("get_pet".into()),
+            operation: None,
             id: Some(1.into()),
         };
         assert_eq!(peek(call), expected);
         assert_eq!(cheap_peek(call), expected);
+        // Catalog mode's call_operation names the operation inside its arguments.
+        let call = br#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"arguments":{"x":[{"operation":"no"}],"operation":"get_pet","y":1},"name":"call_operation"}}"#;
+        let expected = RpcInfo {
+            method: Some("tools/call".into()),
+            tool: Some("call_operation".into()),
+            operation: Some("get_pet".into()),
+            id: Some("a".into()),
+        };
+        assert_eq!(peek(call), expected);
+        assert_eq!(cheap_peek(call), expected);
+        for odd in [r#""text""#, "[1,{}]", "null", "7", r#"{"operation":3}"#] {
+            let call =
+                format!(r#"{{"method":"tools/call","params":{{"name":"t","arguments":{odd}}}}}"#);
+            let seen = cheap_peek(call.as_bytes());
+            assert_eq!(seen, peek(call.as_bytes()), "{odd}");
+            assert_eq!(seen.tool.as_deref(), Some("t"), "{odd}");
+        }
         for peek in [peek, cheap_peek] {
             assert_eq!(peek(b"[1,2]"), RpcInfo::default());
             assert_eq!(peek(b"not json"), RpcInfo::default());

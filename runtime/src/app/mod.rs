@@ -31,7 +31,7 @@ use crate::auth::scopes::ScopeImplications;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::hooks_api::Hooks;
-use crate::mcp::server::{CacheHints, McpServer};
+use crate::mcp::server::{CacheHints, Exposure, McpServer};
 use crate::upstream::credentials::Credentials;
 use crate::upstream::{self, Upstream};
 
@@ -69,6 +69,13 @@ fn cache_hints(catalog: &Catalog, config: &Config, oauth: bool) -> CacheHints {
     )
 }
 
+fn exposure(config: &Config) -> Exposure {
+    Exposure {
+        served: config.served.clone(),
+        by_scope: config.list_by_scope,
+    }
+}
+
 pub async fn run_stdio(
     catalog: &'static Catalog,
     config: Config,
@@ -81,6 +88,7 @@ pub async fn run_stdio(
         None,
         config.bounds.arguments,
         cache_hints(catalog, &config, false),
+        exposure(&config),
     )?;
     let running = server
         .serve(rmcp::transport::stdio())
@@ -158,6 +166,7 @@ pub async fn run_http(
         verifier.is_some().then(|| challenger.clone()),
         config.bounds.arguments,
         cache_hints(catalog, &config, verifier.is_some()),
+        exposure(&config),
     )?;
     let shutdown = CancellationToken::new();
     let app = router(

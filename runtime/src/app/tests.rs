@@ -25,6 +25,7 @@ const fn tool(name: &'static str, access: Access) -> ToolSpec {
         description: "test tool",
         input_schema: r#"{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}"#,
         output: None,
+        group: "test",
         annotations: READ,
         access,
         http: HttpBinding {
@@ -107,6 +108,10 @@ async fn app_with(
         Some(challenger.clone()),
         config.bounds.arguments,
         cache_hints(catalog, &config, true),
+        crate::mcp::server::Exposure {
+            served: config.served.clone(),
+            by_scope: config.list_by_scope,
+        },
     )
     .unwrap();
     router(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rmcp::model::{JsonObject, MetaObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 
-use crate::catalog::{Access, ToolSpec};
+use crate::catalog::{Access, Annotations, CatalogEntry, ToolSpec};
 
 pub fn security_schemes(access: &Access) -> Value {
     let mut schemes = Vec::new();
@@ -26,28 +26,57 @@ pub fn security_schemes(access: &Access) -> Value {
 }
 
 pub fn tool(spec: &ToolSpec) -> Result<Tool, String> {
-    let input =
-        object(spec.input_schema).map_err(|e| format!("tool `{}`: inputSchema: {e}", spec.name))?;
-    let mut tool = Tool::new(spec.name, spec.description, Arc::new(input));
+    let mut tool = listed(
+        spec.name,
+        spec.description,
+        spec.input_schema,
+        spec.annotations,
+        &spec.access,
+    )?;
     tool.title = spec.title.map(str::to_owned);
     if let Some(declared) = spec.output {
         let output = object(declared.schema)
             .map_err(|e| format!("tool `{}`: outputSchema: {e}", spec.name))?;
         tool.output_schema = Some(Arc::new(output));
     }
-    let a = spec.annotations;
-    tool.annotations = Some(
-        ToolAnnotations::new()
-            .read_only(a.read_only)
-            .destructive(a.destructive)
-            .idempotent(a.idempotent)
-            .open_world(a.open_world),
-    );
+    Ok(tool)
+}
+
+/// One of catalog mode's tools.
+pub fn catalog_tool(entry: &CatalogEntry) -> Result<Tool, String> {
+    listed(
+        entry.name,
+        entry.description,
+        entry.input_schema,
+        entry.annotations,
+        &entry.access,
+    )
+}
+
+fn listed(
+    name: &'static str,
+    description: &'static str,
+    input_schema: &str,
+    a: Annotations,
+    access: &Access,
+) -> Result<Tool, String> {
+    let input = object(input_schema).map_err(|e| format!("tool `{name}`: inputSchema: {e}"))?;
+    let mut tool = Tool::new(name, description, Arc::new(input));
+    tool.annotations = Some(annotations(a));
     let mut meta = MetaObject::new();
     meta.0
-        .insert("securitySchemes".to_owned(), security_schemes(&spec.access));
+        .insert("securitySchemes".to_owned(), security_schemes(access));
     tool.meta = Some(meta);
     Ok(tool)
+}
+
+/// The MCP hints of a tool or operation.
+pub fn annotations(a: Annotations) -> ToolAnnotations {
+    ToolAnnotations::new()
+        .read_only(a.read_only)
+        .destructive(a.destructive)
+        .idempotent(a.idempotent)
+        .open_world(a.open_world)
 }
 
 fn object(text: &str) -> Result<JsonObject, String> {

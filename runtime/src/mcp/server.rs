@@ -18,23 +18,41 @@ use serde_json::{Map, Value};
 
 use crate::auth::challenge::Challenger;
 use crate::auth::{self, Principal};
-use crate::catalog::{Catalog, ToolSpec};
+use crate::catalog::{Catalog, CatalogRole, Listing, ToolSpec};
+use crate::mcp::catalog_mode::CatalogMode;
 use crate::mcp::listing;
 use crate::mcp::outcome;
+use crate::search::Index;
 use crate::upstream::Upstream;
 use crate::upstream::credentials::{CallerToken, Grant};
 use crate::validate::{self, Limits, ToolSchemas};
 
 struct Shared {
     catalog: &'static Catalog,
+    /// One per operation, listed in tool mode.
     tools: Vec<Tool>,
     schemas: Vec<ToolSchemas>,
+    /// Operation name → its place in the catalog.
     index: HashMap<&'static str, usize>,
+    /// Catalog mode's listed tools and search index; `None` in tool mode.
+    catalog_mode: Option<CatalogMode>,
+    /// Which operations are listed and callable (`TOOLSETS`), and whether a caller with a
+    /// token sees only what its scopes allow.
+    exposure: Exposure,
     upstream: Upstream,
     /// `None` when tools are not access-checked: stdio, or no OAuth configured.
     oauth: Option<Challenger>,
     limits: Limits,
     cache: CacheHints,
+}
+
+/// Which operations a server exposes, and to whom it lists them.
+#[derive(Debug, Clone)]
+pub struct Exposure {
+    /// One flag per tool of the catalog: served (`TOOLSETS`) or not.
+    pub served: Vec<bool>,
+    /// `tools/list` and catalog search show a caller with a token only the tools it may call.
+    pub by_scope: bool,
 }
 
 /// How long, and by whom, the answers that never change while the server runs (`tools/list`,
@@ -80,7 +98,18 @@ impl McpServer {
         oauth: Option<Challenger>,
         limits: Limits,
         cache: CacheHints,
+        exposure: Exposure,
     ) -> Result<Self, String> {
+        let catalog_mode = match catalog.listing {
+            Listing::Tools => None,
+            Listing::Catalog { tools, index } => Some(CatalogMode {
+                tools: tools
+                    .iter()
+                    .map(|entry| Ok((entry.role, listing::catalog_tool(entry)?)))
+                    .collect::<Result<_, String>>()?,
+                index: Index::parse(index, catalog.tools.len())?,
+            }),
+        };
         let tools = catalog
             .tools
             .iter()
@@ -102,11 +131,40 @@ impl McpServer {
             tools,
             schemas,
             index,
+            catalog_mode,
+            exposure,
             upstream,
             oauth,
             limits,
             cache,
         })))
+    }
+
+    /// Whether the caller is shown operation `i`: it is served, and with listing by scope,
+    /// a caller with a token may call it (anonymous callers see everything, so they can
+    /// learn what to sign in for).
+    fn shown(&self, i: usize, principal: Option<&Principal>) -> bool {
+        let shared = &self.0;
+        if !shared.exposure.served[i] {
+            return false;
+        }
+        match principal {
+            Some(principal) if shared.exposure.by_scope && shared.oauth.is_some() => {
+                let access = &shared.catalog.tools[i].access;
+                access.anonymous || auth::authorize(access, Some(principal)).entitled()
+            }
+            _ => true,
+        }
+    }
+
+    /// A served operation by name, or the error a caller gets for any other name.
+    fn operation(&self, name: &str) -> Result<usize, String> {
+        match self.0.index.get(name) {
+            Some(&i) if self.0.exposure.served[i] => Ok(i),
+            _ => Err(format!(
+                "no operation `{name}`: search_operations finds the operation names"
+            )),
+        }
     }
 
     /// Runs one call; returns the result and a short status for the log line.
@@ -200,16 +258,39 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let result = ListToolsResult::with_all_items(self.0.tools.clone());
+        let shared = &self.0;
+        let tools = match &shared.catalog_mode {
+            Some(mode) => mode.tools.iter().map(|(_, tool)| tool.clone()).collect(),
+            None => {
+                let principal = principal_of(&context);
+                (0..shared.tools.len())
+                    .filter(|&i| self.shown(i, principal))
+                    .map(|i| shared.tools[i].clone())
+                    .collect()
+            }
+        };
+        let result = ListToolsResult::with_all_items(tools);
         if !reads_cache_hints(&context) {
             return Ok(result);
         }
-        let CacheHints { ttl_ms, scope } = self.0.cache;
+        let CacheHints { ttl_ms, mut scope } = shared.cache;
+        if shared.exposure.by_scope {
+            // The list depends on who asks.
+            scope = CacheScope::Private;
+        }
         Ok(result.with_ttl_ms(ttl_ms).with_cache_scope(scope))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.0.index.get(name).map(|&i| self.0.tools[i].clone())
+        let shared = &self.0;
+        match &shared.catalog_mode {
+            Some(mode) => mode
+                .tools
+                .iter()
+                .find(|(_, tool)| tool.name == name)
+                .map(|(_, tool)| tool.clone()),
+            None => self.operation(name).ok().map(|i| shared.tools[i].clone()),
+        }
     }
 
     async fn call_tool(
@@ -218,25 +299,73 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let started = Instant::now();
-        let name = request.name.to_string();
+        let mut name = request.name.to_string();
+        let mut arguments = request.arguments;
+        let principal = principal_of(&context);
+        if let Some(mode) = &self.0.catalog_mode {
+            let role = mode
+                .tools
+                .iter()
+                .find(|(_, tool)| tool.name == name)
+                .map(|(role, _)| *role);
+            let args = arguments.take().unwrap_or_default();
+            match role {
+                Some(CatalogRole::Search) => {
+                    let shown = |i| self.shown(i, principal);
+                    return Ok(mode.search(self.0.catalog, &args, shown).into());
+                }
+                Some(CatalogRole::Describe) => {
+                    let operation = args.get("operation").and_then(Value::as_str);
+                    let i = operation
+                        .and_then(|o| self.operation(o).ok())
+                        .filter(|&i| self.shown(i, principal));
+                    return Ok(mode.describe(self.0.catalog, i).into());
+                }
+                Some(CatalogRole::Call) => {
+                    // The operation runs as its own tool would: scopes, arguments, request.
+                    let operation = args.get("operation").and_then(Value::as_str);
+                    match operation.map(|o| self.operation(o)) {
+                        Some(Ok(i)) => name = self.0.catalog.tools[i].name.to_owned(),
+                        Some(Err(message)) => return Ok(outcome::error(message).into()),
+                        None => {
+                            return Ok(outcome::error("`operation` (a string) is required").into());
+                        }
+                    }
+                    arguments = match args.get("arguments") {
+                        None => None,
+                        Some(Value::Object(inner)) => Some(inner.clone()),
+                        Some(_) => {
+                            return Ok(outcome::error("`arguments` must be an object").into());
+                        }
+                    };
+                }
+                None => {
+                    return Err(ErrorData::invalid_params(
+                        format!("unknown tool: {name}"),
+                        None,
+                    ));
+                }
+            }
+        } else if self.operation(&name).is_err() {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool: {name}"),
+                None,
+            ));
+        }
         let Some(&i) = self.0.index.get(name.as_str()) else {
             return Err(ErrorData::invalid_params(
                 format!("unknown tool: {name}"),
                 None,
             ));
         };
-        // The gate middleware put the verified caller into the HTTP request's extensions.
         let parts = context.extensions.get::<Parts>();
-        let principal = parts.and_then(|parts| parts.extensions.get::<Principal>());
         // The token the gate validated; used solely by schemes that act as the caller
         // upstream (token exchange, opted-in pass-through).
         let caller_token = parts
             .and_then(|parts| parts.extensions.get::<CallerToken>())
             .map(CallerToken::as_str);
         let caller = principal.and_then(|p| p.subject.clone());
-        let (result, status) = self
-            .run(i, request.arguments, principal, caller_token)
-            .await;
+        let (result, status) = self.run(i, arguments, principal, caller_token).await;
         tracing::info!(
             tool = %name,
             status = %status,
@@ -246,4 +375,12 @@ impl ServerHandler for McpServer {
         );
         Ok(result.into())
     }
+}
+
+/// The verified caller the gate put into the HTTP request's extensions (none on stdio).
+fn principal_of(context: &RequestContext<RoleServer>) -> Option<&Principal> {
+    context
+        .extensions
+        .get::<Parts>()
+        .and_then(|parts| parts.extensions.get::<Principal>())
 }

@@ -369,6 +369,7 @@ mod tests {
             description: "",
             input_schema: "{}",
             output: None,
+            group: "test",
             annotations: Annotations {
                 read_only: false,
                 destructive: false,
@@ -455,6 +456,7 @@ mod tests {
         description: "",
         input_schema: "{}",
         output: None,
+        group: "test",
         annotations: Annotations {
             read_only: true,
             destructive: false,

@@ -13,6 +13,9 @@ pub static CATALOG: Catalog = Catalog {
     default_upstream: "http://petstore.swagger.io/v2",
     tools: TOOLS,
     upstream_schemes: UPSTREAM_SCHEMES,
+    listing: Listing::Tools,
+    default_toolsets: &[],
+    list_by_scope: false,
 };
 
 static TOOLS: &[ToolSpec] = &[
@@ -28,6 +31,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "pet",
         access: Access {
             anonymous: false,
             oauth2: Some(&["write:pets", "read:pets"]),
@@ -62,6 +66,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "pet",
         access: Access {
             anonymous: false,
             oauth2: Some(&["write:pets", "read:pets"]),
@@ -99,6 +104,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "pet",
         access: Access {
             anonymous: false,
             oauth2: Some(&["write:pets", "read:pets"]),
@@ -138,6 +144,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "pet",
         access: Access {
             anonymous: false,
             oauth2: Some(&["write:pets", "read:pets"]),
@@ -177,6 +184,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "pet",
         access: Access {
             anonymous: false,
             oauth2: Some(&[]),
@@ -213,6 +221,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "pet",
         access: Access {
             anonymous: false,
             oauth2: Some(&["write:pets", "read:pets"]),
@@ -257,6 +266,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "pet",
         access: Access {
             anonymous: false,
             oauth2: Some(&["write:pets", "read:pets"]),
@@ -305,6 +315,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "pet",
         access: Access {
             anonymous: false,
             oauth2: Some(&["write:pets", "read:pets"]),
@@ -357,6 +368,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "store",
         access: Access {
             anonymous: false,
             oauth2: Some(&[]),
@@ -386,6 +398,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "store",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -430,6 +443,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "store",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -466,6 +480,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "store",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -502,6 +517,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "user",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -547,6 +563,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "user",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -579,6 +596,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "user",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -614,6 +632,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "user",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -659,6 +678,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "user",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -688,6 +708,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "user",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -724,6 +745,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "user",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -766,6 +788,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "user",
         access: Access {
             anonymous: true,
             oauth2: None,

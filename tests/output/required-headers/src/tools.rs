@@ -13,6 +13,9 @@ pub static CATALOG: Catalog = Catalog {
     default_upstream: "http://127.0.0.1:4010",
     tools: TOOLS,
     upstream_schemes: UPSTREAM_SCHEMES,
+    listing: Listing::Tools,
+    default_toolsets: &[],
+    list_by_scope: false,
 };
 
 static TOOLS: &[ToolSpec] = &[
@@ -31,6 +34,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "orders",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -81,6 +85,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "orders",
         access: Access {
             anonymous: true,
             oauth2: None,
@@ -120,6 +125,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "orders",
         access: Access {
             anonymous: true,
             oauth2: None,

@@ -13,6 +13,9 @@ pub static CATALOG: Catalog = Catalog {
     default_upstream: "https://api.example.com",
     tools: TOOLS,
     upstream_schemes: UPSTREAM_SCHEMES,
+    listing: Listing::Tools,
+    default_toolsets: &[],
+    list_by_scope: false,
 };
 
 static TOOLS: &[ToolSpec] = &[
@@ -31,6 +34,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "Stations",
         access: Access {
             anonymous: false,
             oauth2: Some(&["read"]),
@@ -60,6 +64,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "Trips",
         access: Access {
             anonymous: false,
             oauth2: Some(&["read"]),
@@ -135,6 +140,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "Bookings",
         access: Access {
             anonymous: false,
             oauth2: Some(&["read"]),
@@ -164,6 +170,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "Bookings",
         access: Access {
             anonymous: false,
             oauth2: Some(&["write"]),
@@ -201,6 +208,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "Bookings",
         access: Access {
             anonymous: false,
             oauth2: Some(&["read"]),
@@ -237,6 +245,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: true,
             open_world: true,
         },
+        group: "Bookings",
         access: Access {
             anonymous: false,
             oauth2: Some(&["write"]),
@@ -276,6 +285,7 @@ static TOOLS: &[ToolSpec] = &[
             idempotent: false,
             open_world: true,
         },
+        group: "Payments",
         access: Access {
             anonymous: false,
             oauth2: Some(&["read"]),

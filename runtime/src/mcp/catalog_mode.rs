@@ -1,0 +1,114 @@
+//! Catalog mode: for APIs too big to list, three tools instead of one per operation.
+//! `search_operations` ranks the operations by a query, `describe_operation` tells one's
+//! schemas and security, and `call_operation` runs one exactly as its own tool would (the
+//! handler in `server.rs` does that part: the same scopes, challenges, validation and
+//! upstream request).
+
+use rmcp::model::{CallToolResult, Tool};
+use serde_json::{Map, Value, json};
+
+use crate::catalog::{Catalog, CatalogRole, ToolSpec};
+use crate::mcp::{listing, outcome};
+use crate::search::Index;
+
+/// The listed tools and the search index.
+pub struct CatalogMode {
+    pub tools: Vec<(CatalogRole, Tool)>,
+    pub index: Index,
+}
+
+const DEFAULT_LIMIT: u64 = 5;
+const MOST_LIMIT: u64 = 20;
+
+impl CatalogMode {
+    /// `{query, group?, limit?}`: the best matches among the operations `shown` to this
+    /// caller. An empty query lists the groups with their operation counts.
+    pub fn search(
+        &self,
+        catalog: &Catalog,
+        args: &Map<String, Value>,
+        shown: impl Fn(usize) -> bool,
+    ) -> CallToolResult {
+        let Some(query) = args.get("query").and_then(Value::as_str) else {
+            return outcome::error("`query` (a string) is required");
+        };
+        let group = match args.get("group") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(g)) => Some(g.as_str()),
+            Some(_) => return outcome::error("`group` must be a string"),
+        };
+        let limit = match args.get("limit") {
+            None | Some(Value::Null) => DEFAULT_LIMIT,
+            Some(v) => match v.as_u64().filter(|n| (1..=MOST_LIMIT).contains(n)) {
+                Some(n) => n,
+                None => {
+                    return outcome::error(format!(
+                        "`limit` must be a whole number from 1 to {MOST_LIMIT}"
+                    ));
+                }
+            },
+        };
+        let allowed = |i: usize| shown(i) && group.is_none_or(|g| catalog.tools[i].group == g);
+        if query.trim().is_empty() {
+            let mut groups: Vec<(&str, usize)> = Vec::new();
+            for (i, tool) in catalog.tools.iter().enumerate() {
+                if !allowed(i) {
+                    continue;
+                }
+                match groups.iter_mut().find(|(g, _)| *g == tool.group) {
+                    Some((_, n)) => *n += 1,
+                    None => groups.push((tool.group, 1)),
+                }
+            }
+            let groups: Vec<Value> = groups
+                .into_iter()
+                .map(|(name, operations)| json!({"group": name, "operations": operations}))
+                .collect();
+            return CallToolResult::structured(json!({"groups": groups}));
+        }
+        let found: Vec<Value> = self
+            .index
+            .search(query, allowed, limit as usize)
+            .into_iter()
+            .map(|i| summary(&catalog.tools[i]))
+            .collect();
+        CallToolResult::structured(json!({"operations": found}))
+    }
+
+    /// `{operation}`: what a client needs to call it.
+    pub fn describe(&self, catalog: &Catalog, i: Option<usize>) -> CallToolResult {
+        let Some(spec) = i.map(|i| &catalog.tools[i]) else {
+            return outcome::error("`operation` names no operation: search_operations finds them");
+        };
+        let mut described = summary(spec);
+        if let Value::Object(fields) = &mut described {
+            let schema = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+            fields.insert("description".into(), spec.description.into());
+            fields.insert("inputSchema".into(), schema(spec.input_schema));
+            if let Some(output) = spec.output {
+                fields.insert("outputSchema".into(), schema(output.schema));
+            }
+            let hints = serde_json::to_value(listing::annotations(spec.annotations));
+            fields.insert("annotations".into(), hints.unwrap_or_default());
+            fields.insert(
+                "securitySchemes".into(),
+                listing::security_schemes(&spec.access),
+            );
+        }
+        CallToolResult::structured(described)
+    }
+}
+
+/// One operation in a search result.
+fn summary(spec: &ToolSpec) -> Value {
+    let mut out = json!({
+        "operation": spec.name,
+        "group": spec.group,
+        "method": spec.http.method,
+        "path": spec.http.path,
+    });
+    if let (Some(title), Value::Object(fields)) = (spec.title, &mut out) {
+        fields.insert("summary".into(), title.into());
+    }
+    out
+}
