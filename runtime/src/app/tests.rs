@@ -663,3 +663,330 @@ async fn a_resource_without_a_path_serves_its_metadata() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["resource"], "https://mcp.example.com");
 }
+
+/// MIXED_TOOLS in catalog mode: "open" (group `test`) and "guarded" (group `admin`).
+fn catalog_mode() -> &'static Catalog {
+    static TOOLS: &[ToolSpec] = &[
+        tool(
+            "open",
+            Access {
+                anonymous: true,
+                oauth2: None,
+            },
+        ),
+        ToolSpec {
+            group: "admin",
+            ..tool(
+                "guarded",
+                Access {
+                    anonymous: false,
+                    oauth2: Some(&["write"]),
+                },
+            )
+        },
+    ];
+    static ENTRIES: &[CatalogEntry] = &[
+        CatalogEntry {
+            role: CatalogRole::Search,
+            name: "search_operations",
+            description: "search",
+            input_schema: r#"{"type":"object"}"#,
+            annotations: READ,
+            access: Access {
+                anonymous: true,
+                oauth2: None,
+            },
+        },
+        CatalogEntry {
+            role: CatalogRole::Describe,
+            name: "describe_operation",
+            description: "describe",
+            input_schema: r#"{"type":"object"}"#,
+            annotations: READ,
+            access: Access {
+                anonymous: true,
+                oauth2: None,
+            },
+        },
+        CatalogEntry {
+            role: CatalogRole::Call,
+            name: "call_operation",
+            description: "call",
+            input_schema: r#"{"type":"object"}"#,
+            annotations: READ,
+            access: Access {
+                anonymous: true,
+                oauth2: Some(&[]),
+            },
+        },
+    ];
+    // Document 0 "open test items", 1 "guarded admin items".
+    const INDEX: &str =
+        "mcp-gen-search 1\nlengths 3 3\nopen 0:1\ntest 0:1\nguarded 1:1\nadmin 1:1\nitem 0:1 1:1\n";
+    Box::leak(Box::new(Catalog {
+        listing: Listing::Catalog {
+            tools: ENTRIES,
+            index: INDEX,
+        },
+        ..*crate::testkit::catalog(TOOLS, &[])
+    }))
+}
+
+fn call_operation(operation: &str, arguments: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+           "params": {"name": "call_operation", "arguments": {"operation": operation, "arguments": arguments}}})
+}
+
+fn tool_call(name: &str, arguments: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+           "params": {"name": name, "arguments": arguments}})
+}
+
+fn names(list: &Answer) -> Vec<String> {
+    list.body["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn catalog_mode_lists_three_tools_and_finds_operations() {
+    let issuer = TestIssuer::start().await;
+    let app = app_with(catalog_mode(), "tool", &issuer, &[]).await;
+    let list = post(
+        &app,
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    )
+    .await;
+    assert_eq!(
+        names(&list),
+        ["search_operations", "describe_operation", "call_operation"]
+    );
+    assert_eq!(
+        list.body["result"]["tools"][2]["securitySchemes"],
+        json!([{"type": "noauth"}, {"type": "oauth2", "scopes": []}])
+    );
+
+    let found = post(
+        &app,
+        None,
+        tool_call("search_operations", json!({"query": "guarded items"})),
+    )
+    .await;
+    let found = &found.body["result"]["structuredContent"]["operations"];
+    assert_eq!(found[0]["operation"], "guarded");
+    assert_eq!(found[0]["group"], "admin");
+    assert_eq!(found[1]["operation"], "open");
+    let only = post(
+        &app,
+        None,
+        tool_call(
+            "search_operations",
+            json!({"query": "items", "group": "test"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        only.body["result"]["structuredContent"]["operations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let groups = post(
+        &app,
+        None,
+        tool_call("search_operations", json!({"query": ""})),
+    )
+    .await;
+    assert_eq!(
+        groups.body["result"]["structuredContent"]["groups"],
+        json!([{"group": "test", "operations": 1}, {"group": "admin", "operations": 1}])
+    );
+
+    let described = post(
+        &app,
+        None,
+        tool_call("describe_operation", json!({"operation": "guarded"})),
+    )
+    .await;
+    let described = &described.body["result"]["structuredContent"];
+    assert_eq!(described["inputSchema"]["required"], json!(["id"]));
+    assert_eq!(
+        described["securitySchemes"],
+        json!([{"type": "oauth2", "scopes": ["write"]}])
+    );
+    let unknown = post(
+        &app,
+        None,
+        tool_call("describe_operation", json!({"operation": "nope"})),
+    )
+    .await;
+    assert_eq!(unknown.body["result"]["isError"], true);
+
+    // The operations themselves are no tools of their own in catalog mode.
+    let direct = post(&app, None, call("open")).await;
+    assert!(direct.body["error"].is_object(), "{}", direct.body);
+}
+
+#[tokio::test]
+async fn call_operation_checks_as_the_operation_would() {
+    let issuer = TestIssuer::start().await;
+    let app = app_with(catalog_mode(), "tool", &issuer, &[]).await;
+    // Anonymous operation: runs, reaches the upstream.
+    let open = post(&app, None, call_operation("open", json!({"id": 3}))).await;
+    assert_eq!(open.body["result"]["isError"], false, "{}", open.body);
+    // Its own schema: `id` must be an integer.
+    let bad = post(&app, None, call_operation("open", json!({"id": "x"}))).await;
+    assert_eq!(bad.body["result"]["isError"], true);
+    assert!(
+        bad.body
+            .to_string()
+            .contains("Invalid arguments for `open`"),
+        "{}",
+        bad.body
+    );
+    // Its own scopes, refused inside the result with the operation's challenge...
+    let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+    let refused = post(
+        &app,
+        Some(&weak),
+        call_operation("guarded", json!({"id": 3})),
+    )
+    .await;
+    assert_eq!(refused.body["result"]["isError"], true);
+    let challenge = refused.body["result"]["_meta"]["mcp/www_authenticate"][0]
+        .as_str()
+        .unwrap();
+    assert!(
+        challenge.contains("insufficient_scope") && challenge.contains("scope=\"write\""),
+        "{challenge}"
+    );
+    // ...and with the scope (step-up), it runs.
+    let strong = issuer.token(&issuer.claims(RESOURCE, "write"));
+    let ok = post(
+        &app,
+        Some(&strong),
+        call_operation("guarded", json!({"id": 3})),
+    )
+    .await;
+    assert_eq!(ok.body["result"]["isError"], false, "{}", ok.body);
+
+    // HTTP challenge mode: 403 from the gate, before the handler.
+    let app = app_with(catalog_mode(), "http", &issuer, &[]).await;
+    let refused = post(
+        &app,
+        Some(&weak),
+        call_operation("guarded", json!({"id": 3})),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.challenge.unwrap().contains("scope=\"write\""));
+    let none = post(&app, None, call_operation("guarded", json!({"id": 3}))).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn toolsets_narrow_what_is_listed_and_callable() {
+    let issuer = TestIssuer::start().await;
+    let catalog = crate::testkit::catalog(
+        Box::leak(Box::new([
+            tool(
+                "open",
+                Access {
+                    anonymous: true,
+                    oauth2: None,
+                },
+            ),
+            ToolSpec {
+                group: "admin",
+                ..tool(
+                    "other",
+                    Access {
+                        anonymous: true,
+                        oauth2: None,
+                    },
+                )
+            },
+        ])),
+        &[],
+    );
+    let app = app_with(catalog, "tool", &issuer, &[("TOOLSETS", "admin")]).await;
+    let list = post(
+        &app,
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    )
+    .await;
+    assert_eq!(names(&list), ["other"]);
+    let hidden = post(&app, None, call("open")).await;
+    assert!(hidden.body["error"].is_object(), "{}", hidden.body);
+    // Catalog mode: neither found nor callable.
+    let app = app_with(catalog_mode(), "tool", &issuer, &[("TOOLSETS", "test")]).await;
+    let found = post(
+        &app,
+        None,
+        tool_call("search_operations", json!({"query": "guarded items"})),
+    )
+    .await;
+    assert_eq!(
+        found.body["result"]["structuredContent"]["operations"],
+        json!([{"operation": "open", "group": "test", "method": "GET", "path": "/items/{id}"}])
+    );
+    let strong = issuer.token(&issuer.claims(RESOURCE, "write"));
+    let hidden = post(
+        &app,
+        Some(&strong),
+        call_operation("guarded", json!({"id": 3})),
+    )
+    .await;
+    assert_eq!(hidden.body["result"]["isError"], true);
+    // An unknown group stops the server at startup, naming the known ones.
+    let err = Config::from_lookup(catalog, |k| match k {
+        "TOOLSETS" => Some("nope".to_owned()),
+        "AUTHORIZATION_SERVER_URL" => Some(issuer.url.clone()),
+        "RESOURCE_SERVER_URL" => Some(RESOURCE.to_owned()),
+        "UPSTREAM_BASE_URL" => Some("http://127.0.0.1:9".to_owned()),
+        _ => None,
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("admin, test"), "{err}");
+}
+
+#[tokio::test]
+async fn listing_by_scope_shows_callers_what_they_may_call() {
+    let issuer = TestIssuer::start().await;
+    let app = app_with(
+        catalog(MIXED_TOOLS),
+        "tool",
+        &issuer,
+        &[("LIST_BY_SCOPE", "true")],
+    )
+    .await;
+    let list = |token: Option<String>| {
+        let app = app.clone();
+        async move {
+            let answer = post_current(&app, token.as_deref(), "tools/list", json!({})).await;
+            assert_eq!(
+                answer.body["result"]["cacheScope"], "private",
+                "{}",
+                answer.body
+            );
+            names(&answer)
+        }
+    };
+    // Anonymous callers see everything: they learn what to sign in for.
+    assert_eq!(list(None).await, ["open", "guarded"]);
+    let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+    assert_eq!(list(Some(weak)).await, ["open"]);
+    let strong = issuer.token(&issuer.claims(RESOURCE, "write"));
+    assert_eq!(list(Some(strong)).await, ["open", "guarded"]);
+    // Off (the default): the same list for everyone.
+    let shared = app_with(catalog(MIXED_TOOLS), "tool", &issuer, &[]).await;
+    let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+    let answer = post_current(&shared, Some(&weak), "tools/list", json!({})).await;
+    assert_eq!(names(&answer), ["open", "guarded"]);
+}
