@@ -685,40 +685,23 @@ fn catalog_mode() -> &'static Catalog {
             )
         },
     ];
+    const fn entry(role: CatalogRole, name: &'static str, oauth2: bool) -> CatalogEntry {
+        CatalogEntry {
+            role,
+            name,
+            description: name,
+            input_schema: r#"{"type":"object"}"#,
+            annotations: READ,
+            access: Access {
+                anonymous: true,
+                oauth2: if oauth2 { Some(&[]) } else { None },
+            },
+        }
+    }
     static ENTRIES: &[CatalogEntry] = &[
-        CatalogEntry {
-            role: CatalogRole::Search,
-            name: "search_operations",
-            description: "search",
-            input_schema: r#"{"type":"object"}"#,
-            annotations: READ,
-            access: Access {
-                anonymous: true,
-                oauth2: None,
-            },
-        },
-        CatalogEntry {
-            role: CatalogRole::Describe,
-            name: "describe_operation",
-            description: "describe",
-            input_schema: r#"{"type":"object"}"#,
-            annotations: READ,
-            access: Access {
-                anonymous: true,
-                oauth2: None,
-            },
-        },
-        CatalogEntry {
-            role: CatalogRole::Call,
-            name: "call_operation",
-            description: "call",
-            input_schema: r#"{"type":"object"}"#,
-            annotations: READ,
-            access: Access {
-                anonymous: true,
-                oauth2: Some(&[]),
-            },
-        },
+        entry(CatalogRole::Search, "search_operations", false),
+        entry(CatalogRole::Describe, "describe_operation", false),
+        entry(CatalogRole::Call, "call_operation", true),
     ];
     // Document 0 "open test items", 1 "guarded admin items".
     const INDEX: &str =
