@@ -46,10 +46,10 @@ impl CatalogTool {
     }
 
     pub fn description(self, api: &Api) -> String {
-        let (title, n) = (&api.title, api.tools.len());
+        let title = &api.title;
         match self {
             CatalogTool::Search => format!(
-                "Finds operations of the {title} API ({n} operations) by what you want to do, best match first: each with its name, summary and group. An empty query lists the groups. Then describe_operation tells an operation's arguments and call_operation runs it."
+                "Finds operations of the {title} API by what you want to do, best match first: each with its name, summary and group. An empty query lists the groups. Then describe_operation tells an operation's arguments and call_operation runs it."
             ),
             CatalogTool::Describe => "Tells one operation's arguments (inputSchema), what it returns (outputSchema), its HTTP method and path, and the OAuth scopes it needs (securitySchemes).".to_owned(),
             CatalogTool::Call => "Runs one operation with its arguments, checked against the inputSchema describe_operation gave. The result is the operation's own: its reply, or an error that says what to fix.".to_owned(),

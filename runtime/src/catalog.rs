@@ -22,8 +22,13 @@ pub struct Catalog {
     pub default_upstream: &'static str,
     pub tools: &'static [ToolSpec],
     pub upstream_schemes: &'static [UpstreamScheme],
-    /// How `tools/list` presents the operations.
-    pub listing: Listing,
+    /// How `tools/list` presents the operations unless `TOOL_MODE` says otherwise.
+    pub default_mode: ToolMode,
+    /// Catalog mode's listed tools.
+    pub catalog_tools: &'static [CatalogEntry],
+    /// The search index over the operations for catalog mode, built by the generator
+    /// (`search/mod.rs` documents it).
+    pub search_index: &'static str,
     /// The toolsets (groups of [`ToolSpec::group`]) served unless `TOOLSETS` says otherwise;
     /// empty: all of them.
     pub default_toolsets: &'static [&'static str],
@@ -33,16 +38,12 @@ pub struct Catalog {
 }
 
 /// How the operations are listed.
-#[derive(Debug, Clone, Copy)]
-pub enum Listing {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolMode {
     /// One tool per operation.
     Tools,
     /// A few tools that search, describe and call the operations, for APIs too big to list.
-    Catalog {
-        tools: &'static [CatalogEntry],
-        /// The search index over the operations, built by the generator (`search.rs` reads it).
-        index: &'static str,
-    },
+    Catalog,
 }
 
 /// One of catalog mode's listed tools.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, ToolMode};
 use crate::validate::Limits;
 
 /// How a protected tool refuses a caller without a usable token (`AUTH_CHALLENGE`).
@@ -57,6 +57,8 @@ pub struct Config {
     pub served: Vec<bool>,
     /// `LIST_BY_SCOPE`: a caller with a token is listed only the tools its scopes allow.
     pub list_by_scope: bool,
+    /// `TOOL_MODE`: one tool per operation, or catalog mode's search, describe and call.
+    pub mode: ToolMode,
     /// Sent with upstream requests: the server's name and its project's version.
     pub user_agent: String,
     /// The environment the settings came from, for the parts with settings of their own.
@@ -387,6 +389,23 @@ impl Config {
         };
 
         let served = served(catalog, get("TOOLSETS").as_deref())?;
+        let mode = match get("TOOL_MODE").as_deref().map(str::trim) {
+            None => catalog.default_mode,
+            Some("tools") => ToolMode::Tools,
+            Some("catalog") if !catalog.catalog_tools.is_empty() => ToolMode::Catalog,
+            Some("catalog") => {
+                return Err(error(
+                    "TOOL_MODE",
+                    "this server was generated without catalog mode; regenerate it with mcp-gen",
+                ));
+            }
+            Some(other) => {
+                return Err(error(
+                    "TOOL_MODE",
+                    format!("{other:?} is neither `tools` nor `catalog`"),
+                ));
+            }
+        };
         let list_by_scope = match get("LIST_BY_SCOPE").as_deref().map(str::trim) {
             None => catalog.list_by_scope,
             Some(v) if v.eq_ignore_ascii_case("true") => true,
@@ -416,6 +435,7 @@ impl Config {
             list_ttl,
             served,
             list_by_scope,
+            mode,
             user_agent: format!("{}/{}", catalog.server_name, env!("CARGO_PKG_VERSION")),
             env: Environment::default(),
         })

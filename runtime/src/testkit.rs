@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
-use crate::catalog::{Catalog, Listing, ToolSpec, UpstreamScheme};
+use crate::catalog::{Catalog, ToolMode, ToolSpec, UpstreamScheme};
 
 pub const KID: &str = "test-key-1";
 
@@ -34,7 +34,9 @@ pub fn catalog(
         default_scope_implies: "",
         tools,
         upstream_schemes,
-        listing: Listing::Tools,
+        default_mode: ToolMode::Tools,
+        catalog_tools: &[],
+        search_index: "",
         default_toolsets: &[],
         list_by_scope: false,
     }))

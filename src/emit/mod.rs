@@ -6,7 +6,7 @@ mod lockfile;
 pub mod manifest;
 mod project;
 mod runtime;
-mod search_index;
+pub mod search_index;
 mod tools_rs;
 mod write;
 
@@ -73,12 +73,10 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
     let tools = tools_rs::render(api, settings)
         .map_err(|e| Error::internal("the generated tools.rs does not parse", e))?;
     add("src/tools.rs", tools.into_bytes());
-    if settings.mode == ToolMode::Catalog {
-        add(
-            tools_rs::SEARCH_INDEX_FILE,
-            search_index::render(api).into_bytes(),
-        );
-    }
+    add(
+        tools_rs::SEARCH_INDEX_FILE,
+        search_index::render(api).into_bytes(),
+    );
     for tool in &api.tools {
         add(
             &tools_rs::input_schema_file(tool),

@@ -8,13 +8,14 @@ use std::fmt::Write as _;
 
 use crate::model::{Api, Tool};
 
-/// The runtime's word splitter, compiled here too so index and queries always agree.
-#[path = "../../runtime/src/search/terms.rs"]
+/// The runtime's search (its word splitter and ranking), compiled here too: the index is
+/// built with the very splitter queries go through, and `inspect` measures the ranking the
+/// server will do.
+#[path = "../../runtime/src/search/mod.rs"]
 #[allow(dead_code)]
-mod terms;
+mod search;
 
-/// The header the runtime checks (`search::HEADER`).
-const HEADER: &str = "mcp-gen-search 1";
+use search::{terms, Index, HEADER};
 
 /// How much a word counts by where it appears: a summary says what an operation does, a
 /// description also says much else.
@@ -65,4 +66,34 @@ fn words(tool: &Tool) -> BTreeMap<String, u32> {
     // Path parameters name things too (`{owner}`); braces are split away like any symbol.
     add(&tool.http.path, PATH);
     counts
+}
+
+/// How often an operation's own summary, as a query, finds it among the first `top`
+/// results: `(found, asked)`. Where the spec gives no summary (Stripe's), the first sentence
+/// of the description stands in, as a caller would paraphrase it.
+pub fn hit_rate(api: &Api, top: usize) -> (usize, usize) {
+    let Ok(index) = Index::parse(&render(api), api.tools.len()) else {
+        return (0, 0);
+    };
+    let mut asked = 0;
+    let mut found = 0;
+    for (doc, tool) in api.tools.iter().enumerate() {
+        let query = match &tool.title {
+            Some(title) => title.as_str(),
+            None => first_sentence(&tool.description),
+        };
+        if query.trim().is_empty() {
+            continue;
+        }
+        asked += 1;
+        if index.search(query, |_| true, top).contains(&doc) {
+            found += 1;
+        }
+    }
+    (found, asked)
+}
+
+fn first_sentence(text: &str) -> &str {
+    let end = text.find(['.', '\n']).unwrap_or(text.len());
+    &text[..end]
 }

@@ -18,7 +18,8 @@ pub fn output_schema_file(tool: &Tool) -> String {
     format!("schemas/{}.output.json", tool.name)
 }
 
-/// Catalog mode's search index, next to `src/`.
+/// Catalog mode's search index, next to `src/` (always written: `TOOL_MODE` can switch a
+/// build to catalog mode).
 pub const SEARCH_INDEX_FILE: &str = "search/index.txt";
 
 pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
@@ -57,20 +58,12 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
         };
         quote! { UpstreamScheme { name: #name, kind: #kind } }
     });
-    let listing = match settings.mode {
-        ToolMode::Catalog => {
-            let index = format!("../{SEARCH_INDEX_FILE}");
-            quote! { Listing::Catalog { tools: CATALOG_TOOLS, index: include_str!(#index) } }
-        }
-        ToolMode::Tools | ToolMode::Auto => quote! { Listing::Tools },
+    let mode = match settings.mode {
+        ToolMode::Catalog => quote! { ToolMode::Catalog },
+        ToolMode::Tools | ToolMode::Auto => quote! { ToolMode::Tools },
     };
-    let catalog_tools = (settings.mode == ToolMode::Catalog).then(|| {
-        let entries = CatalogTool::ALL.iter().map(|&c| catalog_entry(api, c));
-        quote! {
-            /// What `tools/list` shows instead of the operations: search, describe, call.
-            static CATALOG_TOOLS: &[CatalogEntry] = &[#(#entries),*];
-        }
-    });
+    let index = format!("../{SEARCH_INDEX_FILE}");
+    let entries = CatalogTool::ALL.iter().map(|&c| catalog_entry(api, c));
     let toolsets = &settings.toolsets;
     let list_by_scope = settings.list_by_scope;
     let file = quote! {
@@ -86,12 +79,15 @@ pub fn render(api: &Api, settings: &Settings) -> Result<String, syn::Error> {
             default_upstream: #upstream,
             tools: TOOLS,
             upstream_schemes: UPSTREAM_SCHEMES,
-            listing: #listing,
+            default_mode: #mode,
+            catalog_tools: CATALOG_TOOLS,
+            search_index: include_str!(#index),
             default_toolsets: &[#(#toolsets),*],
             list_by_scope: #list_by_scope,
         };
 
-        #catalog_tools
+        /// What catalog mode lists instead of the operations: search, describe, call.
+        static CATALOG_TOOLS: &[CatalogEntry] = &[#(#entries),*];
 
         static TOOLS: &[ToolSpec] = &[#(#tools),*];
 
@@ -113,7 +109,8 @@ fn spaced(code: &str) -> String {
     let mut previous = "";
     for line in code.lines() {
         let starts_item = !line.is_empty() && !line.starts_with([' ', '}', ']', ')']);
-        if starts_item && !previous.is_empty() {
+        let attached = previous.starts_with("///") || previous.starts_with("#[");
+        if starts_item && !previous.is_empty() && !attached {
             out.push('\n');
         }
         out.push_str(line);
@@ -232,7 +229,7 @@ fn catalog_entry(api: &Api, c: CatalogTool) -> TokenStream {
     };
     let name = c.name();
     let description = c.description(api);
-    let input = c.input_schema().to_string();
+    let input = raw_string(&c.input_schema().to_string());
     let annotations = annotations_tokens(&c.annotations(api));
     let access = access_tokens(&c.access(api));
     quote! {
@@ -245,6 +242,17 @@ fn catalog_entry(api: &Api, c: CatalogTool) -> TokenStream {
             access: #access,
         }
     }
+}
+
+/// `r#"…"#`, so JSON reads as JSON; a plain literal if the text could end the raw one.
+fn raw_string(text: &str) -> TokenStream {
+    if text.contains("\"#") {
+        return quote! { #text };
+    }
+    let literal: proc_macro2::Literal = format!("r#\"{text}\"#")
+        .parse()
+        .unwrap_or_else(|_| proc_macro2::Literal::string(text));
+    quote! { #literal }
 }
 
 fn annotations_tokens(a: &Annotations) -> TokenStream {

@@ -27,7 +27,7 @@ use tokio::sync::Semaphore;
 use crate::auth::challenge::Challenger;
 use crate::auth::metadata;
 use crate::auth::{self, Bearer, Principal, Verifier};
-use crate::catalog::{Catalog, CatalogRole, Listing, ToolSpec};
+use crate::catalog::{Catalog, CatalogRole, ToolMode, ToolSpec};
 use crate::config::{Bounds, ChallengeMode};
 use crate::mcp::listing;
 use crate::upstream::credentials::CallerToken;
@@ -44,6 +44,8 @@ pub struct Gate {
     verifier: Option<Verifier>,
     challenger: Challenger,
     mode: ChallengeMode,
+    /// Whether a call names its operation itself or through catalog mode's `call_operation`.
+    tool_mode: ToolMode,
     /// Set when every tool needs a token: then any request without one is refused.
     missing_token_challenge: Option<String>,
     /// One permit per request being served; none left means busy.
@@ -225,6 +227,7 @@ impl Gate {
         verifier: Option<Verifier>,
         challenger: Challenger,
         mode: ChallengeMode,
+        tool_mode: ToolMode,
         bounds: &Bounds,
     ) -> Self {
         let missing_token_challenge = every_tool_protected(catalog)
@@ -234,6 +237,7 @@ impl Gate {
             verifier,
             challenger,
             mode,
+            tool_mode,
             missing_token_challenge,
             requests: Arc::new(Semaphore::new(bounds.max_requests)),
             body_timeout: bounds.body_timeout,
@@ -317,11 +321,13 @@ impl Gate {
     /// The operation a `tools/call` runs: the tool's own in tool mode, the named one through
     /// catalog mode's `call_operation`.
     fn called_operation(&self, rpc: &RpcInfo) -> Option<&'static ToolSpec> {
-        let name = match self.catalog.listing {
-            Listing::Tools => rpc.tool.as_deref()?,
-            Listing::Catalog { tools, .. } => {
+        let name = match self.tool_mode {
+            ToolMode::Tools => rpc.tool.as_deref()?,
+            ToolMode::Catalog => {
                 let tool = rpc.tool.as_deref()?;
-                let calls = tools
+                let calls = self
+                    .catalog
+                    .catalog_tools
                     .iter()
                     .any(|t| t.role == CatalogRole::Call && t.name == tool);
                 if !calls {

@@ -73,6 +73,7 @@ fn exposure(config: &Config) -> Exposure {
     Exposure {
         served: config.served.clone(),
         by_scope: config.list_by_scope,
+        mode: config.mode,
     }
 }
 

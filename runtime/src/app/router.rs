@@ -54,6 +54,7 @@ pub fn router(
         verifier,
         challenger,
         config.challenge,
+        config.mode,
         &config.bounds,
     ));
     let mcp = Router::new()

@@ -111,6 +111,7 @@ async fn app_with(
         crate::mcp::server::Exposure {
             served: config.served.clone(),
             by_scope: config.list_by_scope,
+            mode: config.mode,
         },
     )
     .unwrap();
@@ -707,10 +708,9 @@ fn catalog_mode() -> &'static Catalog {
     const INDEX: &str =
         "mcp-gen-search 1\nlengths 3 3\nopen 0:1\ntest 0:1\nguarded 1:1\nadmin 1:1\nitem 0:1 1:1\n";
     Box::leak(Box::new(Catalog {
-        listing: Listing::Catalog {
-            tools: ENTRIES,
-            index: INDEX,
-        },
+        default_mode: ToolMode::Catalog,
+        catalog_tools: ENTRIES,
+        search_index: INDEX,
         ..*crate::testkit::catalog(TOOLS, &[])
     }))
 }
@@ -813,6 +813,18 @@ async fn catalog_mode_lists_three_tools_and_finds_operations() {
     // The operations themselves are no tools of their own in catalog mode.
     let direct = post(&app, None, call("open")).await;
     assert!(direct.body["error"].is_object(), "{}", direct.body);
+
+    // TOOL_MODE switches a build back to one tool per operation.
+    let app = app_with(catalog_mode(), "tool", &issuer, &[("TOOL_MODE", "tools")]).await;
+    let list = post(
+        &app,
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    )
+    .await;
+    assert_eq!(names(&list), ["open", "guarded"]);
+    let direct = post(&app, None, call("open")).await;
+    assert_eq!(direct.body["result"]["isError"], false, "{}", direct.body);
 }
 
 #[tokio::test]
@@ -937,6 +949,14 @@ async fn toolsets_narrow_what_is_listed_and_callable() {
     })
     .unwrap_err();
     assert!(err.to_string().contains("admin, test"), "{err}");
+    // A build without catalog tools cannot be switched to catalog mode.
+    let err = Config::from_lookup(catalog, |k| match k {
+        "TOOL_MODE" => Some("catalog".to_owned()),
+        "UPSTREAM_BASE_URL" => Some("http://127.0.0.1:9".to_owned()),
+        _ => None,
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("TOOL_MODE"), "{err}");
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::challenge::Challenger;
 use crate::auth::{self, Principal};
-use crate::catalog::{Catalog, CatalogRole, Listing, ToolSpec};
+use crate::catalog::{Catalog, CatalogRole, ToolMode, ToolSpec};
 use crate::mcp::catalog_mode::CatalogMode;
 use crate::mcp::listing;
 use crate::mcp::outcome;
@@ -53,6 +53,8 @@ pub struct Exposure {
     pub served: Vec<bool>,
     /// `tools/list` and catalog search show a caller with a token only the tools it may call.
     pub by_scope: bool,
+    /// One tool per operation, or catalog mode.
+    pub mode: ToolMode,
 }
 
 /// How long, and by whom, the answers that never change while the server runs (`tools/list`,
@@ -100,14 +102,15 @@ impl McpServer {
         cache: CacheHints,
         exposure: Exposure,
     ) -> Result<Self, String> {
-        let catalog_mode = match catalog.listing {
-            Listing::Tools => None,
-            Listing::Catalog { tools, index } => Some(CatalogMode {
-                tools: tools
+        let catalog_mode = match exposure.mode {
+            ToolMode::Tools => None,
+            ToolMode::Catalog => Some(CatalogMode {
+                tools: catalog
+                    .catalog_tools
                     .iter()
                     .map(|entry| Ok((entry.role, listing::catalog_tool(entry)?)))
                     .collect::<Result<_, String>>()?,
-                index: Index::parse(index, catalog.tools.len())?,
+                index: Index::parse(catalog.search_index, catalog.tools.len())?,
             }),
         };
         let tools = catalog

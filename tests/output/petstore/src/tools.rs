@@ -13,10 +13,64 @@ pub static CATALOG: Catalog = Catalog {
     default_upstream: "http://petstore.swagger.io/v2",
     tools: TOOLS,
     upstream_schemes: UPSTREAM_SCHEMES,
-    listing: Listing::Tools,
+    default_mode: ToolMode::Tools,
+    catalog_tools: CATALOG_TOOLS,
+    search_index: include_str!("../search/index.txt"),
     default_toolsets: &[],
     list_by_scope: false,
 };
+
+/// What catalog mode lists instead of the operations: search, describe, call.
+static CATALOG_TOOLS: &[CatalogEntry] = &[
+    CatalogEntry {
+        role: CatalogRole::Search,
+        name: "search_operations",
+        description: "Finds operations of the Swagger Petstore API by what you want to do, best match first: each with its name, summary and group. An empty query lists the groups. Then describe_operation tells an operation's arguments and call_operation runs it.",
+        input_schema: r#"{"type":"object","properties":{"query":{"type":"string","description":"What you want to do, in a few words"},"group":{"type":"string","description":"Only operations of this group"},"limit":{"type":"integer","minimum":1,"maximum":20,"default":5}},"required":["query"]}"#,
+        annotations: Annotations {
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        },
+        access: Access {
+            anonymous: true,
+            oauth2: None,
+        },
+    },
+    CatalogEntry {
+        role: CatalogRole::Describe,
+        name: "describe_operation",
+        description: "Tells one operation's arguments (inputSchema), what it returns (outputSchema), its HTTP method and path, and the OAuth scopes it needs (securitySchemes).",
+        input_schema: r#"{"type":"object","properties":{"operation":{"type":"string","description":"An operation name from search_operations"}},"required":["operation"]}"#,
+        annotations: Annotations {
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        },
+        access: Access {
+            anonymous: true,
+            oauth2: None,
+        },
+    },
+    CatalogEntry {
+        role: CatalogRole::Call,
+        name: "call_operation",
+        description: "Runs one operation with its arguments, checked against the inputSchema describe_operation gave. The result is the operation's own: its reply, or an error that says what to fix.",
+        input_schema: r#"{"type":"object","properties":{"operation":{"type":"string","description":"An operation name from search_operations"},"arguments":{"type":"object","description":"The operation's arguments, as its inputSchema says"}},"required":["operation"]}"#,
+        annotations: Annotations {
+            read_only: false,
+            destructive: true,
+            idempotent: false,
+            open_world: true,
+        },
+        access: Access {
+            anonymous: true,
+            oauth2: Some(&[]),
+        },
+    },
+];
 
 static TOOLS: &[ToolSpec] = &[
     ToolSpec {
