@@ -201,20 +201,23 @@ def server_binary() -> Path:
 
 @pytest.fixture(scope="session")
 def mcp_servers(workdir, auth_server, prism):
-    """A factory: mcp_servers(auth_challenge, api_key) → a running server; one per configuration."""
+    """A factory: mcp_servers(auth_challenge, api_key, tool_mode) → a running server; one per
+    configuration."""
     started: dict[tuple, McpServer] = {}
 
-    def get(auth_challenge: str = "tool", api_key: str | None = UPSTREAM_API_KEY) -> McpServer:
-        key = (auth_challenge, api_key)
+    def get(auth_challenge: str = "tool", api_key: str | None = UPSTREAM_API_KEY,
+            tool_mode: str = "tools") -> McpServer:
+        key = (auth_challenge, api_key, tool_mode)
         if key not in started:
             binary = server_binary()
-            name = f"mcp server ({auth_challenge}, {'key' if api_key else 'no key'})"
+            name = f"mcp server ({auth_challenge}, {'key' if api_key else 'no key'}, {tool_mode})"
             base, proc = support.launch_mcp_server(
                 binary, name, workdir / f"mcp-server-{auth_challenge}-{len(started)}.log", {
                     "AUTHORIZATION_SERVER_URL": auth_server.issuer,
                     "UPSTREAM_BASE_URL": prism.base_url,
                     "UPSTREAM_API_KEY": api_key,
                     "AUTH_CHALLENGE": auth_challenge,
+                    "TOOL_MODE": tool_mode,
                 })
             started[key] = McpServer(base_url=base, auth_challenge=auth_challenge, api_key=api_key, proc=proc)
         return started[key]

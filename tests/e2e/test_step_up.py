@@ -2,7 +2,8 @@
 
 - AUTH_CHALLENGE=http: a client holding a read:pets token calls add_pet, gets HTTP 403
   `insufficient_scope` naming write:pets, and the Python SDK's OAuthClientProvider re-authorizes
-  with the wider scope by itself; the retried call then goes through.
+  with the wider scope by itself; the retried call then goes through. The same through catalog
+  mode's call_operation: the operation's own scopes are what the 403 names.
 - SCOPE_IMPLIES="write:pets=read:pets": a write:pets token satisfies tools that need both; the
   rule is one-way (read:pets alone still lacks write:pets)."""
 
@@ -49,7 +50,14 @@ def register_and_authorize(issuer: str, resource: str, redirect_uri: str, scope:
     return OAuthClientInformationFull.model_validate(client), OAuthToken.model_validate(tok.json())
 
 
-def test_sdk_steps_up_on_403_insufficient_scope(server_http, auth_server, prism):
+def catalog_call(tool: str, arguments: dict) -> tuple[str, dict]:
+    return "call_operation", {"operation": tool, "arguments": arguments}
+
+
+@pytest.mark.parametrize("tool_mode", ["tools", "catalog"])
+def test_sdk_steps_up_on_403_insufficient_scope(tool_mode, mcp_servers, auth_server, prism):
+    server_http = mcp_servers("http", tool_mode=tool_mode)
+    name, args = ("add_pet", PET) if tool_mode == "tools" else catalog_call("add_pet", PET)
     redirect_uri = f"http://127.0.0.1:{support.free_port()}/callback"
     client_info, narrow = register_and_authorize(auth_server.issuer, server_http.resource, redirect_uri,
                                                  "read:pets")
@@ -72,13 +80,14 @@ def test_sdk_steps_up_on_403_insufficient_scope(server_http, auth_server, prism)
     provider = OAuthClientProvider(server_http.mcp_url, metadata, storage, redirect_handler, callback_handler)
 
     # The server must answer the narrow token with 403 insufficient_scope (what triggers step-up).
-    raw = post_mcp(server_http.mcp_url, tool_call("add_pet", PET), [("Authorization", f"Bearer {narrow.access_token}")])
+    raw = post_mcp(server_http.mcp_url, tool_call(name, args), [("Authorization", f"Bearer {narrow.access_token}")])
     assert raw.status_code == 403, raw.text[:300]
-    assert parse_bearer_challenge(raw.headers["www-authenticate"])["error"] == "insufficient_scope"
+    challenge = parse_bearer_challenge(raw.headers["www-authenticate"])
+    assert challenge["error"] == "insufficient_scope" and "write:pets" in challenge["scope"].split(), challenge
 
     async def scenario(client):
         before = len(prism.requests())
-        result = await client.call_tool("add_pet", PET)
+        result = await client.call_tool(name, args)
         return result, prism.requests()[before:]
 
     result, upstream = run(lambda: with_mcp_client(server_http.mcp_url, scenario, auth=provider))
