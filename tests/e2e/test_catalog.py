@@ -15,7 +15,7 @@ import pytest
 
 import support
 from arguments import arguments
-from test_fidelity import PrismPeer, SECURITY_ENV, verdicts
+from test_fidelity import PrismPeer, server_env, verdicts
 from upstream_fixtures import REPO, exchange_env, start_server, token_for
 
 CATALOG_TOOLS = ["search_operations", "describe_operation", "call_operation"]
@@ -35,13 +35,7 @@ def catalog_runs(workdir, auth_server):
     def get(name):
         if name not in started:
             prism = PrismPeer(workdir, name)
-            env = {"UPSTREAM_BASE_URL": prism.url, "UPSTREAM_API_KEY": "special-key", "TOOL_MODE": "catalog",
-                   **exchange_env(auth_server)}
-            if name == "fid-security":
-                env.update(SECURITY_ENV)
-                env.update({"OAUTH2_CLIENT_CREDENTIALS_CLIENT_ID": auth_server.client_id,
-                            "OAUTH2_CLIENT_CREDENTIALS_CLIENT_SECRET": auth_server.client_secret,
-                            "OAUTH2_CLIENT_CREDENTIALS_TOKEN_URL": f"{auth_server.issuer}/token"})
+            env = {**server_env(name, auth_server, prism.url), "TOOL_MODE": "catalog"}
             started[name] = (start_server(workdir, name, "catalog", env), prism)
         return started[name]
 

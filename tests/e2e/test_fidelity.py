@@ -66,6 +66,18 @@ class PrismPeer:
         return error.strip()
 
 
+def server_env(name: str, auth_server, upstream: str) -> dict[str, str]:
+    """The environment of a fid-* server: its upstream, the exchange client, and for
+    security.json every upstream credential it declares."""
+    env = {"UPSTREAM_BASE_URL": upstream, "UPSTREAM_API_KEY": "special-key", **exchange_env(auth_server)}
+    if name == "fid-security":
+        env.update(SECURITY_ENV)
+        env.update({"OAUTH2_CLIENT_CREDENTIALS_CLIENT_ID": auth_server.client_id,
+                    "OAUTH2_CLIENT_CREDENTIALS_CLIENT_SECRET": auth_server.client_secret,
+                    "OAUTH2_CLIENT_CREDENTIALS_TOKEN_URL": f"{auth_server.issuer}/token"})
+    return env
+
+
 @pytest.fixture(scope="module")
 def fidelity_runs(workdir, auth_server):
     """name → (server, prism peer); started once per spec."""
@@ -74,14 +86,7 @@ def fidelity_runs(workdir, auth_server):
     def get(name):
         if name not in started:
             prism = PrismPeer(workdir, name)
-            prism_url = prism.url
-            env = {"UPSTREAM_BASE_URL": prism_url, "UPSTREAM_API_KEY": "special-key", **exchange_env(auth_server)}
-            if name == "fid-security":
-                env.update(SECURITY_ENV)
-                env.update({"OAUTH2_CLIENT_CREDENTIALS_CLIENT_ID": auth_server.client_id,
-                            "OAUTH2_CLIENT_CREDENTIALS_CLIENT_SECRET": auth_server.client_secret,
-                            "OAUTH2_CLIENT_CREDENTIALS_TOKEN_URL": f"{auth_server.issuer}/token"})
-            started[name] = (start_server(workdir, name, "fidelity", env), prism)
+            started[name] = (start_server(workdir, name, "fidelity", server_env(name, auth_server, prism.url)), prism)
         return started[name]
 
     return get
