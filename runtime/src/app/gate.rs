@@ -46,6 +46,9 @@ pub struct Gate {
     mode: ChallengeMode,
     /// Whether a call names its operation itself or through catalog mode's `call_operation`.
     tool_mode: ToolMode,
+    /// The operations `TOOLSETS` serves; calls to others are left to the handler, which
+    /// answers as for any unknown name.
+    served: Vec<bool>,
     /// Set when every tool needs a token: then any request without one is refused.
     missing_token_challenge: Option<String>,
     /// One permit per request being served; none left means busy.
@@ -228,6 +231,7 @@ impl Gate {
         challenger: Challenger,
         mode: ChallengeMode,
         tool_mode: ToolMode,
+        served: Vec<bool>,
         bounds: &Bounds,
     ) -> Self {
         let missing_token_challenge = every_tool_protected(catalog)
@@ -238,6 +242,7 @@ impl Gate {
             challenger,
             mode,
             tool_mode,
+            served,
             missing_token_challenge,
             requests: Arc::new(Semaphore::new(bounds.max_requests)),
             body_timeout: bounds.body_timeout,
@@ -336,7 +341,8 @@ impl Gate {
                 rpc.operation.as_deref()?
             }
         };
-        self.catalog.tools.iter().find(|t| t.name == name)
+        let i = self.catalog.tools.iter().position(|t| t.name == name)?;
+        self.served[i].then(|| &self.catalog.tools[i])
     }
 
     /// What the body adds: in HTTP challenge mode, the called tool's own requirements.

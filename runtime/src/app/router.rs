@@ -55,6 +55,7 @@ pub fn router(
         challenger,
         config.challenge,
         config.mode,
+        config.served.clone(),
         &config.bounds,
     ));
     let mcp = Router::new()
