@@ -9,8 +9,10 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::budget::{self, Counting, Outcome};
 use crate::config::{self, Config};
 use crate::emit::{self, check, manifest::Manifest, Settings};
+use crate::listing::ToolMode;
 use crate::model::{self, select::Filters, AuthMode, OutputSchemas, UpstreamAuth};
 use crate::warning::{Class, Warning};
 use crate::{inspect, Error, Result};
@@ -86,6 +88,22 @@ struct Mapping {
     /// Leave out these HTTP methods.
     #[arg(long, value_delimiter = ',', value_name = "METHODS")]
     exclude_method: Vec<String>,
+    /// How the server lists the operations: one tool each (`tools`), three tools that
+    /// search, describe and call them (`catalog`), or tools while they fit --max-tools and
+    /// --max-list-tokens, else the catalog (`auto`) [default: auto].
+    #[arg(long, value_enum)]
+    tool_mode: Option<ToolMode>,
+    /// Most tools the server may list [default: 40, what Cursor takes].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_tools: Option<u32>,
+    /// Most tokens (o200k_base) its tools/list may take [default: 25000, where Claude Code
+    /// warns].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_list_tokens: Option<u32>,
+    /// The groups listed by default (comma-separated): an operation's first tag, else its
+    /// path's first segment; the server's TOOLSETS can list others [default: all].
+    #[arg(long, value_delimiter = ',', value_name = "GROUPS")]
+    toolsets: Vec<String>,
     /// Fail (exit 1) on defects of the document instead of degrading or leaving out the
     /// operations they are in.
     #[arg(long)]
@@ -111,6 +129,9 @@ struct GenerateArgs {
     /// Crate and binary name (default: from the API title).
     #[arg(long)]
     name: Option<String>,
+    /// A caller with a token sees in tools/list only the tools its scopes allow.
+    #[arg(long)]
+    list_by_scope: bool,
     /// Change nothing; exit 3 and list what would change when DIR is not current.
     #[arg(long)]
     check: bool,
@@ -161,6 +182,10 @@ fn flags(m: &Mapping) -> Config {
         upstream_auth: m.upstream_auth,
         allow_remote_refs: m.allow_remote_refs.then_some(true),
         output_schemas: m.output_schemas,
+        tool_mode: m.tool_mode,
+        max_tools: m.max_tools,
+        max_list_tokens: m.max_list_tokens,
+        toolsets: (!m.toolsets.is_empty()).then(|| list(&m.toolsets)),
         strict: m.strict.then_some(true),
         filters: Filters {
             include_tags: list(&m.include_tag),
@@ -250,6 +275,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
     over.resource_url = args.resource_url.clone();
     over.name = args.name.clone();
     over.out = args.out.as_ref().map(|o| o.to_string_lossy().into_owned());
+    over.list_by_scope = args.list_by_scope.then_some(true);
     let sourced = source(&args.mapping, over, args.out.as_deref())?;
     let effective = sourced.config.effective()?;
     let (loaded, api) = crate::read_api(&effective.spec, &effective.options)?;
@@ -272,6 +298,19 @@ fn generate(args: GenerateArgs) -> Result<()> {
     if effective.options.upstream_auth == UpstreamAuth::Passthrough {
         warn("--upstream-auth passthrough: the server will send callers' MCP access tokens unchanged to the upstream API, which the MCP specification forbids (\"MUST NOT pass through the token it received\"); prefer --upstream-auth token-exchange. The generated README says so too.");
     }
+    let resolution = budget::resolve(&api, &effective.listing, Counting::WhenNeeded)?;
+    if !quiet {
+        print_warnings(&api.warnings);
+    }
+    match resolution.outcome {
+        Outcome::Fits => {}
+        Outcome::Catalog(why) => {
+            if !quiet {
+                warn(&why);
+            }
+        }
+        Outcome::Over(why) => return Err(Error::Budget(why)),
+    }
     let recorded = serde_json::to_value(sourced.config.recorded(&name))
         .map_err(|e| Error::internal("the recorded configuration", e))?;
     let settings = Settings {
@@ -288,14 +327,11 @@ fn generate(args: GenerateArgs) -> Result<()> {
             .file
             .as_deref()
             .map(|f| config::relative_path(f, &out)),
-        mode: crate::listing::ToolMode::Tools,
-        toolsets: Vec::new(),
-        list_by_scope: false,
+        mode: resolution.mode,
+        toolsets: effective.listing.toolsets.clone(),
+        list_by_scope: effective.list_by_scope,
     };
     let files = emit::render(&api, &settings)?;
-    if !quiet {
-        print_warnings(&api.warnings);
-    }
     if args.check {
         let report = check::check(&files, &out);
         if report.is_current() {
@@ -332,16 +368,23 @@ fn run_inspect(args: InspectArgs) -> Result<()> {
     let sourced = source(&args.mapping, flags(&args.mapping), None)?;
     let effective = sourced.config.effective()?;
     let (_, api) = crate::read_api(&effective.spec, &effective.options)?;
+    let report = budget::report(&api, &effective.listing)?;
     match args.format {
         Format::Json => {
-            let json = serde_json::to_string_pretty(&inspect::to_json(&api))
+            let json = serde_json::to_string_pretty(&inspect::to_json(&api, &report))
                 .map_err(|e| Error::internal("the inspect report", e))?;
             println!("{json}");
         }
-        Format::Table => print!("{}", inspect::to_table(&api)),
+        Format::Table => print!("{}", inspect::to_table(&api, &report)),
     }
     if !args.mapping.quiet {
         print_warnings(&api.warnings);
+        match &report.resolution.outcome {
+            Outcome::Fits => {}
+            Outcome::Catalog(why) => warn(why),
+            // A preview: it shows what generate would refuse, and still succeeds.
+            Outcome::Over(why) => warn(&format!("generate would fail: {why}")),
+        }
         eprintln!("{}", inspect::summary_line(&api, started.elapsed()));
     }
     Ok(())

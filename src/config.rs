@@ -7,7 +7,9 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::{self, Budget, Listing};
 use crate::error::{Error, Result};
+use crate::listing::ToolMode;
 use crate::model::select::{Filters, Override, ScopeRule, Selection};
 use crate::model::{self, AuthMode, OutputSchemas, UpstreamAuth};
 
@@ -43,6 +45,24 @@ pub struct Config {
     /// `describe` (default), `strict` or `none`: what tools declare as `outputSchema`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_schemas: Option<OutputSchemas>,
+    /// `auto` (default), `tools` or `catalog`: one tool per operation, or the three catalog
+    /// tools that search, describe and call them; `auto` lists tools while they fit the budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_mode: Option<ToolMode>,
+    /// Most tools the server lists (default: [`budget::DEFAULT_MAX_TOOLS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tools: Option<u32>,
+    /// Most o200k_base tokens its tools/list may take (default:
+    /// [`budget::DEFAULT_MAX_LIST_TOKENS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_list_tokens: Option<u32>,
+    /// The groups (an operation's first tag, else its path's first segment) listed by
+    /// default; the others wait for the server's `TOOLSETS`. Empty: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toolsets: Option<Vec<String>>,
+    /// A caller with a token sees in tools/list only the tools its scopes allow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_by_scope: Option<bool>,
     /// Defects of the document are errors, not warnings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
@@ -76,6 +96,9 @@ pub struct Effective {
     pub options: model::Options,
     pub issuer: String,
     pub resource_url: String,
+    /// How the server lists its operations, and the budget that decides `auto`.
+    pub listing: Listing,
+    pub list_by_scope: bool,
 }
 
 impl Config {
@@ -123,6 +146,11 @@ impl Config {
             upstream_auth,
             allow_remote_refs,
             output_schemas,
+            tool_mode,
+            max_tools,
+            max_list_tokens,
+            toolsets,
+            list_by_scope,
             strict
         );
         let f = over.filters;
@@ -182,12 +210,6 @@ impl Config {
                 )));
             }
         }
-        let clean = |list: &[String]| -> Vec<String> {
-            list.iter()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        };
         let options = model::Options {
             auth: self.auth.unwrap_or_default(),
             default_scopes: clean(self.default_scopes.as_deref().unwrap_or_default()),
@@ -215,6 +237,34 @@ impl Config {
             options,
             issuer,
             resource_url,
+            listing: Listing {
+                mode: self.tool_mode.unwrap_or_default(),
+                budget: self.budget()?,
+                toolsets: clean(self.toolsets.as_deref().unwrap_or_default()),
+            },
+            list_by_scope: self.list_by_scope.unwrap_or(false),
+        })
+    }
+
+    /// The limits, defaults filled in; zero is a usage error (nothing would fit).
+    fn budget(&self) -> Result<Budget> {
+        let limit = |key: &str, value: Option<u32>, default: usize| -> Result<usize> {
+            match value {
+                None => Ok(default),
+                Some(0) => Err(Error::Usage(format!(
+                    "--{} ({key}): 0 leaves no room for any tool",
+                    key.replace('_', "-")
+                ))),
+                Some(n) => Ok(n as usize),
+            }
+        };
+        Ok(Budget {
+            max_tools: limit("max_tools", self.max_tools, budget::DEFAULT_MAX_TOOLS)?,
+            max_list_tokens: limit(
+                "max_list_tokens",
+                self.max_list_tokens,
+                budget::DEFAULT_MAX_LIST_TOKENS,
+            )?,
         })
     }
 
@@ -234,11 +284,28 @@ impl Config {
         r.upstream_auth = Some(self.upstream_auth.unwrap_or_default());
         r.allow_remote_refs = Some(self.allow_remote_refs.unwrap_or(false));
         r.output_schemas = Some(self.output_schemas.unwrap_or_default());
+        let budget = Budget::default();
+        r.tool_mode = Some(self.tool_mode.unwrap_or_default());
+        r.max_tools = Some(self.max_tools.unwrap_or(budget.max_tools as u32));
+        r.max_list_tokens = Some(
+            self.max_list_tokens
+                .unwrap_or(budget.max_list_tokens as u32),
+        );
+        r.toolsets = Some(clean(self.toolsets.as_deref().unwrap_or_default()));
+        r.list_by_scope = Some(self.list_by_scope.unwrap_or(false));
         // Not recorded: it changes no output, only whether there is one, so it belongs to the
         // run (a flag or the config file), not to the project.
         r.strict = None;
         r
     }
+}
+
+/// A list as given, entries trimmed and empty ones dropped.
+fn clean(list: &[String]) -> Vec<String> {
+    list.iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// A path from a file whose directory is `base`, as seen from the working directory.

@@ -19,6 +19,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The server's tools/list is over its budget in the mode asked for; the message says by
+    /// how much and what to do.
+    #[error("{0}")]
+    Budget(String),
     /// `--check` found the output stale.
     #[error("{0}")]
     Drift(String),
@@ -60,7 +64,7 @@ impl Error {
 
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Spec { .. } | Error::Io { .. } | Error::Internal { .. } => 1,
+            Error::Spec { .. } | Error::Budget(_) | Error::Io { .. } | Error::Internal { .. } => 1,
             Error::Usage(_) => 2,
             Error::Drift(_) => 3,
         }

@@ -2,13 +2,35 @@
 
 use serde_json::{json, Value};
 
+use crate::budget::{self, EntrySize, Report, Size};
 use crate::model::{Api, SchemeKind, Tool};
 
-pub fn to_json(api: &Api) -> Value {
+/// The preview for machines. Beyond [`tool_json`], each tool has its `group` and the size of
+/// its tools/list entry (`listing: {bytes, tokens}`), and `summary.listing` what a client
+/// sees in each mode and the mode the budget picks (README, Fitting a client's context).
+pub fn to_json(api: &Api, report: &Report) -> Value {
+    let tools: Vec<Value> = api
+        .tools
+        .iter()
+        .zip(&report.entries)
+        .map(|(t, size)| {
+            let mut tool = tool_json(t);
+            // Beside tool_json, not in it: the manifest fingerprints tool_json.
+            if let Value::Object(map) = &mut tool {
+                map.insert("group".into(), t.group.clone().into());
+                map.insert("listing".into(), entry_json(size));
+            }
+            tool
+        })
+        .collect();
+    let mut summary = summary_json(api);
+    if let Value::Object(map) = &mut summary {
+        map.insert("listing".into(), listing_json(report));
+    }
     json!({
         "api": {"title": api.title, "version": api.version, "upstream": api.default_upstream},
-        "summary": summary_json(api),
-        "tools": api.tools.iter().map(tool_json).collect::<Vec<_>>(),
+        "summary": summary,
+        "tools": tools,
         "upstreamSchemes": api.upstream_schemes.iter().map(|s| {
             let kind = match &s.kind {
                 SchemeKind::ApiKey { location, param, .. } => json!({"type": "apiKey", "in": location.as_str(), "name": param}),
@@ -37,6 +59,25 @@ fn summary_json(api: &Api) -> Value {
         "degraded": api.degraded,
         "warnings": api.warnings.len(),
         "defects": api.defects().count(),
+    })
+}
+
+fn entry_json(size: &EntrySize) -> Value {
+    json!({"bytes": size.bytes, "tokens": size.tokens})
+}
+
+fn listing_json(report: &Report) -> Value {
+    let r = &report.resolution;
+    let budget = &report.asked.budget;
+    let size = |s: &Size| json!({"count": s.count, "bytes": s.bytes, "tokens": s.tokens, "fits": s.fits(budget)});
+    json!({
+        "mode": r.mode.name(),
+        "toolMode": report.asked.mode.name(),
+        "maxTools": budget.max_tools,
+        "maxListTokens": budget.max_list_tokens,
+        "toolsets": report.asked.toolsets,
+        "tools": size(&r.tools),
+        "catalog": size(&r.catalog),
     })
 }
 
@@ -106,13 +147,24 @@ pub fn tool_json(t: &Tool) -> Value {
     tool
 }
 
-/// A fixed-width table for people.
-pub fn to_table(api: &Api) -> String {
-    let header = ["TOOL", "METHOD", "PATH", "SECURITY", "UPSTREAM CREDENTIAL"];
-    let rows: Vec<[String; 5]> = api
+/// A fixed-width table for people, then what a client sees in each mode.
+pub fn to_table(api: &Api, report: &Report) -> String {
+    const HEADER: [&str; 7] = [
+        "TOOL",
+        "METHOD",
+        "PATH",
+        "SECURITY",
+        "UPSTREAM CREDENTIAL",
+        "BYTES",
+        "TOKENS",
+    ];
+    // The sizes, right-aligned so they compare at a glance.
+    const NUMERIC: usize = 5;
+    let rows: Vec<[String; 7]> = api
         .tools
         .iter()
-        .map(|t| {
+        .zip(&report.entries)
+        .map(|(t, size)| {
             let mut security = Vec::new();
             if t.access.anonymous {
                 security.push("noauth".to_string());
@@ -141,10 +193,12 @@ pub fn to_table(api: &Api) -> String {
                 } else {
                     credentials
                 },
+                budget::grouped(size.bytes),
+                budget::grouped(size.tokens),
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
+    let mut widths = HEADER.map(str::len);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -155,14 +209,52 @@ pub fn to_table(api: &Api) -> String {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i >= NUMERIC {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
             .collect();
         out.push_str(padded.join("  ").trim_end());
         out.push('\n');
     };
-    line(&header.map(String::from));
+    line(&HEADER.map(String::from));
     for row in &rows {
         line(row);
     }
+    out.push('\n');
+    out.push_str(&listing_lines(report));
     out
+}
+
+/// `tools/list in tools mode: …`, `… in catalog mode: …`, and the mode the budget picks.
+fn listing_lines(report: &Report) -> String {
+    let r = &report.resolution;
+    let budget = &report.asked.budget;
+    let size = |s: &Size| {
+        format!(
+            "{} tools, {} bytes, {} tokens{}",
+            budget::grouped(s.count),
+            budget::grouped(s.bytes),
+            s.tokens.map_or_else(|| "?".to_owned(), budget::grouped),
+            if s.fits(budget) { "" } else { " (over budget)" }
+        )
+    };
+    let toolsets = if report.asked.toolsets.is_empty() {
+        String::new()
+    } else {
+        format!(" (toolsets {})", report.asked.toolsets.join(", "))
+    };
+    format!(
+        "tools/list in tools mode{toolsets}: {}\ntools/list in catalog mode: {}\nbudget: max_tools {}, max_list_tokens {}; tool_mode = \"{}\" lists in {} mode\n",
+        size(&r.tools),
+        size(&r.catalog),
+        budget::grouped(budget.max_tools),
+        budget::grouped(budget.max_list_tokens),
+        report.asked.mode.name(),
+        r.mode.name(),
+    )
 }

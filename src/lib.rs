@@ -2,6 +2,7 @@
 //!
 //! The pipeline runs one way: [`load`] → [`normalize`] → [`model`] → [`emit`].
 
+pub mod budget;
 pub mod cli;
 pub mod config;
 mod digest;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod normalize;
 mod openapi;
 mod pointer;
+mod tokens;
 pub mod warning;
 
 pub use error::{Error, Result};

@@ -22,6 +22,17 @@ pub enum ToolMode {
     Auto,
 }
 
+impl ToolMode {
+    /// As the config file spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ToolMode::Tools => "tools",
+            ToolMode::Catalog => "catalog",
+            ToolMode::Auto => "auto",
+        }
+    }
+}
+
 /// Which of the three catalog tools an entry is (the runtime dispatches on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogTool {

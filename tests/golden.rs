@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use mcp_gen::{inspect, model};
+use mcp_gen::{budget, inspect, model};
 
 fn check(fixture: &str, golden: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -13,7 +13,10 @@ fn check(fixture: &str, golden: &str) {
         &model::Options::default(),
     )
     .unwrap_or_else(|e| panic!("{fixture}: {e}"));
-    let mut actual = serde_json::to_string_pretty(&inspect::to_json(&api)).expect("serializable");
+    let report = budget::report(&api, &budget::Listing::default())
+        .unwrap_or_else(|e| panic!("{fixture}: {e}"));
+    let mut actual =
+        serde_json::to_string_pretty(&inspect::to_json(&api, &report)).expect("serializable");
     actual.push('\n');
     let golden_path = root.join(golden);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {

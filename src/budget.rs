@@ -1,0 +1,365 @@
+//! The tool list's budget: how many tools, and how many tokens, a server may list before
+//! clients refuse it or choke on it. It decides `tool_mode = "auto"` (one tool per operation
+//! while the list fits, else the three catalog tools) and refuses an explicit `tools` mode
+//! that does not fit, for `generate` and `generate --check` alike.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::listing::{self, ToolMode};
+use crate::model::{Api, Tool};
+use crate::tokens;
+
+/// Cursor uses at most 40 tools from all its MCP servers together; OpenAI's API refuses more
+/// than 128 (and VS Code sends at most 128): 40 keeps a server whole in all three.
+pub const DEFAULT_MAX_TOOLS: usize = 40;
+/// Claude Code warns of a "large MCP tools context" above 25,000 tokens.
+pub const DEFAULT_MAX_LIST_TOKENS: usize = 25_000;
+
+/// The limits a server's `tools/list` must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub max_tools: usize,
+    /// o200k_base tokens of the list's compact JSON.
+    pub max_list_tokens: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            max_tools: DEFAULT_MAX_TOOLS,
+            max_list_tokens: DEFAULT_MAX_LIST_TOKENS,
+        }
+    }
+}
+
+/// How the server is asked to list its operations.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    /// As configured: `Auto` is resolved here.
+    pub mode: ToolMode,
+    pub budget: Budget,
+    /// The groups listed by default (empty: all); only they count against the budget.
+    pub toolsets: Vec<String>,
+}
+
+/// Whether tokens are counted when the bytes already decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Always (`inspect` reports them).
+    Always,
+    /// Only when the list has more bytes than `max_list_tokens` (`generate`: loading the
+    /// encoding costs more than generating a small server).
+    WhenNeeded,
+}
+
+/// One `tools/list` as a client receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    pub count: usize,
+    /// Of the compact JSON array of the entries.
+    pub bytes: usize,
+    /// o200k_base tokens of the same text; `None` when the bytes decided without them.
+    pub tokens: Option<usize>,
+}
+
+impl Size {
+    /// The tokens, or the most there can be.
+    fn tokens_at_most(&self) -> usize {
+        self.tokens.unwrap_or(self.bytes)
+    }
+
+    pub fn fits(&self, budget: &Budget) -> bool {
+        self.count <= budget.max_tools && self.tokens_at_most() <= budget.max_list_tokens
+    }
+}
+
+/// One tool's entry in the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntrySize {
+    pub bytes: usize,
+    pub tokens: usize,
+}
+
+/// What the budget decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolution {
+    /// What the server lists: `Tools` or `Catalog`.
+    pub mode: ToolMode,
+    /// The list in tools mode (the default toolsets only).
+    pub tools: Size,
+    /// The list in catalog mode.
+    pub catalog: Size,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Fits,
+    /// `auto` chose the catalog: why, as a warning.
+    Catalog(String),
+    /// The mode asked for does not fit: why and what to do, as the error `generate` gives.
+    Over(String),
+}
+
+/// Measures both lists and resolves the mode. Toolsets naming no group are a usage error.
+pub fn resolve(api: &Api, asked: &Listing, counting: Counting) -> Result<Resolution> {
+    check_toolsets(api, &asked.toolsets)?;
+    let budget = &asked.budget;
+    let listed: Vec<&Tool> = listed(api, &asked.toolsets).collect();
+    let tools = measure(
+        listed.iter().map(|t| listing::tool_entry(t)),
+        budget,
+        counting,
+    )?;
+    let catalog = measure(listing::entries(api, ToolMode::Catalog), budget, counting)?;
+    let (mode, outcome) = match asked.mode {
+        ToolMode::Tools if tools.fits(budget) => (ToolMode::Tools, Outcome::Fits),
+        ToolMode::Tools => (
+            ToolMode::Tools,
+            Outcome::Over(over_in_tools_mode(api, &listed, &tools, &catalog, asked)?),
+        ),
+        ToolMode::Auto if tools.fits(budget) => (ToolMode::Tools, Outcome::Fits),
+        ToolMode::Catalog | ToolMode::Auto if !catalog.fits(budget) => (
+            ToolMode::Catalog,
+            Outcome::Over(format!(
+                "the catalog mode's own tools/list is over budget: {}; raise max_tools or max_list_tokens",
+                overage(&catalog, budget)
+            )),
+        ),
+        ToolMode::Catalog => (ToolMode::Catalog, Outcome::Fits),
+        ToolMode::Auto => (
+            ToolMode::Catalog,
+            Outcome::Catalog(format!(
+                "{}; the server lists the catalog tools instead ({}: {} tokens); set tool_mode = \"catalog\" to say so, or narrow the list with toolsets or filters",
+                overage(&tools, budget),
+                listing::CatalogTool::ALL.map(|c| c.name()).join(", "),
+                tokens_shown(&catalog),
+            )),
+        ),
+    };
+    Ok(Resolution {
+        mode,
+        tools,
+        catalog,
+        outcome,
+    })
+}
+
+/// Everything `inspect` shows of the budget: what was asked, what it resolved to, and each
+/// tool's entry (in the order of `api.tools`), all counted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub asked: Listing,
+    pub resolution: Resolution,
+    pub entries: Vec<EntrySize>,
+}
+
+pub fn report(api: &Api, asked: &Listing) -> Result<Report> {
+    Ok(Report {
+        asked: asked.clone(),
+        resolution: resolve(api, asked, Counting::Always)?,
+        entries: api
+            .tools
+            .iter()
+            .map(|t| entry_size(&compact(&listing::tool_entry(t))))
+            .collect::<Result<_>>()?,
+    })
+}
+
+fn entry_size(text: &str) -> Result<EntrySize> {
+    Ok(EntrySize {
+        bytes: text.len(),
+        tokens: tokens::count(text)?,
+    })
+}
+
+/// The tools listed by default: those of the default toolsets.
+pub fn listed<'a>(api: &'a Api, toolsets: &'a [String]) -> impl Iterator<Item = &'a Tool> {
+    api.tools
+        .iter()
+        .filter(move |t| toolsets.is_empty() || toolsets.contains(&t.group))
+}
+
+/// The groups, in the document's order.
+pub fn groups(api: &Api) -> Vec<&str> {
+    let mut seen = BTreeSet::new();
+    api.tools
+        .iter()
+        .map(|t| t.group.as_str())
+        .filter(|g| seen.insert(*g))
+        .collect()
+}
+
+fn check_toolsets(api: &Api, toolsets: &[String]) -> Result<()> {
+    let known = groups(api);
+    let unknown: Vec<&str> = toolsets
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !known.contains(t))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    const SHOWN: usize = 60;
+    let mut list = known
+        .iter()
+        .take(SHOWN)
+        .map(|g| format!("`{g}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if known.len() > SHOWN {
+        list.push_str(&format!(
+            ", … ({} more; `mcp-gen inspect --format json` gives each tool's group)",
+            known.len() - SHOWN
+        ));
+    }
+    Err(Error::Usage(format!(
+        "--toolsets (toolsets): {} not a group of this API; its groups (an operation's first tag, else its path's first segment) are {list}",
+        unknown
+            .iter()
+            .map(|u| format!("`{u}` is"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+fn measure(
+    entries: impl IntoIterator<Item = Value>,
+    budget: &Budget,
+    counting: Counting,
+) -> Result<Size> {
+    let texts: Vec<String> = entries.into_iter().map(|e| compact(&e)).collect();
+    let list = format!("[{}]", texts.join(","));
+    let decided_by_bytes = tokens::at_most(&list) <= budget.max_list_tokens;
+    let tokens = match counting {
+        Counting::WhenNeeded if decided_by_bytes => None,
+        _ => Some(tokens::count(&list)?),
+    };
+    Ok(Size {
+        count: texts.len(),
+        bytes: list.len(),
+        tokens,
+    })
+}
+
+/// The JSON a client receives, without whitespace.
+fn compact(entry: &Value) -> String {
+    // Serializing a Value cannot fail: its keys are strings.
+    serde_json::to_string(entry).unwrap_or_default()
+}
+
+/// `1,223 tools, 1,912,345 tokens: over max_tools 40 (by 1,183) and max_list_tokens 25,000
+/// (by 1,887,345)`.
+fn overage(size: &Size, budget: &Budget) -> String {
+    let tokens = size.tokens_at_most();
+    let mut over = Vec::new();
+    if size.count > budget.max_tools {
+        over.push(format!(
+            "max_tools {} (by {})",
+            grouped(budget.max_tools),
+            grouped(size.count - budget.max_tools)
+        ));
+    }
+    if tokens > budget.max_list_tokens {
+        over.push(format!(
+            "max_list_tokens {} (by {})",
+            grouped(budget.max_list_tokens),
+            grouped(tokens - budget.max_list_tokens)
+        ));
+    }
+    format!(
+        "{} tools, {}: over {}",
+        grouped(size.count),
+        tokens_shown(size),
+        over.join(" and ")
+    )
+}
+
+/// `1,234 tokens`, or `at most 2,345 tokens` when they were not counted.
+fn tokens_shown(size: &Size) -> String {
+    match size.tokens {
+        Some(t) => format!("{} tokens", grouped(t)),
+        None => format!("at most {} tokens", grouped(size.bytes)),
+    }
+}
+
+/// The error of an explicit tools mode over budget: by how much, the largest tools and
+/// groups, and the ways out.
+fn over_in_tools_mode(
+    api: &Api,
+    listed: &[&Tool],
+    tools: &Size,
+    catalog: &Size,
+    asked: &Listing,
+) -> Result<String> {
+    const LARGEST: usize = 5;
+    let mut sized = listed
+        .iter()
+        .map(|t| Ok((*t, entry_size(&compact(&listing::tool_entry(t)))?)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut message = format!(
+        "the tools/list is over budget in tools mode (tool_mode = \"tools\"): {}",
+        overage(tools, &asked.budget)
+    );
+    message.push_str("\n  largest tools:");
+    sized.sort_by(|a, b| b.1.tokens.cmp(&a.1.tokens).then(a.0.name.cmp(&b.0.name)));
+    for (tool, size) in sized.iter().take(LARGEST) {
+        message.push_str(&format!(
+            "\n    {} ({}): {} tokens, {} bytes",
+            tool.name,
+            tool.group,
+            grouped(size.tokens),
+            grouped(size.bytes)
+        ));
+    }
+    message.push_str("\n  largest groups (toolsets):");
+    for (group, count, tokens) in group_sizes(&sized).iter().take(LARGEST) {
+        message.push_str(&format!(
+            "\n    {group}: {} tools, {} tokens",
+            grouped(*count),
+            grouped(*tokens)
+        ));
+    }
+    let catalog_tokens = tokens_shown(catalog);
+    message.push_str(&format!(
+        "\n  tool_mode = \"catalog\" (--tool-mode catalog) lists {} tools of {catalog_tokens} instead, whatever the size of the API; \
+         or list fewer: toolsets = [...] (--toolsets, of the {} groups), or the filters (--include-tag, --exclude-path, …); \
+         or raise max_tools / max_list_tokens (--max-tools, --max-list-tokens) for clients that take more",
+        catalog.count,
+        groups(api).len()
+    ));
+    Ok(message)
+}
+
+/// Per group: tools and tokens, most tokens first.
+fn group_sizes(sized: &[(&Tool, EntrySize)]) -> Vec<(String, usize, usize)> {
+    let mut by_group: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (tool, size) in sized {
+        let g = by_group.entry(tool.group.as_str()).or_default();
+        g.0 += 1;
+        g.1 += size.tokens;
+    }
+    let mut groups: Vec<(String, usize, usize)> = by_group
+        .into_iter()
+        .map(|(name, (count, tokens))| (name.to_owned(), count, tokens))
+        .collect();
+    // Stable: equal token counts keep the names' order.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.2));
+    groups
+}
+
+/// `1912345` → `1,912,345`.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
