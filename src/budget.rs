@@ -109,12 +109,18 @@ pub fn resolve(api: &Api, asked: &Listing, counting: Counting) -> Result<Resolut
     check_toolsets(api, &asked.toolsets)?;
     let budget = &asked.budget;
     let listed: Vec<&Tool> = listed(api, &asked.toolsets).collect();
-    let tools = measure(
-        listed.iter().map(|t| listing::tool_entry(t)),
-        budget,
-        counting,
-    )?;
-    let catalog = measure(listing::entries(api, ToolMode::Catalog), budget, counting)?;
+    let tools_list = || listed.iter().map(|t| listing::tool_entry(t));
+    let mut tools = measure(tools_list(), budget, counting)?;
+    let mut catalog = measure(listing::entries(api, ToolMode::Catalog), budget, counting)?;
+    if asked.mode == ToolMode::Tools && !tools.fits(budget) {
+        // The refusal names every tool's tokens, so the encoding loads anyway: count it all.
+        tools = measure(tools_list(), budget, Counting::Always)?;
+        catalog = measure(
+            listing::entries(api, ToolMode::Catalog),
+            budget,
+            Counting::Always,
+        )?;
+    }
     let (mode, outcome) = match asked.mode {
         ToolMode::Tools if tools.fits(budget) => (ToolMode::Tools, Outcome::Fits),
         ToolMode::Tools => (
@@ -133,10 +139,10 @@ pub fn resolve(api: &Api, asked: &Listing, counting: Counting) -> Result<Resolut
         ToolMode::Auto => (
             ToolMode::Catalog,
             Outcome::Catalog(format!(
-                "{}; the server lists the catalog tools instead ({}: {} tokens); set tool_mode = \"catalog\" to say so, or narrow the list with toolsets or filters",
+                "{}; the server lists the catalog tools instead ({}{}); set tool_mode = \"catalog\" to say so, or narrow the list with toolsets or filters",
                 overage(&tools, budget),
                 listing::CatalogTool::ALL.map(|c| c.name()).join(", "),
-                tokens_shown(&catalog),
+                catalog.tokens.map_or_else(String::new, |t| format!(": {} tokens", grouped(t))),
             )),
         ),
     };
@@ -216,13 +222,17 @@ fn check_toolsets(api: &Api, toolsets: &[String]) -> Result<()> {
             known.len() - SHOWN
         ));
     }
+    let unknown: Vec<String> = unknown
+        .iter()
+        .map(|u| match known.iter().find(|k| k.eq_ignore_ascii_case(u)) {
+            // Groups are matched exactly, as the server's TOOLSETS matches them.
+            Some(k) => format!("`{u}` (did you mean `{k}`?)"),
+            None => format!("`{u}`"),
+        })
+        .collect();
     Err(Error::Usage(format!(
-        "--toolsets (toolsets): {} not a group of this API; its groups (an operation's first tag, else its path's first segment) are {list}",
-        unknown
-            .iter()
-            .map(|u| format!("`{u}` is"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "--toolsets (toolsets): this API has no group {}; its groups (an operation's first tag, else its path's first segment) are {list}",
+        unknown.join(", ")
     )))
 }
 
@@ -251,8 +261,8 @@ fn compact(entry: &Value) -> String {
     serde_json::to_string(entry).unwrap_or_default()
 }
 
-/// `1,223 tools, 1,912,345 tokens: over max_tools 40 (by 1,183) and max_list_tokens 25,000
-/// (by 1,887,345)`.
+/// `1,223 tools, 916,249 tokens: over max_tools 40 (by 1,183) and max_list_tokens 25,000
+/// (by 891,249)`; the tokens only when they were counted.
 fn overage(size: &Size, budget: &Budget) -> String {
     let tokens = size.tokens_at_most();
     let mut over = Vec::new();
@@ -270,20 +280,14 @@ fn overage(size: &Size, budget: &Budget) -> String {
             grouped(tokens - budget.max_list_tokens)
         ));
     }
+    let tokens = size
+        .tokens
+        .map_or_else(String::new, |t| format!(", {} tokens", grouped(t)));
     format!(
-        "{} tools, {}: over {}",
+        "{} tools{tokens}: over {}",
         grouped(size.count),
-        tokens_shown(size),
         over.join(" and ")
     )
-}
-
-/// `1,234 tokens`, or `at most 2,345 tokens` when they were not counted.
-fn tokens_shown(size: &Size) -> String {
-    match size.tokens {
-        Some(t) => format!("{} tokens", grouped(t)),
-        None => format!("at most {} tokens", grouped(size.bytes)),
-    }
 }
 
 /// The error of an explicit tools mode over budget: by how much, the largest tools and
@@ -323,7 +327,10 @@ fn over_in_tools_mode(
             grouped(*tokens)
         ));
     }
-    let catalog_tokens = tokens_shown(catalog);
+    let catalog_tokens = catalog.tokens.map_or_else(
+        || format!("at most {} tokens", grouped(catalog.bytes)),
+        |t| format!("{} tokens", grouped(t)),
+    );
     message.push_str(&format!(
         "\n  tool_mode = \"catalog\" (--tool-mode catalog) lists {} tools of {catalog_tokens} instead, whatever the size of the API; \
          or list fewer: toolsets = [...] (--toolsets, of the {} groups), or the filters (--include-tag, --exclude-path, …); \
@@ -362,4 +369,151 @@ pub fn grouped(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn petstore() -> Api {
+        let spec = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/petstore/petstore-3.0.json"
+        );
+        crate::read_api(spec, &crate::model::Options::default())
+            .unwrap()
+            .1
+    }
+
+    fn asked(mode: ToolMode, max_tools: usize, max_list_tokens: usize) -> Listing {
+        Listing {
+            mode,
+            budget: Budget {
+                max_tools,
+                max_list_tokens,
+            },
+            toolsets: Vec::new(),
+        }
+    }
+
+    /// As `generate` resolves it, and the message of its outcome.
+    fn resolved(api: &Api, asked: &Listing) -> (Resolution, String) {
+        let r = resolve(api, asked, Counting::WhenNeeded).unwrap();
+        let why = match &r.outcome {
+            Outcome::Fits => String::new(),
+            Outcome::Catalog(why) | Outcome::Over(why) => why.clone(),
+        };
+        (r, why)
+    }
+
+    #[test]
+    fn a_list_with_fewer_bytes_than_the_token_budget_is_never_counted() {
+        let api = petstore();
+        let (r, _) = resolved(&api, &Listing::default());
+        assert_eq!((r.mode, &r.outcome), (ToolMode::Tools, &Outcome::Fits));
+        assert!(r.tools.bytes <= DEFAULT_MAX_LIST_TOKENS);
+        assert_eq!((r.tools.tokens, r.catalog.tokens), (None, None));
+        // Counted, the tokens are fewer than the bytes that stood in for them.
+        let counted = resolve(&api, &Listing::default(), Counting::Always).unwrap();
+        assert!(counted.tools.tokens.unwrap() <= counted.tools.bytes);
+        assert_eq!((counted.tools.count, counted.catalog.count), (20, 3));
+    }
+
+    #[test]
+    fn auto_lists_the_catalog_when_either_limit_is_passed() {
+        let api = petstore();
+        let (by_count, why) = resolved(&api, &asked(ToolMode::Auto, 19, 100_000));
+        assert_eq!(by_count.mode, ToolMode::Catalog);
+        assert!(matches!(by_count.outcome, Outcome::Catalog(_)));
+        assert!(
+            why.starts_with(
+                "20 tools: over max_tools 19 (by 1); the server lists the catalog tools instead"
+            ),
+            "{why}"
+        );
+
+        let (by_tokens, why) = resolved(&api, &asked(ToolMode::Auto, 40, 1_000));
+        assert_eq!(by_tokens.mode, ToolMode::Catalog);
+        let tokens = by_tokens.tools.tokens.unwrap();
+        assert!(matches!(by_tokens.outcome, Outcome::Catalog(_)));
+        let expected = format!(
+            "20 tools, {} tokens: over max_list_tokens 1,000 (by {})",
+            grouped(tokens),
+            grouped(tokens - 1_000)
+        );
+        assert!(why.starts_with(&expected), "{why}");
+    }
+
+    #[test]
+    fn an_explicit_tools_mode_over_budget_is_refused_with_the_largest_tools() {
+        let api = petstore();
+        let (r, why) = resolved(&api, &asked(ToolMode::Tools, 10, 100_000));
+        assert_eq!(r.mode, ToolMode::Tools);
+        assert!(matches!(r.outcome, Outcome::Over(_)));
+        // Refusing counts everything, even where the bytes alone decided.
+        assert!(r.tools.tokens.is_some() && r.catalog.tokens.is_some());
+        assert!(why.contains("20 tools, "), "{why}");
+        assert!(why.contains("over max_tools 10 (by 10)"), "{why}");
+        assert_eq!(
+            why.matches("\n    ").count(),
+            5 + 3,
+            "five tools, three groups: {why}"
+        );
+        assert!(why.contains("\n    find_pets_by_status (pet): "), "{why}");
+        assert!(why.contains("\n    pet: 8 tools, "), "{why}");
+        assert!(why.contains("tool_mode = \"catalog\""), "{why}");
+
+        // Narrowed to one toolset, it fits.
+        let mut pets = asked(ToolMode::Tools, 10, 100_000);
+        pets.toolsets = vec!["pet".into()];
+        let (r, _) = resolved(&api, &pets);
+        assert_eq!((r.tools.count, &r.outcome), (8, &Outcome::Fits));
+    }
+
+    #[test]
+    fn the_catalog_must_fit_too() {
+        let api = petstore();
+        for mode in [ToolMode::Catalog, ToolMode::Auto] {
+            let (r, why) = resolved(&api, &asked(mode, 2, 100_000));
+            assert!(matches!(r.outcome, Outcome::Over(_)));
+            assert!(why.starts_with("the catalog mode's own tools/list is over budget: 3 tools: over max_tools 2 (by 1)"), "{why}");
+        }
+    }
+
+    #[test]
+    fn unknown_toolsets_are_a_usage_error_naming_the_groups() {
+        let api = petstore();
+        let a = Listing {
+            toolsets: vec!["pet".into(), "Store".into(), "orders".into()],
+            ..Listing::default()
+        };
+        let e = resolve(&api, &a, Counting::WhenNeeded).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "--toolsets (toolsets): this API has no group `Store` (did you mean `store`?), `orders`; its groups (an operation's first tag, else its path's first segment) are `pet`, `store`, `user`"
+        );
+    }
+
+    #[test]
+    fn the_report_counts_each_entry() {
+        let api = petstore();
+        let report = report(&api, &Listing::default()).unwrap();
+        assert_eq!(report.entries.len(), api.tools.len());
+        let bytes: usize = report.entries.iter().map(|e| e.bytes).sum();
+        // `[`, `]` and a comma between entries.
+        assert_eq!(report.resolution.tools.bytes, bytes + api.tools.len() + 1);
+        assert!(report
+            .entries
+            .iter()
+            .all(|e| 0 < e.tokens && e.tokens <= e.bytes));
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(1_912_345), "1,912,345");
+    }
 }

@@ -421,6 +421,11 @@ oauth_server = "https://auth.example.com"
 resource_url = "https://mcp.example.com/mcp"
 default_scopes = ["api"]
 max_name_len = 40
+tool_mode = "tools"
+max_tools = 128
+max_list_tokens = 60000
+toolsets = ["pet", " "]
+list_by_scope = true
 
 [filters]
 include_tags = ["pet"]
@@ -458,6 +463,52 @@ env = "PETSTORE_KEY"
         assert_eq!(e.options.max_name_len, 40);
         assert_eq!(e.options.select.scope_rules[0].scopes, ["pets:read"]);
         assert_eq!(e.options.select.credential_env["api_key"], "PETSTORE_KEY");
+        assert_eq!(
+            e.listing,
+            Listing {
+                mode: ToolMode::Tools,
+                budget: Budget {
+                    max_tools: 128,
+                    max_list_tokens: 60_000
+                },
+                toolsets: vec!["pet".to_string()],
+            }
+        );
+        assert!(e.list_by_scope);
+    }
+
+    #[test]
+    fn the_listing_defaults_are_recorded_and_zero_limits_refused() {
+        let c = Config {
+            spec: Some("x".into()),
+            ..Config::default()
+        };
+        let e = c.effective().unwrap();
+        assert_eq!(e.listing, Listing::default());
+        assert!(!e.list_by_scope);
+        let r = c.recorded("x");
+        assert_eq!(r.tool_mode, Some(ToolMode::Auto));
+        assert_eq!(r.max_tools, Some(budget::DEFAULT_MAX_TOOLS as u32));
+        assert_eq!(
+            r.max_list_tokens,
+            Some(budget::DEFAULT_MAX_LIST_TOKENS as u32)
+        );
+        assert_eq!(r.toolsets, Some(vec![]));
+        assert_eq!(r.list_by_scope, Some(false));
+        for zero in [
+            Config {
+                max_tools: Some(0),
+                ..c.clone()
+            },
+            Config {
+                max_list_tokens: Some(0),
+                ..c.clone()
+            },
+        ] {
+            let err = zero.effective().unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().contains("0 leaves no room"), "{err}");
+        }
     }
 
     #[test]

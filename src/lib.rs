@@ -1,6 +1,6 @@
 //! mcp-gen: an OpenAPI document in, an authenticated Rust MCP server out.
 //!
-//! The pipeline runs one way: [`load`] → [`normalize`] → [`model`] → [`emit`].
+//! The pipeline runs one way: [`load`] → [`normalize`] → [`model`] → [`budget`] → [`emit`].
 
 pub mod budget;
 pub mod cli;

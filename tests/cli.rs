@@ -627,3 +627,203 @@ fn every_warning_class_is_emitted_by_the_fixtures() {
         .collect();
     assert_eq!(seen, all);
 }
+
+/// Issue 14: an explicit `tool_mode = "tools"` whose list is over budget fails `generate` and
+/// `generate --check` (exit 1, nothing written) with how far over, the largest tools and
+/// what to do; the catalog mode, or a narrower toolset, passes.
+#[test]
+fn an_explicit_tools_mode_over_budget_fails_until_switched_or_narrowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Path::new(PETSTORE);
+    let out = dir.path().join("server");
+    let over = [
+        "--auth",
+        "none",
+        "--tool-mode",
+        "tools",
+        "--max-tools",
+        "10",
+    ];
+
+    let o = generate_spec(spec, &out, &over);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    for expected in [
+        "error: the tools/list is over budget in tools mode (tool_mode = \"tools\"): 20 tools, ",
+        "over max_tools 10 (by 10)",
+        "largest tools:\n    find_pets_by_status (pet): ",
+        "largest groups (toolsets):\n    pet: 8 tools, ",
+        "tool_mode = \"catalog\" (--tool-mode catalog) lists 3 tools of ",
+        "--toolsets",
+        "--max-tools",
+    ] {
+        assert!(err.contains(expected), "{expected:?} missing from {err}");
+    }
+    assert!(!out.exists(), "nothing is written");
+
+    // The same refusal from --check on a project generated within budget.
+    let o = generate_spec(spec, &out, &["--auth", "none"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = tree(&out);
+    let o = generate_spec(spec, &out, &[&over[..], &["--check"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("over max_tools 10"), "{}", stderr(&o));
+    assert_eq!(tree(&out), before, "--check changes nothing");
+
+    // Switched to the catalog, or narrowed to the `pet` toolset (8 tools), it passes.
+    let limit = ["--auth", "none", "--max-tools", "10"];
+    for fix in [
+        &["--tool-mode", "catalog"][..],
+        &["--tool-mode", "tools", "--toolsets", "pet"][..],
+    ] {
+        let args = [&limit[..], fix].concat();
+        let o = generate_spec(spec, &out, &args);
+        assert!(o.status.success(), "{fix:?}: {}", stderr(&o));
+        let o = generate_spec(spec, &out, &[&args[..], &["--check"]].concat());
+        assert!(o.status.success(), "{fix:?}: {}", stderr(&o));
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("mcp-gen.json")).unwrap()).unwrap();
+    let options = &manifest["options"];
+    assert_eq!(options["tool_mode"], "tools");
+    assert_eq!(options["max_tools"], 10);
+    assert_eq!(options["max_list_tokens"], 25000);
+    assert_eq!(options["toolsets"], serde_json::json!(["pet"]));
+    assert_eq!(options["list_by_scope"], false);
+    // Inside the project, the recorded choices hold: it is current.
+    let o = Command::new(env!("CARGO_BIN_EXE_mcp-gen"))
+        .args(["generate", "--check"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Issue 14: `auto` (the default) lists the catalog tools when the per-tool list breaks the
+/// budget, with a warning that says by how much; `--quiet` silences it.
+#[test]
+fn auto_lists_the_catalog_when_the_tools_do_not_fit_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Path::new(PETSTORE);
+    let out = dir.path().join("server");
+    let small = ["--auth", "none", "--max-list-tokens", "2000"];
+    let o = generate_spec(spec, &out, &small);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: 20 tools, ")
+            && err.contains(" tokens: over max_list_tokens 2,000 (by ")
+            && err.contains("; the server lists the catalog tools instead (search_operations, describe_operation, call_operation"),
+        "{err}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("mcp-gen.json")).unwrap()).unwrap();
+    // The option as given, so a later spec that fits lists its tools again.
+    assert_eq!(manifest["options"]["tool_mode"], "auto");
+    assert_eq!(manifest["options"]["max_list_tokens"], 2000);
+
+    let o = generate_spec(spec, &out, &[&small[..], &["--quiet"]].concat());
+    assert!(
+        o.status.success() && stderr(&o).is_empty(),
+        "{}",
+        stderr(&o)
+    );
+
+    let json = inspect_json(spec, &["--max-list-tokens", "2000", "--quiet"]);
+    let listing = &json["summary"]["listing"];
+    assert_eq!(listing["mode"], "catalog");
+    assert_eq!(listing["toolMode"], "auto");
+    assert_eq!(listing["tools"]["fits"], false);
+    assert_eq!(listing["catalog"]["fits"], true);
+    // Within the default budget, the same spec lists its tools.
+    let json = inspect_json(spec, &["--quiet"]);
+    assert_eq!(json["summary"]["listing"]["mode"], "tools");
+}
+
+/// Issue 14: `inspect --format json` gives each tool's group and entry size, and what a client
+/// sees in each mode; the sizes agree with each other.
+#[test]
+fn inspect_reports_sizes_that_add_up() {
+    let spec = Path::new(PETSTORE);
+    for (extra, count) in [(&[][..], 20), (&["--toolsets", "store"][..], 4)] {
+        let json = inspect_json(spec, &[extra, &["--quiet"]].concat());
+        let tools = json["tools"].as_array().unwrap();
+        let listing = &json["summary"]["listing"];
+        assert_eq!(listing["maxTools"], 40);
+        assert_eq!(listing["maxListTokens"], 25000);
+        let listed: Vec<&serde_json::Value> = tools
+            .iter()
+            .filter(|t| extra.is_empty() || t["group"] == "store")
+            .collect();
+        assert_eq!(listed.len(), count);
+        assert_eq!(listing["tools"]["count"], count);
+        let sum = |key: &str| -> u64 {
+            listed
+                .iter()
+                .map(|t| t["listing"][key].as_u64().unwrap())
+                .sum()
+        };
+        // The list is `[`, the entries with a comma between them, `]`.
+        let bytes = listing["tools"]["bytes"].as_u64().unwrap();
+        assert_eq!(bytes, sum("bytes") + count as u64 + 1);
+        // Tokens can merge across the joins, by a few at most.
+        let tokens = listing["tools"]["tokens"].as_u64().unwrap();
+        assert!(
+            tokens.abs_diff(sum("tokens")) <= count as u64 + 2,
+            "{tokens} vs {}",
+            sum("tokens")
+        );
+        for t in tools {
+            let (b, k) = (
+                t["listing"]["bytes"].as_u64().unwrap(),
+                t["listing"]["tokens"].as_u64().unwrap(),
+            );
+            assert!(0 < k && k <= b, "{t}");
+            assert!(t["group"].is_string());
+        }
+        let catalog = &listing["catalog"];
+        assert_eq!(catalog["count"], 3);
+        assert!(catalog["tokens"].as_u64().unwrap() <= catalog["bytes"].as_u64().unwrap());
+    }
+    let json = inspect_json(spec, &["--quiet"]);
+    assert_eq!(json["tools"][0]["name"], "update_pet");
+    assert_eq!(json["tools"][0]["group"], "pet");
+
+    // The table shows the same, for people.
+    let o = mcp_gen(&["inspect", "--url", PETSTORE, "--quiet"]);
+    assert!(o.status.success());
+    let table = String::from_utf8(o.stdout).unwrap();
+    let header = table.lines().next().unwrap();
+    assert!(header.ends_with("BYTES  TOKENS"), "{header}");
+    let tokens = json["summary"]["listing"]["tools"]["tokens"]
+        .as_u64()
+        .unwrap();
+    let line = format!(
+        "tools/list in tools mode: 20 tools, {} bytes, {} tokens",
+        mcp_gen::budget::grouped(
+            json["summary"]["listing"]["tools"]["bytes"]
+                .as_u64()
+                .unwrap() as usize
+        ),
+        mcp_gen::budget::grouped(tokens as usize)
+    );
+    assert!(table.contains(&line), "{line:?} missing from {table}");
+    assert!(
+        table.contains("tool_mode = \"auto\" lists in tools mode"),
+        "{table}"
+    );
+}
+
+#[test]
+fn an_unknown_toolset_is_a_usage_error_listing_the_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("server");
+    let o = generate_spec(Path::new(PETSTORE), &out, &["--toolsets", "pets"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("this API has no group `pets`; its groups (an operation's first tag, else its path's first segment) are `pet`, `store`, `user`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}
