@@ -4,6 +4,7 @@
 //! that does not fit, for `generate` and `generate --check` alike.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 
 use serde_json::Value;
 
@@ -50,8 +51,9 @@ pub struct Listing {
 pub enum Counting {
     /// Always (`inspect` reports them).
     Always,
-    /// Only when the list has more bytes than `max_list_tokens` (`generate`: loading the
-    /// encoding costs more than generating a small server).
+    /// Only when neither the tool count nor the bytes decide whether the list fits
+    /// (`generate`: loading the encoding costs more than generating a small server, and
+    /// counting MS Graph's 70 MB list takes seconds).
     WhenNeeded,
 }
 
@@ -66,13 +68,14 @@ pub struct Size {
 }
 
 impl Size {
-    /// The tokens, or the most there can be.
-    fn tokens_at_most(&self) -> usize {
-        self.tokens.unwrap_or(self.bytes)
+    /// The tokens, or the fewest and the most there can be.
+    fn token_range(&self) -> RangeInclusive<usize> {
+        self.tokens
+            .map_or_else(|| tokens::bounds(self.bytes), |t| t..=t)
     }
 
     pub fn fits(&self, budget: &Budget) -> bool {
-        self.count <= budget.max_tools && self.tokens_at_most() <= budget.max_list_tokens
+        self.count <= budget.max_tools && *self.token_range().end() <= budget.max_list_tokens
     }
 }
 
@@ -243,9 +246,12 @@ fn measure(
 ) -> Result<Size> {
     let texts: Vec<String> = entries.into_iter().map(|e| compact(&e)).collect();
     let list = format!("[{}]", texts.join(","));
-    let decided_by_bytes = tokens::at_most(&list) <= budget.max_list_tokens;
+    let range = tokens::bounds(list.len());
+    let decided = texts.len() > budget.max_tools
+        || *range.end() <= budget.max_list_tokens
+        || *range.start() > budget.max_list_tokens;
     let tokens = match counting {
-        Counting::WhenNeeded if decided_by_bytes => None,
+        Counting::WhenNeeded if decided => None,
         _ => Some(tokens::count(&list)?),
     };
     Ok(Size {
@@ -262,9 +268,10 @@ fn compact(entry: &Value) -> String {
 }
 
 /// `1,223 tools, 916,249 tokens: over max_tools 40 (by 1,183) and max_list_tokens 25,000
-/// (by 891,249)`; the tokens only when they were counted.
+/// (by 891,249)`. Tokens not counted are bounded by the bytes: `…, 4,030,587 bytes (at least
+/// 31,490 tokens): over … and max_list_tokens 25,000`.
 fn overage(size: &Size, budget: &Budget) -> String {
-    let tokens = size.tokens_at_most();
+    let range = size.token_range();
     let mut over = Vec::new();
     if size.count > budget.max_tools {
         over.push(format!(
@@ -273,19 +280,30 @@ fn overage(size: &Size, budget: &Budget) -> String {
             grouped(size.count - budget.max_tools)
         ));
     }
-    if tokens > budget.max_list_tokens {
+    let mut tokens = String::new();
+    if *range.start() > budget.max_list_tokens {
+        let by = match size.tokens {
+            Some(t) => format!(" (by {})", grouped(t - budget.max_list_tokens)),
+            None => String::new(),
+        };
         over.push(format!(
-            "max_list_tokens {} (by {})",
-            grouped(budget.max_list_tokens),
-            grouped(tokens - budget.max_list_tokens)
+            "max_list_tokens {}{by}",
+            grouped(budget.max_list_tokens)
         ));
+        tokens = match size.tokens {
+            Some(t) => format!(", {} tokens", grouped(t)),
+            None => format!(
+                ", {} bytes (at least {} tokens)",
+                grouped(size.bytes),
+                grouped(*range.start())
+            ),
+        };
+    } else if let Some(t) = size.tokens {
+        tokens = format!(", {} tokens", grouped(t));
     }
-    let tokens = size
-        .tokens
-        .map_or_else(String::new, |t| format!(", {} tokens", grouped(t)));
     format!(
-        "{} tools{tokens}: over {}",
-        grouped(size.count),
+        "{}{tokens}: over {}",
+        tool_count(size.count),
         over.join(" and ")
     )
 }
@@ -322,8 +340,8 @@ fn over_in_tools_mode(
     message.push_str("\n  largest groups (toolsets):");
     for (group, count, tokens) in group_sizes(&sized).iter().take(LARGEST) {
         message.push_str(&format!(
-            "\n    {group}: {} tools, {} tokens",
-            grouped(*count),
+            "\n    {group}: {}, {} tokens",
+            tool_count(*count),
             grouped(*tokens)
         ));
     }
@@ -356,6 +374,14 @@ fn group_sizes(sized: &[(&Tool, EntrySize)]) -> Vec<(String, usize, usize)> {
     // Stable: equal token counts keep the names' order.
     groups.sort_by_key(|g| std::cmp::Reverse(g.2));
     groups
+}
+
+/// `1 tool`, `1,223 tools`.
+fn tool_count(n: usize) -> String {
+    match n {
+        1 => "1 tool".to_owned(),
+        n => format!("{} tools", grouped(n)),
+    }
 }
 
 /// `1912345` → `1,912,345`.
@@ -417,6 +443,25 @@ mod tests {
         let counted = resolve(&api, &Listing::default(), Counting::Always).unwrap();
         assert!(counted.tools.tokens.unwrap() <= counted.tools.bytes);
         assert_eq!((counted.tools.count, counted.catalog.count), (20, 3));
+    }
+
+    #[test]
+    fn a_list_too_long_for_any_tokenization_is_never_counted_either() {
+        let budget = Budget {
+            max_tools: 40,
+            max_list_tokens: 50,
+        };
+        // 10,004 bytes: at least 79 tokens of at most 128 bytes each.
+        let long = || vec![Value::String("a".repeat(10_000))];
+        let size = measure(long(), &budget, Counting::WhenNeeded).unwrap();
+        assert_eq!((size.bytes, size.tokens), (10_004, None));
+        assert!(!size.fits(&budget));
+        assert_eq!(
+            overage(&size, &budget),
+            "1 tool, 10,004 bytes (at least 79 tokens): over max_list_tokens 50"
+        );
+        let counted = measure(long(), &budget, Counting::Always).unwrap();
+        assert!(counted.tokens.unwrap() >= 79 && !counted.fits(&budget));
     }
 
     #[test]

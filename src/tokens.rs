@@ -2,9 +2,10 @@
 //! later), through tiktoken-rs, whose ranks are embedded in the binary.
 //!
 //! Loading the encoding takes longer than generating a small server, so it happens once, on
-//! the first count, and callers that can decide by bytes never count: a BPE token is at least
-//! one byte, so a text never has more tokens than bytes ([`at_most`]).
+//! the first count, and callers that can decide by bytes never count: a text's tokens lie
+//! within [`bounds`] of its bytes.
 
+use std::ops::RangeInclusive;
 use std::sync::OnceLock;
 
 use tiktoken_rs::CoreBPE;
@@ -26,10 +27,14 @@ pub fn count(text: &str) -> Result<usize> {
     Ok(encoding()?.encode_ordinary(text).len())
 }
 
-/// The most tokens `text` can have, without loading the encoding: its bytes. BPE starts from
-/// single bytes and only merges them, so each token covers one byte or more.
-pub fn at_most(text: &str) -> usize {
-    text.len()
+/// The longest o200k_base token, in bytes (128 spaces).
+const LONGEST_TOKEN: usize = 128;
+
+/// The fewest and the most tokens a text of `bytes` bytes can have, without loading the
+/// encoding. BPE starts from single bytes and only merges them, so each token covers one
+/// byte or more, and at most the longest token's.
+pub fn bounds(bytes: usize) -> RangeInclusive<usize> {
+    bytes.div_ceil(LONGEST_TOKEN)..=bytes
 }
 
 #[cfg(test)]
@@ -45,14 +50,25 @@ mod tests {
     }
 
     #[test]
-    fn never_more_tokens_than_bytes() {
+    fn counts_lie_within_the_bounds_of_the_bytes() {
         for text in [
             "{\"name\":\"get_pet_by_id\",\"inputSchema\":{\"type\":\"object\"}}",
             "ünïcödé ✓ 漢字 🦀🦀🦀",
             "\u{0}\u{1}\u{7f}",
             "x",
+            &" ".repeat(1_000),
         ] {
-            assert!(count(text).unwrap() <= at_most(text), "{text}");
+            assert!(bounds(text.len()).contains(&count(text).unwrap()), "{text}");
         }
+    }
+
+    #[test]
+    fn no_token_is_longer_than_the_bound_assumes() {
+        let bpe = encoding().unwrap();
+        let longest = (0..200_000)
+            .filter_map(|rank| bpe.decode_bytes(&[rank]).ok())
+            .map(|bytes| bytes.len())
+            .max();
+        assert_eq!(longest, Some(LONGEST_TOKEN));
     }
 }
