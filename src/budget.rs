@@ -112,17 +112,19 @@ pub fn resolve(api: &Api, asked: &Listing, counting: Counting) -> Result<Resolut
     check_toolsets(api, &asked.toolsets)?;
     let budget = &asked.budget;
     let listed: Vec<&Tool> = listed(api, &asked.toolsets).collect();
-    let tools_list = || listed.iter().map(|t| listing::tool_entry(t));
+    let tools_list = || listed.iter().map(|t| listing::tool_entry_json(t)).collect();
+    let catalog_list = || {
+        listing::entries(api, ToolMode::Catalog)
+            .iter()
+            .map(compact)
+            .collect()
+    };
     let mut tools = measure(tools_list(), budget, counting)?;
-    let mut catalog = measure(listing::entries(api, ToolMode::Catalog), budget, counting)?;
+    let mut catalog = measure(catalog_list(), budget, counting)?;
     if asked.mode == ToolMode::Tools && !tools.fits(budget) {
         // The refusal names every tool's tokens, so the encoding loads anyway: count it all.
         tools = measure(tools_list(), budget, Counting::Always)?;
-        catalog = measure(
-            listing::entries(api, ToolMode::Catalog),
-            budget,
-            Counting::Always,
-        )?;
+        catalog = measure(catalog_list(), budget, Counting::Always)?;
     }
     let (mode, outcome) = match asked.mode {
         ToolMode::Tools if tools.fits(budget) => (ToolMode::Tools, Outcome::Fits),
@@ -173,7 +175,7 @@ pub fn report(api: &Api, asked: &Listing) -> Result<Report> {
         entries: api
             .tools
             .iter()
-            .map(|t| entry_size(&compact(&listing::tool_entry(t))))
+            .map(|t| entry_size(&listing::tool_entry_json(t)))
             .collect::<Result<_>>()?,
     })
 }
@@ -239,24 +241,21 @@ fn check_toolsets(api: &Api, toolsets: &[String]) -> Result<()> {
     )))
 }
 
-fn measure(
-    entries: impl IntoIterator<Item = Value>,
-    budget: &Budget,
-    counting: Counting,
-) -> Result<Size> {
-    let texts: Vec<String> = entries.into_iter().map(|e| compact(&e)).collect();
-    let list = format!("[{}]", texts.join(","));
-    let range = tokens::bounds(list.len());
+/// A list of entries, each as compact JSON.
+fn measure(texts: Vec<String>, budget: &Budget, counting: Counting) -> Result<Size> {
+    // `[`, the entries with a comma between each two, `]`.
+    let bytes = texts.iter().map(String::len).sum::<usize>() + texts.len().saturating_sub(1) + 2;
+    let range = tokens::bounds(bytes);
     let decided = texts.len() > budget.max_tools
         || *range.end() <= budget.max_list_tokens
         || *range.start() > budget.max_list_tokens;
     let tokens = match counting {
         Counting::WhenNeeded if decided => None,
-        _ => Some(tokens::count(&list)?),
+        _ => Some(tokens::count(&format!("[{}]", texts.join(",")))?),
     };
     Ok(Size {
         count: texts.len(),
-        bytes: list.len(),
+        bytes,
         tokens,
     })
 }
@@ -320,7 +319,7 @@ fn over_in_tools_mode(
     const LARGEST: usize = 5;
     let mut sized = listed
         .iter()
-        .map(|t| Ok((*t, entry_size(&compact(&listing::tool_entry(t)))?)))
+        .map(|t| Ok((*t, entry_size(&listing::tool_entry_json(t))?)))
         .collect::<Result<Vec<_>>>()?;
     let mut message = format!(
         "the tools/list is over budget in tools mode (tool_mode = \"tools\"): {}",
@@ -452,7 +451,7 @@ mod tests {
             max_list_tokens: 50,
         };
         // 10,004 bytes: at least 79 tokens of at most 128 bytes each.
-        let long = || vec![Value::String("a".repeat(10_000))];
+        let long = || vec![format!("{:?}", "a".repeat(10_000))];
         let size = measure(long(), &budget, Counting::WhenNeeded).unwrap();
         assert_eq!((size.bytes, size.tokens), (10_004, None));
         assert!(!size.fits(&budget));
