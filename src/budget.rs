@@ -14,7 +14,8 @@ use crate::model::{Api, Tool};
 use crate::tokens;
 
 /// Cursor uses at most 40 tools from all its MCP servers together; OpenAI's API refuses more
-/// than 128 (and VS Code sends at most 128): 40 keeps a server whole in all three.
+/// than 128 (and VS Code sends at most 128): 40 keeps a server whole in all three (README,
+/// Fitting a client's context, has the sources).
 pub const DEFAULT_MAX_TOOLS: usize = 40;
 /// Claude Code warns of a "large MCP tools context" above 25,000 tokens.
 pub const DEFAULT_MAX_LIST_TOKENS: usize = 25_000;
@@ -188,14 +189,14 @@ fn entry_size(text: &str) -> Result<EntrySize> {
 }
 
 /// The tools listed by default: those of the default toolsets.
-pub fn listed<'a>(api: &'a Api, toolsets: &'a [String]) -> impl Iterator<Item = &'a Tool> {
+fn listed<'a>(api: &'a Api, toolsets: &'a [String]) -> impl Iterator<Item = &'a Tool> {
     api.tools
         .iter()
         .filter(move |t| toolsets.is_empty() || toolsets.contains(&t.group))
 }
 
 /// The groups, in the document's order.
-pub fn groups(api: &Api) -> Vec<&str> {
+fn groups(api: &Api) -> Vec<&str> {
     let mut seen = BTreeSet::new();
     api.tools
         .iter()
