@@ -11,6 +11,8 @@ use crate::model::{Api, Tool};
 /// The runtime's search (its word splitter and ranking), compiled here too: the index is
 /// built with the very splitter queries go through, and `inspect` measures the ranking the
 /// server will do.
+/// Formatted with the runtime (edition 2024), not here.
+#[rustfmt::skip]
 #[path = "../../runtime/src/search/mod.rs"]
 #[allow(dead_code)]
 mod search;
