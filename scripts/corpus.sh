@@ -121,5 +121,31 @@ while IFS=$'\t' read -r id source path; do
   fi
   echo "| $id | $version | $ops | $tools | $gen | $build |" >>"$report"
 done <fixtures/corpus/specs.tsv
+
+# Catalog mode on the big APIs: what a client is listed must stay small, and an operation's
+# own summary must find it among the first five search results for at least 90% of them.
+{
+  echo
+  echo "| spec | operations | mode | tools/list tokens, tools mode | tools/list tokens, catalog mode | found by its summary (top 5) |"
+  echo "|---|---:|---|---:|---:|---:|"
+} >>"$report"
+for id in github stripe; do
+  if (($#)) && [[ " $* " != *" $id "* ]]; then continue; fi
+  line=$(awk -F'\t' -v i="$id" '$1 == i' fixtures/corpus/specs.tsv)
+  [[ -n $line ]] || die "$id is not in fixtures/corpus/specs.tsv"
+  IFS=$'\t' read -r _ source path <<<"$line"
+  spec=$(spec_file "$id" "$source" "$path")
+  say "$id: catalog mode's list and search"
+  if ! row=$("$mcp_gen" inspect --url "$spec" --format json --quiet | "$PEERS_NODE" -e '
+      const s = JSON.parse(require("fs").readFileSync(0, "utf8")).summary;
+      const l = s.listing, q = s.search;
+      const ok = l.catalog.tokens < 2000 && q.rate >= 0.9;
+      console.log(`| ${process.argv[1]} | ${s.operations} | ${l.mode} | ${l.tools.tokens} | ${l.catalog.tokens} | ${q.foundInTop5}/${q.queries} (${(q.rate * 100).toFixed(1)}%) |`);
+      process.exit(ok ? 0 : 1);' "$id"); then
+    say "$id: catalog list over 2,000 tokens or search under 90%: $row"
+    failed=1
+  fi
+  echo "$row" >>"$report"
+done
 cat "$report"
 exit "$failed"

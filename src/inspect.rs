@@ -26,6 +26,7 @@ pub fn to_json(api: &Api, report: &Report) -> Value {
     let mut summary = summary_json(api);
     if let Value::Object(map) = &mut summary {
         map.insert("listing".into(), listing_json(report));
+        map.insert("search".into(), search_json(api));
     }
     json!({
         "api": {"title": api.title, "version": api.version, "upstream": api.default_upstream},
@@ -79,6 +80,23 @@ fn listing_json(report: &Report) -> Value {
         "tools": size(&r.tools),
         "catalog": size(&r.catalog),
     })
+}
+
+/// How well catalog mode's search finds operations: each operation's own summary (or its
+/// description's first sentence) as the query, found among the first five or not.
+fn search_json(api: &Api) -> Value {
+    let (found, asked) = crate::emit::search_index::hit_rate(api, SEARCH_TOP);
+    json!({"queries": asked, "foundInTop5": found, "rate": rate(found, asked)})
+}
+
+const SEARCH_TOP: usize = 5;
+
+fn rate(found: usize, asked: usize) -> f64 {
+    if asked == 0 {
+        return 1.0;
+    }
+    // Three decimals: the rate is a figure for people, and the JSON stays byte-stable.
+    (found as f64 * 1000.0 / asked as f64).round() / 1000.0
 }
 
 /// Operations left out for a reason other than the filters (each has a warning).
@@ -227,6 +245,13 @@ pub fn to_table(api: &Api, report: &Report) -> String {
     }
     out.push('\n');
     out.push_str(&listing_lines(report));
+    let (found, asked) = crate::emit::search_index::hit_rate(api, SEARCH_TOP);
+    out.push_str(&format!(
+        "search (catalog mode): an operation's own summary finds it in the top {SEARCH_TOP} for {} of {} ({:.1}%)\n",
+        budget::grouped(found),
+        budget::grouped(asked),
+        rate(found, asked) * 100.0
+    ));
     out
 }
 

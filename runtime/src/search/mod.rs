@@ -78,7 +78,9 @@ impl Index {
         let mut words = terms::terms(query);
         words.sort();
         words.dedup();
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        // One slot per document beats a map: a common word touches thousands of them.
+        let mut scores = vec![0f32; self.lengths.len()];
+        let mut touched = Vec::new();
         for word in &words {
             let Some(list) = self.postings.get(word) else {
                 continue;
@@ -86,22 +88,29 @@ impl Index {
             let df = list.len() as f32;
             let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
             for &(doc, count) in list {
-                if !allowed(doc as usize) {
+                let d = doc as usize;
+                if !allowed(d) {
                     continue;
                 }
                 let tf = count as f32;
-                let length = self.lengths[doc as usize] as f32 / self.average;
-                let score = idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length));
-                *scores.entry(doc).or_default() += score;
+                let length = self.lengths[d] as f32 / self.average;
+                if scores[d] == 0.0 {
+                    touched.push(doc);
+                }
+                scores[d] += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length));
             }
         }
-        let mut ranked: Vec<(u32, f32)> = scores.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked
-            .into_iter()
-            .take(limit)
-            .map(|(doc, _)| doc as usize)
-            .collect()
+        let by_score = |a: &u32, b: &u32| {
+            scores[*b as usize]
+                .total_cmp(&scores[*a as usize])
+                .then(a.cmp(b))
+        };
+        if touched.len() > limit {
+            touched.select_nth_unstable_by(limit, by_score);
+            touched.truncate(limit);
+        }
+        touched.sort_by(by_score);
+        touched.into_iter().map(|doc| doc as usize).collect()
     }
 }
 
