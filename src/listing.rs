@@ -91,7 +91,8 @@ impl CatalogTool {
                     "operation": operation,
                     "arguments": {"type": "object", "description": "The operation's arguments, as its inputSchema says"}
                 },
-                "required": ["operation"]
+                "required": ["operation"],
+                "additionalProperties": false
             }),
         }
     }

@@ -190,10 +190,12 @@ impl Limits {
         values: 100_000,
     };
 
-    /// The same bounds for a whole JSON-RPC message that carries arguments.
-    pub fn for_message(self) -> Limits {
+    /// The same bounds for a whole JSON-RPC message that carries arguments `nested` levels
+    /// below `params.arguments` (1 for catalog mode's `call_operation`, whose own
+    /// `arguments` hold the operation's).
+    pub fn for_message(self, nested: usize) -> Limits {
         Limits {
-            depth: self.depth + ENVELOPE_LEVELS,
+            depth: self.depth + ENVELOPE_LEVELS + nested,
             values: self.values + ENVELOPE_VALUES,
             ..self
         }
@@ -579,7 +581,7 @@ mod tests {
 
     #[test]
     fn messages_are_checked_without_being_built() {
-        let limits = Limits::DEFAULT.for_message();
+        let limits = Limits::DEFAULT.for_message(0);
         let body = format!(
             r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"t","arguments":{{"body":[{}0]}}}}}}"#,
             "0,".repeat(Limits::DEFAULT.items)

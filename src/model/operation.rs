@@ -153,22 +153,35 @@ pub fn build(
 }
 
 /// The toolset an operation belongs to: its first tag, else its path's first segment
-/// (`/pets/{id}` → `pets`), else `default`.
+/// (`/pets/{id}` → `pets`), else `default`. Written so `TOOLSETS` can name it: letters,
+/// digits, `_`, `.` and `-` only (other runs become one `-`), and never `all`.
 fn group(site: &Site) -> String {
     let tag = site
         .op
         .get("tags")
         .and_then(Value::as_array)
         .and_then(|tags| tags.iter().find_map(Value::as_str))
-        .map(single_line)
-        .filter(|t| !t.is_empty());
+        .and_then(group_name);
     tag.or_else(|| {
         site.path
             .split('/')
             .find(|s| !s.is_empty() && !s.starts_with('{'))
-            .map(str::to_owned)
+            .and_then(group_name)
     })
     .unwrap_or_else(|| "default".to_owned())
+}
+
+fn group_name(raw: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in raw.chars() {
+        if c.is_alphanumeric() || matches!(c, '_' | '.' | '-') {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    (!out.is_empty() && !out.eq_ignore_ascii_case("all")).then(|| out.to_owned())
 }
 
 fn single_line(s: &str) -> String {
@@ -211,6 +224,18 @@ fn documents_redirects(op: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_names_can_be_written_in_toolsets() {
+        assert_eq!(group_name("pet").as_deref(), Some("pet"));
+        assert_eq!(
+            group_name("Users, Groups #2").as_deref(),
+            Some("Users-Groups-2")
+        );
+        assert_eq!(group_name("  Ökonomie ").as_deref(), Some("Ökonomie"));
+        assert_eq!(group_name("All"), None);
+        assert_eq!(group_name(" , "), None);
+    }
     use crate::model::Options;
     use crate::model::{Body, BodyShape, FieldEncoding, Style};
     use crate::normalize::Version;

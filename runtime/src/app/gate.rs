@@ -234,8 +234,13 @@ impl Gate {
         served: Vec<bool>,
         bounds: &Bounds,
     ) -> Self {
-        let missing_token_challenge = every_tool_protected(catalog)
-            .then(|| challenger.missing_token(&metadata::all_scopes(catalog)));
+        assert_eq!(
+            served.len(),
+            catalog.tools.len(),
+            "one served flag per tool"
+        );
+        let missing_token_challenge = every_tool_protected(catalog, &served)
+            .then(|| challenger.missing_token(&metadata::all_scopes(catalog, &served)));
         Self {
             catalog,
             verifier,
@@ -247,7 +252,9 @@ impl Gate {
             requests: Arc::new(Semaphore::new(bounds.max_requests)),
             body_timeout: bounds.body_timeout,
             request_timeout: bounds.request_timeout,
-            message_limits: bounds.arguments.for_message(),
+            message_limits: bounds
+                .arguments
+                .for_message(usize::from(tool_mode == ToolMode::Catalog)),
         }
     }
 
@@ -389,8 +396,14 @@ impl Gate {
 
 /// Every tool needs a token, so with OAuth on, a request without one (even `tools/list`) is
 /// refused.
-pub fn every_tool_protected(catalog: &Catalog) -> bool {
-    !catalog.tools.is_empty() && catalog.tools.iter().all(|t| !t.access.anonymous)
+pub fn every_tool_protected(catalog: &Catalog, served: &[bool]) -> bool {
+    let mut tools = catalog
+        .tools
+        .iter()
+        .zip(served)
+        .filter(|(_, served)| **served)
+        .peekable();
+    tools.peek().is_some() && tools.all(|(t, _)| !t.access.anonymous)
 }
 
 fn has_query_token(query: Option<&str>) -> bool {
@@ -511,9 +524,17 @@ async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> 
     };
     if let Err(violation) = bounded {
         let light = cheap_peek(&bytes);
-        let inside = violation.within("/params/arguments");
+        // Through call_operation, the operation's own arguments are one level further in,
+        // and the operation is what the caller should hear about.
+        let (tool, inside) = match gate.tool_mode {
+            ToolMode::Catalog => (
+                light.operation.as_deref(),
+                violation.within("/params/arguments/arguments"),
+            ),
+            ToolMode::Tools => (light.tool.as_deref(), violation.within("/params/arguments")),
+        };
         if let (Some("tools/call"), Some(tool), Some(inside)) =
-            (light.method.as_deref(), light.tool.as_deref(), inside)
+            (light.method.as_deref(), tool, inside)
         {
             tracing::info!(tool, %inside, "arguments over a limit");
             let text = validate::over_limit(tool, &inside);

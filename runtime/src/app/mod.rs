@@ -65,7 +65,7 @@ fn build_upstream(
 fn cache_hints(catalog: &Catalog, config: &Config, oauth: bool) -> CacheHints {
     CacheHints::new(
         config.list_ttl,
-        oauth && gate::every_tool_protected(catalog),
+        oauth && gate::every_tool_protected(catalog, &config.served),
     )
 }
 

@@ -67,7 +67,8 @@ pub fn router(
         .route("/healthz", get(|| async { "ok" }))
         .merge(mcp);
     if oauth && let (Some(issuer), Ok(resource)) = (&config.issuer, Url::parse(&config.resource)) {
-        let document = metadata::document(catalog, &config.resource, issuer).to_string();
+        let document =
+            metadata::document(catalog, &config.served, &config.resource, issuer).to_string();
         let serve = move || {
             let document = document.clone();
             async move { ([(CONTENT_TYPE, "application/json")], document) }

@@ -870,6 +870,40 @@ async fn call_operation_checks_as_the_operation_would() {
     .await;
     assert_eq!(ok.body["result"]["isError"], false, "{}", ok.body);
 
+    // Arguments beside `operation` are refused rather than dropped unseen.
+    let stray = tool_call("call_operation", json!({"operation": "open", "id": 3}));
+    let stray = post(&app, None, stray).await;
+    assert_eq!(stray.body["result"]["isError"], true);
+    assert!(
+        stray.body.to_string().contains("inside `arguments`"),
+        "{}",
+        stray.body
+    );
+    // Nesting as deep as the operation's own tool allows is fine through call_operation too;
+    // one level deeper is refused, naming the operation and the place in its arguments.
+    let nested = |levels: usize| {
+        let mut value = json!(1);
+        for _ in 0..levels {
+            value = json!([value]);
+        }
+        value
+    };
+    let deep = post(
+        &app,
+        None,
+        call_operation("open", json!({"id": nested(31)})),
+    )
+    .await;
+    assert!(!deep.body.to_string().contains("limit"), "{}", deep.body);
+    let deeper = post(
+        &app,
+        None,
+        call_operation("open", json!({"id": nested(32)})),
+    )
+    .await;
+    let text = deeper.body.to_string();
+    assert!(text.contains("`open`") && text.contains("/id"), "{text}");
+
     // HTTP challenge mode: 403 from the gate, before the handler.
     let app = app_with(catalog_mode(), "http", &issuer, &[]).await;
     let refused = post(

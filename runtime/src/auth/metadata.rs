@@ -31,21 +31,25 @@ pub fn bare_metadata_path() -> &'static str {
 }
 
 /// Every scope any tool asks for, sorted and without duplicates.
-pub fn all_scopes(catalog: &Catalog) -> Vec<&'static str> {
+/// The scopes of the operations served (`TOOLSETS`): a deployment never asks users to
+/// consent to, or names, what it does not serve.
+pub fn all_scopes(catalog: &Catalog, served: &[bool]) -> Vec<&'static str> {
     let scopes: BTreeSet<&'static str> = catalog
         .tools
         .iter()
-        .filter_map(|t| t.access.oauth2)
+        .zip(served)
+        .filter(|(_, served)| **served)
+        .filter_map(|(t, _)| t.access.oauth2)
         .flat_map(|s| s.iter().copied())
         .collect();
     scopes.into_iter().collect()
 }
 
-pub fn document(catalog: &Catalog, resource: &str, issuer: &str) -> Value {
+pub fn document(catalog: &Catalog, served: &[bool], resource: &str, issuer: &str) -> Value {
     json!({
         "resource": resource,
         "authorization_servers": [issuer],
-        "scopes_supported": all_scopes(catalog),
+        "scopes_supported": all_scopes(catalog, served),
         "bearer_methods_supported": ["header"],
         "resource_name": catalog.server_title,
     })

@@ -39,7 +39,12 @@ impl CatalogMode {
         };
         let limit = match args.get("limit") {
             None | Some(Value::Null) => DEFAULT_LIMIT,
-            Some(v) => match v.as_u64().filter(|n| (1..=MOST_LIMIT).contains(n)) {
+            // JSON Schema counts 5.0 as an integer too.
+            Some(v) => match v
+                .as_f64()
+                .filter(|n| n.fract() == 0.0 && (1.0..=MOST_LIMIT as f64).contains(n))
+                .map(|n| n as u64)
+            {
                 Some(n) => n,
                 None => {
                     return outcome::error(format!(
@@ -68,7 +73,7 @@ impl CatalogMode {
         }
         let found: Vec<Value> = self
             .index
-            .search(query, allowed, limit as usize)
+            .search(bounded(query), allowed, limit as usize)
             .into_iter()
             .map(|i| summary(&catalog.tools[i]))
             .collect();
@@ -78,7 +83,9 @@ impl CatalogMode {
     /// `{operation}`: what a client needs to call it.
     pub fn describe(&self, catalog: &Catalog, i: Option<usize>) -> CallToolResult {
         let Some(spec) = i.map(|i| &catalog.tools[i]) else {
-            return outcome::error("`operation` names no operation: search_operations finds them");
+            return outcome::error(
+                "no such operation: search_operations finds the operation names",
+            );
         };
         let mut described = summary(spec);
         if let Value::Object(fields) = &mut described {
@@ -97,6 +104,21 @@ impl CatalogMode {
         }
         CallToolResult::structured(described)
     }
+}
+
+/// A query says what it wants in a few words; a longer one (up to the argument limit, a
+/// megabyte) would cost CPU for nothing, so only its start is read.
+const MOST_QUERY_BYTES: usize = 1024;
+
+fn bounded(query: &str) -> &str {
+    if query.len() <= MOST_QUERY_BYTES {
+        return query;
+    }
+    let mut end = MOST_QUERY_BYTES;
+    while !query.is_char_boundary(end) {
+        end -= 1;
+    }
+    &query[..end]
 }
 
 /// One operation in a search result.

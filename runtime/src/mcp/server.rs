@@ -102,6 +102,9 @@ impl McpServer {
         cache: CacheHints,
         exposure: Exposure,
     ) -> Result<Self, String> {
+        if exposure.served.len() != catalog.tools.len() {
+            return Err("internal error: one served flag per tool".to_owned());
+        }
         let catalog_mode = match exposure.mode {
             ToolMode::Tools => None,
             ToolMode::Catalog => Some(CatalogMode {
@@ -318,13 +321,28 @@ impl ServerHandler for McpServer {
                     return Ok(mode.search(self.0.catalog, &args, shown).into());
                 }
                 Some(CatalogRole::Describe) => {
-                    let operation = args.get("operation").and_then(Value::as_str);
-                    let i = operation
-                        .and_then(|o| self.operation(o).ok())
-                        .filter(|&i| self.shown(i, principal));
+                    // Any served operation, whatever the token: a caller must be able to
+                    // learn what it needs to step up for.
+                    let i = match args.get("operation").and_then(Value::as_str) {
+                        Some(o) => self.operation(o).ok(),
+                        None => {
+                            return Ok(outcome::error("`operation` (a string) is required").into());
+                        }
+                    };
                     return Ok(mode.describe(self.0.catalog, i).into());
                 }
                 Some(CatalogRole::Call) => {
+                    // Arguments a model put beside `operation` instead of inside `arguments`
+                    // would otherwise be dropped unseen, and the call run without them.
+                    if let Some(stray) = args
+                        .keys()
+                        .find(|k| !matches!(k.as_str(), "operation" | "arguments"))
+                    {
+                        return Ok(outcome::error(format!(
+                            "`{stray}` is not an argument of call_operation: put the operation's arguments inside `arguments`"
+                        ))
+                        .into());
+                    }
                     // The operation runs as its own tool would: scopes, arguments, request.
                     let operation = args.get("operation").and_then(Value::as_str);
                     match operation.map(|o| self.operation(o)) {
@@ -335,7 +353,7 @@ impl ServerHandler for McpServer {
                         }
                     }
                     arguments = match args.get("arguments") {
-                        None => None,
+                        None | Some(Value::Null) => None,
                         Some(Value::Object(inner)) => Some(inner.clone()),
                         Some(_) => {
                             return Ok(outcome::error("`arguments` must be an object").into());
@@ -343,8 +361,11 @@ impl ServerHandler for McpServer {
                     };
                 }
                 None => {
+                    // Said for every name, so it tells nothing about which operations exist.
                     return Err(ErrorData::invalid_params(
-                        format!("unknown tool: {name}"),
+                        format!(
+                            "unknown tool: {name} (this server lists its operations through search_operations, describe_operation and call_operation)"
+                        ),
                         None,
                     ));
                 }

@@ -55,7 +55,7 @@ impl Index {
                 let (doc, count) = posting.split_once(':').ok_or_else(bad)?;
                 let doc: u32 = doc.parse().map_err(|_| bad())?;
                 let count: u32 = count.parse().map_err(|_| bad())?;
-                if doc as usize >= documents {
+                if doc as usize >= documents || count == 0 {
                     return Err(bad());
                 }
                 list.push((doc, count));

@@ -58,7 +58,7 @@ static CATALOG_TOOLS: &[CatalogEntry] = &[
         role: CatalogRole::Call,
         name: "call_operation",
         description: "Runs one operation with its arguments, checked against the inputSchema describe_operation gave. The result is the operation's own: its reply, or an error that says what to fix.",
-        input_schema: r#"{"type":"object","properties":{"operation":{"type":"string","description":"An operation name from search_operations"},"arguments":{"type":"object","description":"The operation's arguments, as its inputSchema says"}},"required":["operation"]}"#,
+        input_schema: r#"{"type":"object","properties":{"operation":{"type":"string","description":"An operation name from search_operations"},"arguments":{"type":"object","description":"The operation's arguments, as its inputSchema says"}},"required":["operation"],"additionalProperties":false}"#,
         annotations: Annotations {
             read_only: false,
             destructive: false,
