@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::listing::{self, ToolMode};
 use crate::model::{Api, Tool};
+use crate::profile::Targets;
 use crate::tokens;
 
 /// Cursor uses at most 40 tools from all its MCP servers together; OpenAI's API refuses more
@@ -45,6 +46,8 @@ pub struct Listing {
     pub budget: Budget,
     /// The groups listed by default (empty: all); only they count against the budget.
     pub toolsets: Vec<String>,
+    /// The clients the list is meant for (they set `budget.max_tools` unless it was asked).
+    pub profiles: Targets,
 }
 
 /// Whether tokens are counted when the bytes already decide.
@@ -419,6 +422,7 @@ mod tests {
                 max_list_tokens,
             },
             toolsets: Vec::new(),
+            profiles: Targets::default(),
         }
     }
 

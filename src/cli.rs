@@ -13,7 +13,8 @@ use crate::budget::{self, Counting, Outcome};
 use crate::config::{self, Config};
 use crate::emit::{self, check, manifest::Manifest, Settings};
 use crate::listing::ToolMode;
-use crate::model::{self, select::Filters, AuthMode, OutputSchemas, UpstreamAuth};
+use crate::model::{select::Filters, AuthMode, OutputSchemas, UpstreamAuth};
+use crate::profile::Profile;
 use crate::warning::{Class, Warning};
 use crate::{inspect, Error, Result};
 
@@ -51,9 +52,14 @@ struct Mapping {
     /// Scopes for tools that need a token but whose operation names none (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "SCOPES")]
     default_scopes: Vec<String>,
-    /// Longest tool name [default: 48].
+    /// Longest tool name [default: 48, or less where a --profile needs it].
     #[arg(long, value_parser = clap::value_parser!(u16).range(8..=64))]
     max_name_len: Option<u16>,
+    /// The clients the server is meant for (comma-separated): openai, claude, cursor,
+    /// gemini, vscode; they bound tool names, the tool count and input schemas; `none` for
+    /// none [default: all].
+    #[arg(long, value_delimiter = ',', value_name = "CLIENTS", value_parser = parse_profile)]
+    profile: Vec<Option<Profile>>,
     /// What goes upstream for operations secured by the spec's oauth2 schemes [default: env].
     #[arg(long, value_enum)]
     upstream_auth: Option<UpstreamAuth>,
@@ -179,6 +185,7 @@ fn flags(m: &Mapping) -> Config {
         auth: m.auth,
         default_scopes: (!m.default_scopes.is_empty()).then(|| list(&m.default_scopes)),
         max_name_len: m.max_name_len,
+        profiles: (!m.profile.is_empty()).then(|| m.profile.iter().flatten().copied().collect()),
         upstream_auth: m.upstream_auth,
         allow_remote_refs: m.allow_remote_refs.then_some(true),
         output_schemas: m.output_schemas,
@@ -199,6 +206,23 @@ fn flags(m: &Mapping) -> Config {
         },
         ..Config::default()
     }
+}
+
+/// A `--profile` value: a profile, or `none` (`None`) for none.
+fn parse_profile(value: &str) -> std::result::Result<Option<Profile>, String> {
+    let value = value.trim();
+    if value == "none" {
+        return Ok(None);
+    }
+    <Profile as ValueEnum>::from_str(value, false)
+        .map(Some)
+        .map_err(|_| {
+            let known: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+            format!(
+                "`{value}` is not a profile; use {} or none",
+                known.join(", ")
+            )
+        })
 }
 
 /// Where the options come from.
@@ -279,10 +303,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
     let sourced = source(&args.mapping, over, args.out.as_deref())?;
     let effective = sourced.config.effective()?;
     let (loaded, api) = crate::read_api(&effective.spec, &effective.options)?;
-    let name = effective
-        .name
-        .clone()
-        .unwrap_or_else(|| model::crate_name(&api.title));
+    let name = api.server_name.clone();
     let out = sourced
         .project
         .or(effective.out.clone())
@@ -311,15 +332,19 @@ fn generate(args: GenerateArgs) -> Result<()> {
         }
         Outcome::Over(why) => return Err(Error::Budget(why)),
     }
-    let recorded = serde_json::to_value(sourced.config.recorded(&name))
-        .map_err(|e| Error::internal("the recorded configuration", e))?;
+    let recorded = serde_json::to_value(sourced.config.recorded(
+        &name,
+        api.max_name_len,
+        effective.listing.budget.max_tools,
+    ))
+    .map_err(|e| Error::internal("the recorded configuration", e))?;
     let settings = Settings {
         name: name.clone(),
         auth: effective.options.auth,
         issuer: effective.issuer.clone(),
         resource_url: effective.resource_url.clone(),
         default_scopes: effective.options.default_scopes.clone(),
-        max_name_len: effective.options.max_name_len,
+        max_name_len: api.max_name_len,
         spec_source: config::relative_source(&loaded.origin, &out),
         spec_digest: loaded.digest,
         recorded,

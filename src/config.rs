@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::listing::ToolMode;
 use crate::model::select::{Filters, Override, ScopeRule, Selection};
 use crate::model::{self, AuthMode, OutputSchemas, UpstreamAuth};
+use crate::profile::{Profile, Targets};
 
 /// The config file's conventional name, looked up in the working directory.
 pub const FILE: &str = "mcp-gen.toml";
@@ -37,6 +38,9 @@ pub struct Config {
     pub default_scopes: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_name_len: Option<u16>,
+    /// The clients the server is meant for (default: all); `[]`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiles: Option<Vec<Profile>>,
     /// What goes upstream for operations secured by the spec's oauth2 schemes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream_auth: Option<UpstreamAuth>,
@@ -143,6 +147,7 @@ impl Config {
             resource_url,
             default_scopes,
             max_name_len,
+            profiles,
             upstream_auth,
             allow_remote_refs,
             output_schemas,
@@ -197,12 +202,12 @@ impl Config {
         if let Some(name) = &self.name {
             check_crate_name(name)?;
         }
-        let max_name_len = self.max_name_len.unwrap_or(model::DEFAULT_MAX_LEN as u16);
-        if !(8..=64).contains(&max_name_len) {
+        if let Some(n) = self.max_name_len.filter(|n| !(8..=64).contains(n)) {
             return Err(Error::Usage(format!(
-                "--max-name-len (max_name_len): {max_name_len} is not in 8..=64"
+                "--max-name-len (max_name_len): {n} is not in 8..=64"
             )));
         }
+        let profiles = self.targets();
         for (i, rule) in self.scope_rules.iter().enumerate() {
             if !rule.has_matcher() {
                 return Err(Error::Usage(format!(
@@ -213,7 +218,9 @@ impl Config {
         let options = model::Options {
             auth: self.auth.unwrap_or_default(),
             default_scopes: clean(self.default_scopes.as_deref().unwrap_or_default()),
-            max_name_len: usize::from(max_name_len),
+            max_name_len: self.max_name_len.map(usize::from),
+            profiles: profiles.clone(),
+            server_name: self.name.clone(),
             upstream_auth: self.upstream_auth.unwrap_or_default(),
             allow_remote_refs: self.allow_remote_refs.unwrap_or(false),
             output_schemas: self.output_schemas.unwrap_or_default(),
@@ -239,15 +246,24 @@ impl Config {
             resource_url,
             listing: Listing {
                 mode: self.tool_mode.unwrap_or_default(),
-                budget: self.budget()?,
+                budget: self.budget(&profiles)?,
                 toolsets: clean(self.toolsets.as_deref().unwrap_or_default()),
+                profiles,
             },
             list_by_scope: self.list_by_scope.unwrap_or(false),
         })
     }
 
-    /// The limits, defaults filled in; zero is a usage error (nothing would fit).
-    fn budget(&self) -> Result<Budget> {
+    /// The profiles targeted: all unless the config says which.
+    fn targets(&self) -> Targets {
+        self.profiles
+            .as_deref()
+            .map_or_else(Targets::default, Targets::new)
+    }
+
+    /// The limits, defaults filled in; zero is a usage error (nothing would fit), and so is
+    /// a `max_tools` over a targeted profile's limit.
+    fn budget(&self, profiles: &Targets) -> Result<Budget> {
         let limit = |key: &str, value: Option<u32>, default: usize| -> Result<usize> {
             match value {
                 None => Ok(default),
@@ -259,7 +275,12 @@ impl Config {
             }
         };
         Ok(Budget {
-            max_tools: limit("max_tools", self.max_tools, budget::DEFAULT_MAX_TOOLS)?,
+            max_tools: profiles.max_tools(
+                self.max_tools
+                    .map(|n| limit("max_tools", Some(n), 0))
+                    .transpose()?,
+                budget::DEFAULT_MAX_TOOLS,
+            )?,
             max_list_tokens: limit(
                 "max_list_tokens",
                 self.max_list_tokens,
@@ -269,8 +290,9 @@ impl Config {
     }
 
     /// What the manifest records: every effective value, so a later mcp-gen with other
-    /// defaults regenerates the same project.
-    pub fn recorded(&self, name: &str) -> Config {
+    /// defaults regenerates the same project. `max_name_len` and `max_tools` are the values
+    /// the profiles decided for the server `name`.
+    pub fn recorded(&self, name: &str, max_name_len: usize, max_tools: usize) -> Config {
         let mut r = self.clone();
         // The manifest records the spec on its own (with its digest).
         r.spec = None;
@@ -280,13 +302,14 @@ impl Config {
         r.oauth_server = Some(self.oauth_server.clone().unwrap_or_default());
         r.resource_url = Some(self.resource_url.clone().unwrap_or_default());
         r.default_scopes = Some(self.default_scopes.clone().unwrap_or_default());
-        r.max_name_len = Some(self.max_name_len.unwrap_or(model::DEFAULT_MAX_LEN as u16));
+        r.max_name_len = Some(u16::try_from(max_name_len).unwrap_or(u16::MAX));
+        r.profiles = Some(self.targets().profiles().to_vec());
         r.upstream_auth = Some(self.upstream_auth.unwrap_or_default());
         r.allow_remote_refs = Some(self.allow_remote_refs.unwrap_or(false));
         r.output_schemas = Some(self.output_schemas.unwrap_or_default());
         let budget = Budget::default();
         r.tool_mode = Some(self.tool_mode.unwrap_or_default());
-        r.max_tools = Some(self.max_tools.unwrap_or(budget.max_tools as u32));
+        r.max_tools = Some(u32::try_from(max_tools).unwrap_or(u32::MAX));
         r.max_list_tokens = Some(
             self.max_list_tokens
                 .unwrap_or(budget.max_list_tokens as u32),
@@ -421,6 +444,7 @@ oauth_server = "https://auth.example.com"
 resource_url = "https://mcp.example.com/mcp"
 default_scopes = ["api"]
 max_name_len = 40
+profiles = ["openai", "vscode"]
 tool_mode = "tools"
 max_tools = 128
 max_list_tokens = 60000
@@ -460,7 +484,7 @@ env = "PETSTORE_KEY"
             Some(dir.path().join("openapi.yaml").to_str().unwrap())
         );
         let e = c.effective().unwrap();
-        assert_eq!(e.options.max_name_len, 40);
+        assert_eq!(e.options.max_name_len, Some(40));
         assert_eq!(e.options.select.scope_rules[0].scopes, ["pets:read"]);
         assert_eq!(e.options.select.credential_env["api_key"], "PETSTORE_KEY");
         assert_eq!(
@@ -472,6 +496,7 @@ env = "PETSTORE_KEY"
                     max_list_tokens: 60_000
                 },
                 toolsets: vec!["pet".to_string()],
+                profiles: Targets::new(&[Profile::Openai, Profile::Vscode]),
             }
         );
         assert!(e.list_by_scope);
@@ -486,7 +511,9 @@ env = "PETSTORE_KEY"
         let e = c.effective().unwrap();
         assert_eq!(e.listing, Listing::default());
         assert!(!e.list_by_scope);
-        let r = c.recorded("x");
+        let r = c.recorded("x", 48, budget::DEFAULT_MAX_TOOLS);
+        assert_eq!(r.max_name_len, Some(48));
+        assert_eq!(r.profiles, Some(Profile::ALL.to_vec()));
         assert_eq!(r.tool_mode, Some(ToolMode::Auto));
         assert_eq!(r.max_tools, Some(budget::DEFAULT_MAX_TOOLS as u32));
         assert_eq!(

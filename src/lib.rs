@@ -16,6 +16,7 @@ pub mod model;
 pub mod normalize;
 mod openapi;
 mod pointer;
+pub mod profile;
 mod tokens;
 pub mod warning;
 

@@ -20,10 +20,14 @@ use crate::error::{Error, Result};
 use crate::normalize::Document;
 use crate::openapi::METHODS;
 use crate::pointer::Pointer;
+use crate::profile::{schema_rules, Targets};
 use crate::warning::{Class as WarningClass, LeftOut, Warning};
 
 pub use naming::{crate_name, DEFAULT_MAX_LEN};
 pub use output::{Output, OutputSchemas, WRAP_PROPERTY};
+pub(crate) use schema::{
+    each_subschema_mut, merge_all_of, SCHEMA_ARRAY_KEYWORDS, SCHEMA_KEYWORDS, SCHEMA_MAP_KEYWORDS,
+};
 pub use security::{AuthMode, UpstreamAuth};
 
 /// Choices that shape the mapping.
@@ -32,7 +36,13 @@ pub struct Options {
     pub auth: AuthMode,
     /// Scopes for tools that need a token but whose operation names no OAuth scopes.
     pub default_scopes: Vec<String>,
-    pub max_name_len: usize,
+    /// Longest tool name asked for (`max_name_len`); `None`: [`DEFAULT_MAX_LEN`], within
+    /// the profiles' budgets.
+    pub max_name_len: Option<usize>,
+    /// The clients the server is meant for: they bound names and shape input schemas.
+    pub profiles: Targets,
+    /// The server's name (`--name`); `None`: from the API's title ([`crate_name`]).
+    pub server_name: Option<String>,
     /// What goes upstream for operations secured by the user's oauth2 schemes (ARCHITECTURE.md,
     /// Upstream credentials).
     pub upstream_auth: UpstreamAuth,
@@ -51,7 +61,9 @@ impl Default for Options {
         Options {
             auth: AuthMode::OAuth2,
             default_scopes: Vec::new(),
-            max_name_len: DEFAULT_MAX_LEN,
+            max_name_len: None,
+            profiles: Targets::default(),
+            server_name: None,
             upstream_auth: UpstreamAuth::Env,
             select: select::Selection::default(),
             allow_remote_refs: false,
@@ -67,6 +79,10 @@ pub struct Api {
     pub version: String,
     pub default_upstream: String,
     pub tools: Vec<Tool>,
+    /// The server's name: `--name`, else from the title.
+    pub server_name: String,
+    /// The longest tool name, as the profiles and `max_name_len` decided.
+    pub max_name_len: usize,
     pub upstream_schemes: Vec<UpstreamScheme>,
     /// Operations in the document, before any was dropped.
     pub operations_read: usize,
@@ -317,7 +333,15 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
     let schemes = security::Schemes::read(root, options, &mut warnings)?;
     let default_upstream = servers::default_upstream(root, &mut warnings);
 
-    let mut names = naming::Registry::default();
+    let server_name = options
+        .server_name
+        .clone()
+        .unwrap_or_else(|| crate_name(&text("title")));
+    let max_name_len =
+        options
+            .profiles
+            .name_budget(&server_name, options.max_name_len, DEFAULT_MAX_LEN)?;
+    let mut names = naming::Registry::bounded(max_name_len);
     let mut tools = Vec::new();
     // Operations the normalize stage left out were read too.
     let mut operations_read = doc.dropped;
@@ -377,6 +401,7 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
                         continue;
                     }
                 };
+            conform(&mut tool, &options.profiles, &site, &mut warnings);
             if warnings[before..].iter().any(|w| w.class.degrades()) {
                 degraded += 1;
             }
@@ -396,6 +421,8 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
         version: text("version"),
         default_upstream,
         tools,
+        server_name,
+        max_name_len,
         upstream_schemes,
         operations_read,
         filtered,
@@ -403,6 +430,30 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
         warnings,
         scope_implications: options.select.scope_implications.clone(),
     })
+}
+
+/// The tool's input schema made acceptable to the targeted profiles; each argument left
+/// untyped on the way is a warning.
+fn conform(
+    tool: &mut Tool,
+    targets: &Targets,
+    site: &operation::Site,
+    warnings: &mut Vec<Warning>,
+) {
+    for u in schema_rules::conform(&mut tool.input_schema, targets) {
+        warnings.push(Warning::new(
+            WarningClass::UntypedArgument,
+            site.at,
+            format!(
+                "argument `{}` of {} takes any value: its schema uses `{}`, which {} refuses (profile {}), and cannot be rewritten without it",
+                u.argument,
+                site::operation_label(site),
+                u.keyword,
+                schema_rules::client(u.profile),
+                u.profile
+            ),
+        ));
+    }
 }
 
 impl Api {

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use heck::ToSnakeCase;
 
-/// Default bound: leaves room for client prefixes such as `mcp__server__` under 64.
+/// Default bound, within the targeted profiles' budgets (`profile`): short names read well.
 pub const DEFAULT_MAX_LEN: usize = 48;
 
 /// The candidate name of an operation before collisions are resolved.
@@ -55,12 +55,26 @@ pub fn bound(name: &str, max: usize) -> String {
 }
 
 /// Hands out unique names in call order: the first keeps its name, later ones get `_2`, `_3`…
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Registry {
     taken: BTreeSet<String>,
+    /// The bound of [`Registry::claim_bounded`].
+    max: usize,
 }
 
 impl Registry {
+    /// Names bounded by `max` characters.
+    pub fn bounded(max: usize) -> Self {
+        Registry {
+            taken: BTreeSet::new(),
+            max,
+        }
+    }
+
+    pub fn claim_bounded(&mut self, wanted: &str) -> String {
+        self.claim(wanted, self.max)
+    }
+
     pub fn claim(&mut self, wanted: &str, max: usize) -> String {
         let base = bound(wanted, max);
         if self.taken.insert(base.clone()) {
@@ -194,7 +208,7 @@ mod tests {
 
     #[test]
     fn collisions_get_numbered_suffixes_in_order() {
-        let mut r = Registry::default();
+        let mut r = Registry::bounded(DEFAULT_MAX_LEN);
         assert_eq!(r.claim("list", 48), "list");
         assert_eq!(r.claim("list", 48), "list_2");
         assert_eq!(r.claim("list", 48), "list_3");

@@ -132,7 +132,7 @@ pub fn build(
         Err(other) => return Err(other),
     };
     Ok(Tool {
-        name: names.claim(&wanted, options.max_name_len),
+        name: names.claim_bounded(&wanted),
         title: text(site.op, "summary").map(|s| single_line(&s)),
         description: description(site, &method),
         input_schema: Value::Object(input),
@@ -261,7 +261,7 @@ mod tests {
             &site,
             &schemes,
             &Options::default(),
-            &mut naming::Registry::default(),
+            &mut naming::Registry::bounded(naming::DEFAULT_MAX_LEN),
             &mut w,
         )
         .unwrap();

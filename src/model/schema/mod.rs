@@ -7,6 +7,8 @@ mod compose;
 mod discriminator;
 mod valid;
 
+pub(crate) use compose::merge_all_of;
+
 use serde_json::{Map, Value};
 
 use crate::normalize::Version;
@@ -26,7 +28,7 @@ const MAX_POLYMORPHIC_DEPTH: usize = 2;
 const MAX_NESTING: usize = 64;
 
 /// Keywords whose value is one schema.
-const SCHEMA_KEYWORDS: &[&str] = &[
+pub(crate) const SCHEMA_KEYWORDS: &[&str] = &[
     "items",
     "additionalProperties",
     "not",
@@ -41,9 +43,10 @@ const SCHEMA_KEYWORDS: &[&str] = &[
     "contentSchema",
 ];
 /// Keywords whose value is an array of schemas.
-const SCHEMA_ARRAY_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
+pub(crate) const SCHEMA_ARRAY_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
 /// Keywords whose value maps names to schemas.
-const SCHEMA_MAP_KEYWORDS: &[&str] = &["properties", "patternProperties", "dependentSchemas"];
+pub(crate) const SCHEMA_MAP_KEYWORDS: &[&str] =
+    &["properties", "patternProperties", "dependentSchemas"];
 /// OpenAPI-only keywords with no JSON Schema meaning, dropped from tool schemas.
 const OPENAPI_ONLY: &[&str] = &[
     "discriminator",
@@ -473,16 +476,21 @@ pub fn strip_read_only(schema: &mut Value) {
     if let Some(Value::Array(required)) = map.get_mut("required") {
         required.retain(|r| !r.as_str().is_some_and(|r| removed.iter().any(|x| x == r)));
     }
+    each_subschema_mut(map, &mut strip_read_only);
+}
+
+/// Calls `f` on each direct subschema of `map` (by the keywords above).
+pub(crate) fn each_subschema_mut(map: &mut Map<String, Value>, f: &mut dyn FnMut(&mut Value)) {
     for (key, value) in map.iter_mut() {
         if SCHEMA_KEYWORDS.contains(&key.as_str()) {
-            strip_read_only(value);
+            f(value);
         } else if SCHEMA_ARRAY_KEYWORDS.contains(&key.as_str()) {
             if let Value::Array(items) = value {
-                items.iter_mut().for_each(strip_read_only);
+                items.iter_mut().for_each(&mut *f);
             }
         } else if SCHEMA_MAP_KEYWORDS.contains(&key.as_str()) {
             if let Value::Object(members) = value {
-                members.values_mut().for_each(strip_read_only);
+                members.values_mut().for_each(&mut *f);
             }
         }
     }
