@@ -27,6 +27,7 @@ pub fn to_json(api: &Api, report: &Report) -> Value {
     if let Value::Object(map) = &mut summary {
         map.insert("listing".into(), listing_json(report));
         map.insert("search".into(), search_json(api));
+        map.insert("profiles".into(), profiles_json(api, report));
     }
     json!({
         "api": {"title": api.title, "version": api.version, "upstream": api.default_upstream},
@@ -79,6 +80,33 @@ fn listing_json(report: &Report) -> Value {
         "toolsets": report.asked.toolsets,
         "tools": size(&r.tools),
         "catalog": size(&r.catalog),
+    })
+}
+
+/// The clients targeted and the budgets they set for this server's name: the effective
+/// ones, and each profile's own.
+fn profiles_json(api: &Api, report: &Report) -> Value {
+    let server = &api.server_name;
+    let each: Vec<Value> = report
+        .asked
+        .profiles
+        .profiles()
+        .iter()
+        .map(|p| {
+            json!({
+                "name": p.name(),
+                "maxNameLen": p.name_budget(server),
+                "maxTools": p.max_tools(),
+                "forbids": p.forbids().iter().map(|f| f.keyword).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "targeted": report.asked.profiles.names(),
+        "serverName": server,
+        "maxNameLen": api.max_name_len,
+        "maxTools": report.asked.budget.max_tools,
+        "each": each,
     })
 }
 
@@ -244,7 +272,7 @@ pub fn to_table(api: &Api, report: &Report) -> String {
         line(row);
     }
     out.push('\n');
-    out.push_str(&listing_lines(report));
+    out.push_str(&listing_lines(api, report));
     let (found, asked) = crate::emit::search_index::hit_rate(api, SEARCH_TOP);
     out.push_str(&format!(
         "search (catalog mode): an operation's own summary finds it in the top {SEARCH_TOP} for {} of {} ({:.1}%)\n",
@@ -255,8 +283,8 @@ pub fn to_table(api: &Api, report: &Report) -> String {
     out
 }
 
-/// `tools/list in tools mode: …`, `… in catalog mode: …`, and the mode the budget picks.
-fn listing_lines(report: &Report) -> String {
+/// `profiles: …` with the budgets they set, `tools/list in tools mode: …`, `… in catalog mode: …`, and the mode the budget picks.
+fn listing_lines(api: &Api, report: &Report) -> String {
     let r = &report.resolution;
     let budget = &report.asked.budget;
     let size = |s: &Size| {
@@ -273,8 +301,17 @@ fn listing_lines(report: &Report) -> String {
     } else {
         format!(" (toolsets {})", report.asked.toolsets.join(", "))
     };
+    let targeted = report.asked.profiles.names();
+    let profiles = if targeted.is_empty() {
+        "none".to_owned()
+    } else {
+        targeted.join(", ")
+    };
     format!(
-        "tools/list in tools mode{toolsets}: {}\ntools/list in catalog mode: {}\nbudget: max_tools {}, max_list_tokens {}; tool_mode = \"{}\" lists in {} mode\n",
+        "profiles: {profiles} (server `{}`): tool names up to {} characters, up to {} tools\ntools/list in tools mode{toolsets}: {}\ntools/list in catalog mode: {}\nbudget: max_tools {}, max_list_tokens {}; tool_mode = \"{}\" lists in {} mode\n",
+        api.server_name,
+        api.max_name_len,
+        budget::grouped(budget.max_tools),
         size(&r.tools),
         size(&r.catalog),
         budget::grouped(budget.max_tools),

@@ -827,3 +827,157 @@ fn an_unknown_toolset_is_a_usage_error_listing_the_groups() {
     );
     assert!(!out.exists());
 }
+
+/// Every tool name of a generated project, from its manifest.
+fn tool_names(out: &Path) -> Vec<String> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("mcp-gen.json")).unwrap()).unwrap();
+    manifest["tools"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_long_server_name_shrinks_tool_names_under_the_claude_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let spec = Path::new(PETSTORE);
+    // 40 characters: Claude Code's `mcp__<server>__` leaves 64 - 7 - 40 = 17.
+    let name = "a-server-name-of-forty-characters-in-all";
+    assert_eq!(name.len(), 40);
+    let o = generate_spec(
+        spec,
+        &out,
+        &["--auth", "none", "--name", name, "--profile", "claude"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let names = tool_names(&out);
+    assert!(names.iter().all(|n| n.len() <= 17), "{names:?}");
+    assert!(names.iter().any(|n| n.len() == 17), "{names:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("mcp-gen.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["options"]["profiles"],
+        serde_json::json!(["claude"])
+    );
+    assert_eq!(manifest["options"]["max_name_len"], 17);
+
+    // Without profiles, the default of 48 holds.
+    let o = generate_spec(
+        spec,
+        &out,
+        &["--auth", "none", "--name", name, "--profile", "none"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(tool_names(&out).contains(&"create_users_with_list_input".to_string()));
+
+    // A name that leaves Claude fewer than 8 characters is refused.
+    let long = "x".repeat(52);
+    let o = generate_spec(
+        spec,
+        &out,
+        &["--auth", "none", "--name", &long, "--profile", "claude"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("shorten --name"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_max_name_len_over_a_profiles_budget_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // swagger-petstore-mcp: Claude leaves 64 - 7 - 20 = 37.
+    let o = generate_spec(
+        Path::new(PETSTORE),
+        &out,
+        &["--auth", "none", "--max-name-len", "40"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--max-name-len (max_name_len): 40 is over profile claude's budget of 37"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let o = generate_spec(
+        Path::new(PETSTORE),
+        &out,
+        &["--auth", "none", "--max-tools", "128"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("over profile cursor's limit of 40"),
+        "{}",
+        stderr(&o)
+    );
+    // Aimed at OpenAI and VS Code only, both are fine.
+    let o = generate_spec(
+        Path::new(PETSTORE),
+        &out,
+        &[
+            "--auth",
+            "none",
+            "--max-name-len",
+            "40",
+            "--max-tools",
+            "128",
+            "--profile",
+            "openai,vscode",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn an_all_of_is_made_conformant_for_openai() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("allof.json");
+    let doc = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Shapes", "version": "1"},
+        "servers": [{"url": "https://shapes.example.com"}],
+        "paths": {"/shapes": {"post": {
+            "operationId": "makeShape",
+            "parameters": [{"name": "size", "in": "query", "schema": {"allOf": [{"type": "integer"}, {"type": "string"}]}}],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                "tags": {"type": "array", "items": {"allOf": [
+                    {"type": "object", "properties": {"a": {"type": "string"}}},
+                    {"type": "object", "properties": {"b": {"type": "string"}}}
+                ]}}
+            }}}}},
+            "responses": {"204": {"description": "made"}}
+        }}}
+    });
+    fs::write(&spec, doc.to_string()).unwrap();
+    let tools_of = |profile: &str| {
+        let j = inspect_json(&spec, &["--profile", profile]);
+        (j["tools"][0]["inputSchema"].clone(), j["warnings"].clone())
+    };
+    let (schema, warnings) = tools_of("openai");
+    let text = schema.to_string();
+    assert!(!text.contains("\"allOf\":"), "{text}");
+    // The allOf of two objects became one object.
+    assert_eq!(
+        schema["properties"]["tags"]["items"]["properties"],
+        serde_json::json!({"a": {"type": "string"}, "b": {"type": "string"}})
+    );
+    assert!(schema["properties"]["size"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("which OpenAI refuses"));
+    assert_eq!(warnings[0]["class"], "untyped-argument");
+    assert!(
+        warnings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("argument `size`"),
+        "{warnings}"
+    );
+    // Only OpenAI refuses allOf: for Claude the schema is kept.
+    let (schema, warnings) = tools_of("claude");
+    assert!(schema.to_string().contains("\"allOf\":"), "{schema}");
+    assert_eq!(warnings, serde_json::json!([]));
+}
