@@ -10,6 +10,7 @@
 
 mod manifest;
 mod parallel;
+mod profiles;
 mod project;
 mod schema;
 mod schema_files;

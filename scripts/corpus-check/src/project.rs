@@ -4,12 +4,14 @@
 //! - src/tools.rs has one `ToolSpec {` entry per tool of the manifest (mcp-gen.json); tool names
 //!   are unique and match `^[a-z0-9_]{1,48}$` (`manifest`);
 //! - one schemas/NAME.input.json per tool and every schemas/*.output.json pass the schema
-//!   rules (`schema_files`, `schema`).
+//!   rules (`schema_files`, `schema`);
+//! - what the project lists passes every client profile: name budgets for its server name,
+//!   tool limits, schema rules (`profiles`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::{manifest, schema_files, spec};
+use crate::{manifest, profiles, schema_files, spec};
 
 /// `(operations, tools)`, or every problem found.
 pub fn check(spec_path: &Path, out: &Path) -> Result<(usize, usize), Vec<String>> {
@@ -33,6 +35,7 @@ pub fn check(spec_path: &Path, out: &Path) -> Result<(usize, usize), Vec<String>
     problems.extend(manifest::name_problems(&names));
     let tools: BTreeSet<&str> = names.iter().map(String::as_str).collect();
     problems.extend(schema_files::problems(&out.join("schemas"), &tools));
+    problems.extend(profiles::problems(out, &names));
 
     if problems.is_empty() {
         Ok((expected, names.len()))
@@ -74,7 +77,7 @@ mod tests {
             );
             project.write(
                 "out/mcp-gen.json",
-                r#"{"tools": {"list_pets": {}, "get_pet": {}, "delete_pet": {}}}"#,
+                r#"{"options": {"name": "corpus-pets"}, "tools": {"list_pets": {}, "get_pet": {}, "delete_pet": {}}}"#,
             );
             project.write("out/src/tools.rs", &"ToolSpec { .. },\n".repeat(3));
             for name in ["list_pets", "get_pet", "delete_pet"] {
@@ -161,6 +164,37 @@ mod tests {
             project.check(),
             Err(vec!["get_pet: no input schema file".to_owned()])
         );
+    }
+
+    #[test]
+    fn every_profile_is_checked_in_the_mode_listed() {
+        // A 50-character server name leaves Claude 7 characters: `list_pets` is 9.
+        let project = Project::new("profiles");
+        let long = format!(
+            r#"{{"options": {{"name": "{}"}}, "tools": {{"list_pets": {{}}, "get_pet": {{}}, "delete_pet": {{}}}}}}"#,
+            "s".repeat(50)
+        );
+        project.write("out/mcp-gen.json", &long);
+        let problems = project.check().unwrap_err();
+        assert_has_all(
+            &problems,
+            &[
+                "claude: tool name `list_pets` (9 characters)",
+                "cursor: tool name `delete_pet` (10 characters)",
+            ],
+        );
+        // In catalog mode the three catalog tools are what is listed, and they fit.
+        let project = Project::new("catalog");
+        project.write(
+            "out/src/tools.rs",
+            &format!(
+                "{}default_mode: ToolMode::Catalog,\n",
+                "ToolSpec { .. },\n".repeat(3)
+            ),
+        );
+        project.write("out/schemas/list_pets.input.json", r#"{"allOf": [{}]}"#);
+        let problems = project.check().unwrap_err();
+        assert!(!has(&problems, "openai:"), "{problems:?}");
     }
 
     #[test]
