@@ -120,6 +120,9 @@ pub fn is_valid_argument(name: &str) -> bool {
 }
 
 /// A crate name from the API title: `Swagger Petstore` → `swagger-petstore-mcp`.
+/// The longest crate name derived from a title, before `-mcp`.
+const MAX_CRATE_STEM: usize = 24;
+
 pub fn crate_name(title: &str) -> String {
     // Split on anything but ASCII letters and digits; unlike tool names, no camelCase split,
     // so `GitHub` stays one word.
@@ -138,7 +141,20 @@ pub fn crate_name(title: &str) -> String {
     } else {
         base
     };
-    let base = bound(&base, 40).replace('_', "-");
+    // Short: clients put the server's name before every tool's (Claude Code's
+    // `mcp__<server>__<tool>` within 64), so each character here is one less for the tools.
+    // Whole words while they fit; a single longer word is cut with a hash.
+    let mut short = String::new();
+    for word in base.split('-') {
+        if !short.is_empty() && short.len() + 1 + word.len() > MAX_CRATE_STEM {
+            break;
+        }
+        if !short.is_empty() {
+            short.push('-');
+        }
+        short.push_str(word);
+    }
+    let base = bound(&short, MAX_CRATE_STEM).replace('_', "-");
     if base.ends_with("-mcp") {
         base
     } else {
@@ -232,6 +248,11 @@ mod tests {
         assert_eq!(crate_name("Swagger Petstore"), "swagger-petstore-mcp");
         assert_eq!(crate_name("GitHub v3 REST API"), "github-v3-rest-api-mcp");
         assert_eq!(crate_name("3D API"), "api-3d-api-mcp");
+        assert_eq!(
+            crate_name("Microsoft Graph v1.0 beta endpoints for everything"),
+            "microsoft-graph-v1-0-mcp"
+        );
+        assert!(crate_name("Supercalifragilisticexpialidocious API").len() <= 28);
         assert_eq!(env_stem("petstore_auth"), "PETSTORE_AUTH");
         assert_eq!(env_stem("api-key"), "API_KEY");
     }
