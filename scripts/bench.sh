@@ -94,7 +94,7 @@ bench_bins() {
       : "${base_wall:=$wall}" "${base_rss:=$rss}" "${base_size:=$size}"
       awk -v s="$(basename "$spec")" -v b="$bin" -v w="$wall" -v r="$rss" -v z="$size" \
         -v bw="$base_wall" -v br="$base_rss" -v bz="$base_size" 'BEGIN {
-          printf "| %s | %s | %.2f | %.0f | %.1f | %.2f | %.2f | %.2f |\n",
+          printf "| %s | %s | %.3f | %.0f | %.1f | %.2f | %.2f | %.2f |\n",
             s, b, w, r / 1024, z / 1048576, w / bw, r / br, z / bz }'
     done
   done
@@ -124,9 +124,10 @@ install_peer() {
     touch "$dest/.complete"
   fi
   exec 9>&-
-  v=$("$node" --version) && [[ $v == v24.* ]] || die "$node is not Node 24 ($v)"
-  v=$("$node" "$peer_js" --version) && [[ $v == 4.0.1 ]] \
-    || die "openapi-mcp-generator answers '$v', want 4.0.1"
+  v=$("$node" --version 2>&1) || v="no answer"
+  [[ $v == v24.* ]] || die "$node is not Node 24 ($v); remove $dest to reinstall"
+  v=$("$node" "$peer_js" --version 2>&1) || v="no answer"
+  [[ $v == 4.0.1 ]] || die "openapi-mcp-generator answers '$v', want 4.0.1; remove $dest to reinstall"
 }
 
 bench_peers() {
