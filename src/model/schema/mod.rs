@@ -107,21 +107,52 @@ impl<'a> Converter<'a> {
         }
     }
 
-    /// Convert the schema found at `at` (used to name broken references).
+    /// Convert the schema found at `at` (used to name broken references): with the deepest
+    /// reference expansion whose walk stays within the node budget, else depth 1 without one.
     pub fn convert(&mut self, schema: &Value, at: &Pointer) -> Result<Value, String> {
-        for limit in (1..=MAX_REF_DEPTH).rev() {
-            self.open.clear();
-            self.depth_limit = limit;
-            self.nodes = 0;
-            self.enforce = limit > 1;
-            match self.walk(schema, at, 0) {
-                Ok(value) => return Ok(value),
-                Err(Stop::Invalid(message)) => return Err(message),
-                Err(Stop::OverBudget) => {}
+        if let Some(value) = self.attempt(schema, at, MAX_REF_DEPTH)? {
+            return Ok(value);
+        }
+        // A walk only grows with the depth limit, so a binary search finds the deepest limit
+        // that fits in about three walks, where trying each depth downwards took up to seven
+        // (most of them over budget and thrown away).
+        let (mut fits, mut over) = (1, MAX_REF_DEPTH);
+        let mut best = None;
+        while over - fits > 1 {
+            let mid = (fits + over) / 2;
+            match self.attempt(schema, at, mid)? {
+                Some(value) => {
+                    fits = mid;
+                    best = Some(value);
+                }
+                None => over = mid,
             }
         }
-        // The depth-1 attempt has no budget, so this is not reached.
-        Ok(cut("schema too large"))
+        match best {
+            Some(value) => Ok(value),
+            // Depth 1 has no budget, so it always ends.
+            None => Ok(self
+                .attempt(schema, at, 1)?
+                .unwrap_or_else(|| cut("schema too large"))),
+        }
+    }
+
+    /// One walk with reference depth `limit`: `None` when it went over the node budget.
+    fn attempt(
+        &mut self,
+        schema: &Value,
+        at: &Pointer,
+        limit: usize,
+    ) -> Result<Option<Value>, String> {
+        self.open.clear();
+        self.depth_limit = limit;
+        self.nodes = 0;
+        self.enforce = limit > 1;
+        match self.walk(schema, at, 0) {
+            Ok(value) => Ok(Some(value)),
+            Err(Stop::Invalid(message)) => Err(message),
+            Err(Stop::OverBudget) => Ok(None),
+        }
     }
 
     fn walk(&mut self, schema: &Value, at: &Pointer, nesting: usize) -> Result<Value, Stop> {
