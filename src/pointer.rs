@@ -34,9 +34,17 @@ impl Pointer {
             .and_then(Self::parse)
     }
 
+    /// One allocation: the converter calls this for every key of every schema it walks.
     pub fn push(&self, segment: &str) -> Self {
-        let escaped = segment.replace('~', "~0").replace('/', "~1");
-        Pointer(format!("{}/{escaped}", self.0))
+        let mut out = String::with_capacity(self.0.len() + 1 + segment.len());
+        out.push_str(&self.0);
+        out.push('/');
+        if segment.contains(['~', '/']) {
+            out.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+        } else {
+            out.push_str(segment);
+        }
+        Pointer(out)
     }
 
     pub fn index(&self, i: usize) -> Self {
@@ -108,6 +116,9 @@ mod tests {
             .push("x");
         assert_eq!(p.to_string(), "/paths/~1pet~1{id}/get/x");
         assert_eq!(p.resolve(&doc), Some(&json!(1)));
+        let tilde = Pointer::root().push("a~/b").push("c");
+        assert_eq!(tilde.to_string(), "/a~0~1b/c");
+        assert_eq!(tilde.resolve(&json!({"a~/b": {"c": 2}})), Some(&json!(2)));
         assert_eq!(
             Pointer::parse("#/paths")
                 .unwrap()
