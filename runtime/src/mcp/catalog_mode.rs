@@ -4,7 +4,7 @@
 //! handler in `server.rs` does that part: the same scopes, challenges, validation and
 //! upstream request).
 
-use rmcp::model::{CallToolResult, Tool};
+use rmcp::model::{CallToolResult, JsonObject, Tool};
 use serde_json::{Map, Value, json};
 
 use crate::catalog::{Catalog, CatalogRole, ToolSpec};
@@ -80,22 +80,23 @@ impl CatalogMode {
         CallToolResult::structured(json!({"operations": found}))
     }
 
-    /// `{operation}`: what a client needs to call it.
-    pub fn describe(&self, catalog: &Catalog, i: Option<usize>) -> CallToolResult {
-        let Some(spec) = i.map(|i| &catalog.tools[i]) else {
+    /// `{operation}`: what a client needs to call it, from the same parsed tool the
+    /// server would list for it (`None`: no such operation served).
+    pub fn describe(&self, operation: Option<(&ToolSpec, &Tool)>) -> CallToolResult {
+        let Some((spec, tool)) = operation else {
             return outcome::error(
                 "no such operation: search_operations finds the operation names",
             );
         };
         let mut described = summary(spec);
         if let Value::Object(fields) = &mut described {
-            let schema = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
             fields.insert("description".into(), spec.description.into());
-            fields.insert("inputSchema".into(), schema(spec.input_schema));
-            if let Some(output) = spec.output {
-                fields.insert("outputSchema".into(), schema(output.schema));
+            let schema = |object: &JsonObject| Value::Object(object.clone());
+            fields.insert("inputSchema".into(), schema(&tool.input_schema));
+            if let Some(output) = &tool.output_schema {
+                fields.insert("outputSchema".into(), schema(output));
             }
-            let hints = serde_json::to_value(listing::annotations(spec.annotations));
+            let hints = serde_json::to_value(&tool.annotations);
             fields.insert("annotations".into(), hints.unwrap_or_default());
             fields.insert(
                 "securitySchemes".into(),
@@ -103,6 +104,40 @@ impl CatalogMode {
             );
         }
         CallToolResult::structured(described)
+    }
+}
+
+/// The operation a `call_operation` names, and its own arguments.
+pub struct Target<'a> {
+    pub operation: &'a str,
+    pub arguments: Option<Map<String, Value>>,
+}
+
+/// `{operation, arguments}` of a `call_operation`: the operation's name and its own
+/// arguments. Anything else beside them is refused: a model that put the operation's
+/// arguments there would otherwise have the call run without them.
+pub fn call_target(args: &Map<String, Value>) -> Result<Target<'_>, String> {
+    if let Some(stray) = args
+        .keys()
+        .find(|k| !matches!(k.as_str(), "operation" | "arguments"))
+    {
+        return Err(format!(
+            "`{stray}` is not an argument of call_operation: put the operation's arguments inside `arguments`"
+        ));
+    }
+    let Some(operation) = args.get("operation").and_then(Value::as_str) else {
+        return Err("`operation` (a string) is required".to_owned());
+    };
+    match args.get("arguments") {
+        None | Some(Value::Null) => Ok(Target {
+            operation,
+            arguments: None,
+        }),
+        Some(Value::Object(inner)) => Ok(Target {
+            operation,
+            arguments: Some(inner.clone()),
+        }),
+        Some(_) => Err("`arguments` must be an object".to_owned()),
     }
 }
 

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::auth::challenge::Challenger;
 use crate::auth::{self, Principal};
 use crate::catalog::{Catalog, CatalogRole, ToolMode, ToolSpec};
-use crate::mcp::catalog_mode::CatalogMode;
+use crate::mcp::catalog_mode::{self, CatalogMode};
 use crate::mcp::listing;
 use crate::mcp::outcome;
 use crate::search::Index;
@@ -86,6 +86,16 @@ fn reads_cache_hints(context: &RequestContext<RoleServer>) -> bool {
     context
         .protocol_version()
         .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
+}
+
+/// What catalog mode makes of a call.
+enum Routed {
+    /// Run this operation with these arguments, as its own tool would be.
+    Run(usize, Option<Map<String, Value>>),
+    /// Answered without an operation: search, describe, or a call that names none.
+    Answered(CallToolResult),
+    /// No tool of that name.
+    Unknown,
 }
 
 /// Cheap to clone: rmcp asks for one handler per stateless request.
@@ -170,6 +180,51 @@ impl McpServer {
             _ => Err(format!(
                 "no operation `{name}`: search_operations finds the operation names"
             )),
+        }
+    }
+
+    /// A call in catalog mode: search and describe are answered here; a `call_operation`
+    /// becomes the operation to run and its own arguments.
+    fn route(
+        &self,
+        mode: &CatalogMode,
+        name: &str,
+        arguments: Option<Map<String, Value>>,
+        principal: Option<&Principal>,
+    ) -> Routed {
+        let role = mode
+            .tools
+            .iter()
+            .find(|(_, tool)| tool.name == name)
+            .map(|(role, _)| *role);
+        let args = arguments.unwrap_or_default();
+        match role {
+            Some(CatalogRole::Search) => {
+                let shown = |i| self.shown(i, principal);
+                Routed::Answered(mode.search(self.0.catalog, &args, shown))
+            }
+            Some(CatalogRole::Describe) => {
+                Routed::Answered(match args.get("operation").and_then(Value::as_str) {
+                    // Any served operation, whatever the token: a caller must be able to
+                    // learn what it needs to step up for.
+                    Some(o) => mode.describe(
+                        self.operation(o)
+                            .ok()
+                            .map(|i| (&self.0.catalog.tools[i], &self.0.tools[i])),
+                    ),
+                    None => outcome::error("`operation` (a string) is required"),
+                })
+            }
+            // The operation runs as its own tool would: scopes, arguments, request.
+            Some(CatalogRole::Call) => {
+                match catalog_mode::call_target(&args)
+                    .and_then(|t| Ok((self.operation(t.operation)?, t.arguments)))
+                {
+                    Ok((i, arguments)) => Routed::Run(i, arguments),
+                    Err(message) => Routed::Answered(outcome::error(message)),
+                }
+            }
+            None => Routed::Unknown,
         }
     }
 
@@ -305,83 +360,33 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let started = Instant::now();
-        let mut name = request.name.to_string();
-        let mut arguments = request.arguments;
         let principal = principal_of(&context);
-        if let Some(mode) = &self.0.catalog_mode {
-            let role = mode
-                .tools
-                .iter()
-                .find(|(_, tool)| tool.name == name)
-                .map(|(role, _)| *role);
-            let args = arguments.take().unwrap_or_default();
-            match role {
-                Some(CatalogRole::Search) => {
-                    let shown = |i| self.shown(i, principal);
-                    return Ok(mode.search(self.0.catalog, &args, shown).into());
-                }
-                Some(CatalogRole::Describe) => {
-                    // Any served operation, whatever the token: a caller must be able to
-                    // learn what it needs to step up for.
-                    let i = match args.get("operation").and_then(Value::as_str) {
-                        Some(o) => self.operation(o).ok(),
-                        None => {
-                            return Ok(outcome::error("`operation` (a string) is required").into());
-                        }
-                    };
-                    return Ok(mode.describe(self.0.catalog, i).into());
-                }
-                Some(CatalogRole::Call) => {
-                    // Arguments a model put beside `operation` instead of inside `arguments`
-                    // would otherwise be dropped unseen, and the call run without them.
-                    if let Some(stray) = args
-                        .keys()
-                        .find(|k| !matches!(k.as_str(), "operation" | "arguments"))
-                    {
-                        return Ok(outcome::error(format!(
-                            "`{stray}` is not an argument of call_operation: put the operation's arguments inside `arguments`"
-                        ))
-                        .into());
-                    }
-                    // The operation runs as its own tool would: scopes, arguments, request.
-                    let operation = args.get("operation").and_then(Value::as_str);
-                    match operation.map(|o| self.operation(o)) {
-                        Some(Ok(i)) => name = self.0.catalog.tools[i].name.to_owned(),
-                        Some(Err(message)) => return Ok(outcome::error(message).into()),
-                        None => {
-                            return Ok(outcome::error("`operation` (a string) is required").into());
-                        }
-                    }
-                    arguments = match args.get("arguments") {
-                        None | Some(Value::Null) => None,
-                        Some(Value::Object(inner)) => Some(inner.clone()),
-                        Some(_) => {
-                            return Ok(outcome::error("`arguments` must be an object").into());
-                        }
-                    };
-                }
-                None => {
-                    // Said for every name, so it tells nothing about which operations exist.
+        let (i, arguments) = match &self.0.catalog_mode {
+            Some(mode) => match self.route(mode, &request.name, request.arguments, principal) {
+                Routed::Run(i, arguments) => (i, arguments),
+                Routed::Answered(result) => return Ok(result.into()),
+                // Said for every name, so it tells nothing about which operations exist.
+                Routed::Unknown => {
                     return Err(ErrorData::invalid_params(
                         format!(
-                            "unknown tool: {name} (this server lists its operations through search_operations, describe_operation and call_operation)"
+                            "unknown tool: {} (this server lists its operations through search_operations, describe_operation and call_operation)",
+                            request.name
                         ),
                         None,
                     ));
                 }
-            }
-        } else if self.operation(&name).is_err() {
-            return Err(ErrorData::invalid_params(
-                format!("unknown tool: {name}"),
-                None,
-            ));
-        }
-        let Some(&i) = self.0.index.get(name.as_str()) else {
-            return Err(ErrorData::invalid_params(
-                format!("unknown tool: {name}"),
-                None,
-            ));
+            },
+            None => match self.operation(&request.name) {
+                Ok(i) => (i, request.arguments),
+                Err(_) => {
+                    return Err(ErrorData::invalid_params(
+                        format!("unknown tool: {}", request.name),
+                        None,
+                    ));
+                }
+            },
         };
+        let name = self.0.catalog.tools[i].name;
         let parts = context.extensions.get::<Parts>();
         // The token the gate validated; used solely by schemes that act as the caller
         // upstream (token exchange, opted-in pass-through).
