@@ -342,6 +342,8 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
             .profiles
             .name_budget(&server_name, options.max_name_len, DEFAULT_MAX_LEN)?;
     let mut names = naming::Registry::bounded(max_name_len);
+    // One for the document: it remembers the expansions every operation shares.
+    let mut converter = schema::Converter::new(root, doc.version);
     let mut tools = Vec::new();
     // Operations the normalize stage left out were read too.
     let mut operations_read = doc.dropped;
@@ -384,7 +386,6 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
             }
             let site = operation::Site {
                 root,
-                version: doc.version,
                 path,
                 method,
                 item,
@@ -392,15 +393,21 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
                 at: &op_at,
             };
             let before = warnings.len();
-            let mut tool =
-                match operation::build(&site, &schemes, options, &mut names, &mut warnings) {
-                    Ok(tool) => tool,
-                    Err(e) => {
-                        warnings.truncate(before);
-                        warnings.push(Warning::left_out(e, LeftOut::Operation)?);
-                        continue;
-                    }
-                };
+            let mut tool = match operation::build(
+                &site,
+                &schemes,
+                options,
+                &mut names,
+                &mut converter,
+                &mut warnings,
+            ) {
+                Ok(tool) => tool,
+                Err(e) => {
+                    warnings.truncate(before);
+                    warnings.push(Warning::left_out(e, LeftOut::Operation)?);
+                    continue;
+                }
+            };
             conform(&mut tool, &options.profiles, &site, &mut warnings);
             if warnings[before..].iter().any(|w| w.class.degrades()) {
                 degraded += 1;

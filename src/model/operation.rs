@@ -28,6 +28,7 @@ pub fn build(
     schemes: &Schemes,
     options: &Options,
     names: &mut naming::Registry,
+    converter: &mut Converter,
     warnings: &mut Vec<Warning>,
 ) -> Result<Tool> {
     let method = site.method.to_ascii_uppercase();
@@ -60,8 +61,7 @@ pub fn build(
         .map(|(l, n)| (l, n.to_ascii_lowercase()))
         .collect();
 
-    let mut converter = Converter::new(site.root, site.version);
-    let (raw, mut headers) = parameters(site, &mut converter, warnings)?;
+    let (raw, mut headers) = parameters(site, converter, warnings)?;
     let raw: Vec<RawParam> = raw
         .into_iter()
         .filter(|p| {
@@ -82,13 +82,7 @@ pub fn build(
         .collect();
 
     let (params, mut properties, mut required) = arguments(raw);
-    let body = body(
-        site,
-        &mut converter,
-        &mut properties,
-        &mut required,
-        warnings,
-    )?;
+    let body = body(site, converter, &mut properties, &mut required, warnings)?;
 
     // A required `Content-Type` without a value of its own: the body's media type, sent
     // even when the caller leaves an optional body out.
@@ -116,7 +110,7 @@ pub fn build(
         input.insert("required".into(), json!(required));
     }
 
-    let output = match output(site, &mut converter, options.output_schemas) {
+    let output = match output(site, converter, options.output_schemas) {
         Ok(output) => output,
         Err(Error::Spec { location, message }) => {
             warnings.push(Warning::new(
@@ -248,7 +242,6 @@ mod tests {
         let at = Pointer::root().push("paths").push(path).push(method);
         let site = Site {
             root: &root,
-            version: Version::V3_0,
             path,
             method,
             item,
@@ -262,6 +255,7 @@ mod tests {
             &schemes,
             &Options::default(),
             &mut naming::Registry::bounded(naming::DEFAULT_MAX_LEN),
+            &mut Converter::new(&root, Version::V3_0),
             &mut w,
         )
         .unwrap();

@@ -4,14 +4,12 @@
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::normalize::Version;
 use crate::pointer::Pointer;
 use crate::warning::{Class, Warning};
 
 /// Where an operation sits in the document.
 pub struct Site<'a> {
     pub root: &'a Value,
-    pub version: Version,
     pub path: &'a str,
     pub method: &'a str,
     pub item: &'a Value,

@@ -9,6 +9,8 @@ mod valid;
 
 pub(crate) use compose::merge_all_of;
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use crate::normalize::Version;
@@ -26,6 +28,9 @@ const MAX_NODES: usize = 1_000;
 const MAX_POLYMORPHIC_DEPTH: usize = 2;
 /// Nesting bound for any schema, referenced or not: no stack overflow on hostile input.
 const MAX_NESTING: usize = 64;
+/// Most schema objects kept in the expansion memo, so a document whose every expansion
+/// is distinct (MS Graph) costs bounded memory; past it, expansions are walked as before.
+const MAX_MEMO_NODES: usize = 2_000_000;
 
 /// Keywords whose value is one schema.
 pub(crate) const SCHEMA_KEYWORDS: &[&str] = &[
@@ -70,13 +75,47 @@ const OPENAPI_ONLY: &[&str] = &[
 pub struct Converter<'a> {
     root: &'a Value,
     version: Version,
-    /// `$ref`s being expanded on the current branch.
-    open: Vec<Pointer>,
+    /// `$ref`s being expanded on the current branch (their [`Converter::id`]s).
+    open: Vec<u32>,
     /// The reference depth of this attempt, and the schema objects it has made so far.
     depth_limit: usize,
     nodes: usize,
     /// Whether the budget applies (not on the last, depth-1 attempt).
     enforce: bool,
+    /// Expansions already made, for every operation of the document: real specs expand the
+    /// same types again and again (Stripe: most of its time went there).
+    memo: HashMap<MemoKey, Memo>,
+    memo_nodes: usize,
+    /// Reference targets (and polymorphic markers) by number, so the open stack and the memo
+    /// compare numbers rather than pointers.
+    ids: HashMap<Pointer, u32>,
+    /// The ids every expansion of this walk checked against `open`, in order: an expansion's
+    /// share of it is what its memo entry must find closed to be reused.
+    seen: Vec<u32>,
+    /// What the expansion being walked depends on besides its [`MemoKey`]: the lowest index
+    /// of `open` a recursion cut referred to, and whether a nesting cut happened.
+    depends_on_open: usize,
+    nesting_cut: bool,
+}
+
+/// What decides the result of expanding a reference, when that result refers to nothing
+/// open above it: the target, whether it is an `allOf` parent, how many more references
+/// may open below it, and how many of the polymorphic levels are still available.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct MemoKey {
+    target: u32,
+    parent: bool,
+    remaining: usize,
+    polymorphic_levels: usize,
+}
+
+struct Memo {
+    value: Value,
+    /// The schema objects walking it made, so the node budget counts them all the same.
+    nodes: usize,
+    /// The ids it checked against `open`, sorted: had one of them been open, it would have
+    /// been cut there instead.
+    checked: Box<[u32]>,
 }
 
 /// Why a walk stopped early.
@@ -104,6 +143,12 @@ impl<'a> Converter<'a> {
             depth_limit: MAX_REF_DEPTH,
             nodes: 0,
             enforce: true,
+            memo: HashMap::new(),
+            memo_nodes: 0,
+            ids: HashMap::new(),
+            seen: Vec::new(),
+            depends_on_open: usize::MAX,
+            nesting_cut: false,
         }
     }
 
@@ -145,6 +190,9 @@ impl<'a> Converter<'a> {
         limit: usize,
     ) -> Result<Option<Value>, String> {
         self.open.clear();
+        self.seen.clear();
+        self.depends_on_open = usize::MAX;
+        self.nesting_cut = false;
         self.depth_limit = limit;
         self.nodes = 0;
         self.enforce = limit > 1;
@@ -157,6 +205,8 @@ impl<'a> Converter<'a> {
 
     fn walk(&mut self, schema: &Value, at: &Pointer, nesting: usize) -> Result<Value, Stop> {
         if nesting > MAX_NESTING {
+            // Depends on where the schema sits, so no expansion around it is memoized.
+            self.nesting_cut = true;
             return Ok(cut("nested too deeply"));
         }
         self.nodes += 1;
@@ -283,6 +333,77 @@ impl<'a> Converter<'a> {
         Ok(Value::Object(out))
     }
 
+    /// The expansion of `target` (found at `resolved`) itself, before the referencing site's
+    /// siblings apply; memoized when it refers to nothing open above it.
+    fn expand_target(
+        &mut self,
+        key: MemoKey,
+        target: &Pointer,
+        resolved: &Value,
+        marker: u32,
+        at: &Pointer,
+        nesting: usize,
+    ) -> Result<Value, Stop> {
+        // Near the top of a tool's schema only: deeper down every level of subtypes would
+        // multiply the schema (MS Graph's output grew by a third with no such bound).
+        let subtypes = if key.parent || key.polymorphic_levels == 0 {
+            None
+        } else {
+            discriminator::subtypes(self.root, resolved, target)
+        };
+        let index = self.open.len();
+        let nodes_before = self.nodes;
+        let seen_before = self.seen.len();
+        let outer = (
+            std::mem::replace(&mut self.depends_on_open, usize::MAX),
+            std::mem::take(&mut self.nesting_cut),
+        );
+        self.open.push(match subtypes {
+            Some(_) => marker,
+            None => key.target,
+        });
+        let expanded = match &subtypes {
+            Some(subtypes) => self.one_of_subtypes(resolved, subtypes, at, nesting),
+            None => self.walk(resolved, target, nesting + 1),
+        };
+        self.open.pop();
+        let self_contained = self.depends_on_open >= index && !self.nesting_cut;
+        self.depends_on_open = self.depends_on_open.min(outer.0);
+        self.nesting_cut |= outer.1;
+        let mut expanded = expanded?;
+        if !key.parent {
+            // A subtype used as itself: the discriminator it inherits takes its own value.
+            if let Value::Object(raw) = resolved {
+                for inherited in discriminator::inherited(self.root, raw) {
+                    let values = inherited.values_for(target);
+                    discriminator::pin(&mut expanded, inherited.property(), &values, false);
+                }
+            }
+        }
+        let nodes = self.nodes - nodes_before;
+        if self_contained && self.memo_nodes + nodes <= MAX_MEMO_NODES {
+            let mut checked = self.seen[seen_before..].to_vec();
+            checked.sort_unstable();
+            checked.dedup();
+            self.memo_nodes += nodes;
+            self.memo.insert(
+                key,
+                Memo {
+                    value: expanded.clone(),
+                    nodes,
+                    checked: checked.into_boxed_slice(),
+                },
+            );
+        }
+        Ok(expanded)
+    }
+
+    /// The number standing for `pointer` in `open` and the memo.
+    fn id(&mut self, pointer: &Pointer) -> u32 {
+        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        *self.ids.entry(pointer.clone()).or_insert(next)
+    }
+
     /// Inline the schema `reference` points to; `parent` when it is an `allOf` part.
     fn expand(
         &mut self,
@@ -300,8 +421,18 @@ impl<'a> Converter<'a> {
         })?;
         // A base being expanded into its subtypes is open under a marker of its own, so the
         // subtypes can still inherit from it (`allOf` parent) but not contain it again.
-        let polymorphic = target.push("discriminator");
-        if self.open.contains(&target) || (!parent && self.open.contains(&polymorphic)) {
+        let id = self.id(&target);
+        let marker = self.id(&target.push("discriminator"));
+        self.seen.push(id);
+        if !parent {
+            self.seen.push(marker);
+        }
+        let open_at = self
+            .open
+            .iter()
+            .position(|&open| open == id || (!parent && open == marker));
+        if let Some(index) = open_at {
+            self.depends_on_open = self.depends_on_open.min(index);
             return Ok(cut(&format!(
                 "recursive reference to {} not expanded",
                 target.last()
@@ -316,32 +447,29 @@ impl<'a> Converter<'a> {
         let resolved = target
             .resolve(self.root)
             .ok_or_else(|| format!("{at}/$ref: `{text}` points to nothing"))?;
-        // Near the top of a tool's schema only: deeper down every level of subtypes would
-        // multiply the schema (MS Graph's output grew by a third with no such bound).
-        let subtypes = if parent || self.open.len() >= MAX_POLYMORPHIC_DEPTH {
-            None
-        } else {
-            discriminator::subtypes(self.root, resolved, &target)
+        let key = MemoKey {
+            target: id,
+            parent,
+            remaining: self.depth_limit - self.open.len(),
+            polymorphic_levels: MAX_POLYMORPHIC_DEPTH.saturating_sub(self.open.len()),
         };
-        self.open.push(match subtypes {
-            Some(_) => polymorphic,
-            None => target.clone(),
+        let reusable = self.memo.get(&key).filter(|memo| {
+            !self
+                .open
+                .iter()
+                .any(|open| memo.checked.binary_search(open).is_ok())
         });
-        let expanded = match &subtypes {
-            Some(subtypes) => self.one_of_subtypes(resolved, subtypes, at, nesting),
-            None => self.walk(resolved, &target, nesting + 1),
-        };
-        self.open.pop();
-        let mut expanded = expanded?;
-        if !parent {
-            // A subtype used as itself: the discriminator it inherits takes its own value.
-            if let Value::Object(raw) = resolved {
-                for inherited in discriminator::inherited(self.root, raw) {
-                    let values = inherited.values_for(&target);
-                    discriminator::pin(&mut expanded, inherited.property(), &values, false);
+        let mut expanded = match reusable {
+            Some(memo) => {
+                self.nodes += memo.nodes;
+                self.seen.extend_from_slice(&memo.checked);
+                if self.enforce && self.nodes > MAX_NODES {
+                    return Err(Stop::OverBudget);
                 }
+                memo.value.clone()
             }
-        }
+            None => self.expand_target(key, &target, resolved, marker, at, nesting)?,
+        };
         // Siblings of `$ref` (3.1; common in 3.0 documents too): annotations at the
         // referencing site (description, default) win over the target's; constraints and
         // subschemas apply on top of the target's, as an `allOf` merged where possible.
@@ -542,6 +670,43 @@ mod tests {
         Converter::new(doc, Version::V3_0)
             .convert(&schema, &Pointer::root())
             .unwrap()
+    }
+
+    /// The expansion memo changes nothing: converting every schema of a densely cyclic
+    /// document with one converter (as a whole document is converted) gives exactly what a
+    /// fresh converter per schema gives, in either order. Cycles longer than the depth limit
+    /// make the same type cut for recursion at one site and for depth at another.
+    #[test]
+    fn the_memo_gives_what_a_fresh_converter_gives() {
+        for n in [3, 5, 9, 13] {
+            let to = |j: usize| json!({"$ref": format!("#/components/schemas/S{}", j % n)});
+            let mut schemas = Map::new();
+            for i in 0..n {
+                schemas.insert(
+                    format!("S{i}"),
+                    json!({"type": "object", "description": format!("S{i}"), "properties": {
+                        "next": to(i + 1),
+                        "skip": {"type": "array", "items": to(i + 3)},
+                        "back": {"allOf": [to(i + n - 2)], "description": "back"},
+                    }}),
+                );
+            }
+            let doc = json!({"components": {"schemas": schemas}});
+            // Each type alone, then beside another, so a type is met under different parents.
+            let mut wholes: Vec<Value> = (0..n).map(to).collect();
+            for i in 0..n {
+                wholes.push(json!({"properties": {"a": to(i), "b": to(i * 7 + 2)}}));
+            }
+            let mut shared = Converter::new(&doc, Version::V3_0);
+            for schema in wholes.iter().chain(wholes.iter().rev()) {
+                let fresh = Converter::new(&doc, Version::V3_0)
+                    .convert(schema, &Pointer::root())
+                    .unwrap();
+                let memoized = shared.convert(schema, &Pointer::root()).unwrap();
+                assert_eq!(memoized, fresh, "{n} types: {schema}");
+            }
+            assert!(!shared.memo.is_empty());
+        }
     }
 
     #[test]
