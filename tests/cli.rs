@@ -111,7 +111,7 @@ fn same_input_gives_byte_identical_output() {
         "Dockerfile",
         "src/main.rs",
         "src/tools.rs",
-        "schemas/get_pet_by_id.input.json",
+        "src/schemas.rs",
         "mcp-gen.json",
     ] {
         assert!(
@@ -455,11 +455,10 @@ fn output_schemas_setting_is_read_recorded_and_kept_on_regeneration() {
         assert!(o.status.success(), "{}", stderr(&o));
         let manifest: serde_json::Value =
             serde_json::from_slice(&fs::read(out.join("mcp-gen.json")).unwrap()).unwrap();
-        let file = out.join("schemas/get_pet_by_id.output.json");
         let recorded = manifest["options"]["output_schemas"].clone();
-        let text = fs::read(&file).ok()?;
+        let text = schema_const(&out, "GET_PET_BY_ID_OUTPUT")?;
         Some(
-            serde_json::json!({"recorded": recorded, "schema": serde_json::from_slice::<serde_json::Value>(&text).unwrap()}),
+            serde_json::json!({"recorded": recorded, "schema": serde_json::from_str::<serde_json::Value>(&text).unwrap()}),
         )
     };
     // The default describes: no `required`, nullable types.
@@ -487,7 +486,7 @@ fn output_schemas_setting_is_read_recorded_and_kept_on_regeneration() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!out.join("schemas/get_pet_by_id.output.json").exists());
+    assert!(schema_const(&out, "GET_PET_BY_ID_OUTPUT").is_none());
 
     fs::write(
         &config,
@@ -497,6 +496,16 @@ fn output_schemas_setting_is_read_recorded_and_kept_on_regeneration() {
     let o = mcp_gen(&["inspect", "--config", config.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("loose"), "{}", stderr(&o));
+}
+
+/// The schema text of const `name` in the project's `src/schemas.rs` (one `pub const NAME:
+/// &str = r#"…"#;` line each).
+fn schema_const(out: &Path, name: &str) -> Option<String> {
+    let text = fs::read_to_string(out.join("src/schemas.rs")).unwrap();
+    let prefix = format!("pub const {name}: &str = r#\"");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix)?.strip_suffix("\"#;"))
+        .map(str::to_owned)
 }
 
 fn fixture(path: &str) -> String {

@@ -216,10 +216,7 @@ fn spec_change_check_regenerate_build_and_call() {
         "{listing}"
     );
     assert!(listing.contains("~ src/tools.rs"), "{listing}");
-    assert!(
-        listing.contains("+ schemas/say_hello.input.json"),
-        "{listing}"
-    );
+    assert!(listing.contains("~ src/schemas.rs"), "{listing}");
     assert_eq!(
         git(&project, &["status", "--porcelain"]),
         "",

@@ -6,6 +6,7 @@ mod lockfile;
 pub mod manifest;
 mod project;
 mod runtime;
+mod schemas_rs;
 pub mod search_index;
 mod tools_rs;
 mod write;
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Api, AuthMode};
 use manifest::{Manifest, SpecRecord};
 
@@ -70,22 +71,17 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
         let path = format!("{}/{path}", runtime::DIR);
         add(&path, headed(&path, text));
     }
-    let tools = tools_rs::render(api, settings)
-        .map_err(|e| Error::internal("the generated tools.rs does not parse", e))?;
-    add("src/tools.rs", tools.into_bytes());
+    let schemas = schemas_rs::Schemas::of(api);
+    // Their own first lines say they are generated.
+    add(
+        "src/tools.rs",
+        tools_rs::render(api, settings, &schemas).into_bytes(),
+    );
+    add(schemas_rs::FILE, schemas.render().into_bytes());
     add(
         tools_rs::SEARCH_INDEX_FILE,
         search_index::render(api).into_bytes(),
     );
-    for tool in &api.tools {
-        add(
-            &tools_rs::input_schema_file(tool),
-            compact(&tool.input_schema),
-        );
-        if let Some(output) = &tool.output {
-            add(&tools_rs::output_schema_file(tool), compact(&output.schema));
-        }
-    }
     for (path, text) in project::render(api, settings)? {
         add(&path, headed(&path, &text));
     }
@@ -115,16 +111,6 @@ fn headed(path: &str, text: &str) -> Vec<u8> {
         String::new()
     };
     format!("{header}{text}").into_bytes()
-}
-
-/// Schemas are data the server embeds, one file per tool: compact keeps a large API's
-/// project a fraction of the size (MS Graph: 11,422 tools) while a diff still shows which
-/// tools changed.
-fn compact(value: &Value) -> Vec<u8> {
-    // Serializing a Value cannot fail: its keys are strings.
-    let mut text = serde_json::to_string(value).unwrap_or_default();
-    text.push('\n');
-    text.into_bytes()
 }
 
 /// What made this output: enough to regenerate it, to tell whether it is current, and to

@@ -8,6 +8,7 @@
 //!
 //! What is checked is listed in `project`; this file only reads the arguments and reports.
 
+mod generated;
 mod manifest;
 mod parallel;
 mod profiles;

@@ -3,12 +3,15 @@
 //! for the server's name and its pattern, the tool count within each profile's limit, and
 //! each listed input schema within each profile's schema rules.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
 use mcp_gen::listing::CatalogTool;
 use mcp_gen::profile::{schema_rules, Profile};
 use serde_json::Value;
+
+use crate::generated::Generated;
 
 /// One tool as a client sees it in tools/list.
 pub struct Listed {
@@ -17,7 +20,7 @@ pub struct Listed {
 }
 
 /// Every profile's problems with the project in `out`, whose manifest names `names`.
-pub fn problems(out: &Path, names: &[String]) -> Vec<String> {
+pub fn problems(out: &Path, names: &[String], generated: &Generated) -> Vec<String> {
     let server = match server_name(&out.join("mcp-gen.json")) {
         Ok(name) => name,
         Err(e) => return vec![format!("mcp-gen.json: {e}")],
@@ -35,20 +38,24 @@ pub fn problems(out: &Path, names: &[String]) -> Vec<String> {
             })
             .collect()
     } else {
+        let inputs: HashMap<&str, &str> = generated
+            .tools
+            .iter()
+            .filter_map(|t| Some((t.name.as_str(), generated.schema(t.input.as_deref()?)?)))
+            .collect();
         let mut listed = Vec::new();
         for name in names {
-            let path = out.join("schemas").join(format!("{name}.input.json"));
-            match fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| e.to_string()))
-            {
-                Ok(input_schema) => listed.push(Listed {
-                    name: name.clone(),
-                    input_schema,
-                }),
-                // schema_files reports a missing or broken schema file.
-                Err(_) => continue,
-            }
+            // schema_files reports a missing or broken schema.
+            let Some(Ok(input_schema)) = inputs
+                .get(name.as_str())
+                .map(|text| serde_json::from_str::<Value>(text))
+            else {
+                continue;
+            };
+            listed.push(Listed {
+                name: name.clone(),
+                input_schema,
+            });
         }
         listed
     };

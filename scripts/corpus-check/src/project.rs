@@ -3,14 +3,15 @@
 //! - the tool count equals the operations kept, counted from the spec itself (`spec`);
 //! - src/tools.rs has one `ToolSpec {` entry per tool of the manifest (mcp-gen.json); tool names
 //!   are unique and match `^[a-z0-9_]{1,48}$` (`manifest`);
-//! - one schemas/NAME.input.json per tool and every schemas/*.output.json pass the schema
-//!   rules (`schema_files`, `schema`);
+//! - every tool's input schema and every output schema in src/schemas.rs pass the schema
+//!   rules (`generated`, `schema_files`, `schema`);
 //! - what the project lists passes every client profile: name budgets for its server name,
 //!   tool limits, schema rules (`profiles`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::generated::Generated;
 use crate::{manifest, profiles, schema_files, spec};
 
 /// `(operations, tools)`, or every problem found.
@@ -34,8 +35,13 @@ pub fn check(spec_path: &Path, out: &Path) -> Result<(usize, usize), Vec<String>
     };
     problems.extend(manifest::name_problems(&names));
     let tools: BTreeSet<&str> = names.iter().map(String::as_str).collect();
-    problems.extend(schema_files::problems(&out.join("schemas"), &tools));
-    problems.extend(profiles::problems(out, &names));
+    match Generated::read(out) {
+        Ok(generated) => {
+            problems.extend(schema_files::problems(&generated, &tools));
+            problems.extend(profiles::problems(out, &names, &generated));
+        }
+        Err(e) => problems.push(e),
+    }
 
     if problems.is_empty() {
         Ok((expected, names.len()))
@@ -52,16 +58,20 @@ mod tests {
     use std::fs;
     use std::path::PathBuf;
 
+    const OBJECT: &str = r#"{"type": "object", "properties": {"id": {"type": "string"}}}"#;
+
     /// A generated project on disk, removed when dropped.
     struct Project(PathBuf);
+
+    /// A tool of the table: name, input schema, output schema (each its own const).
+    type Row<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
 
     impl Project {
         fn new(tag: &str) -> Self {
             let dir =
                 std::env::temp_dir().join(format!("corpus-check-{}-{tag}", std::process::id()));
             let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(dir.join("src")).unwrap();
-            fs::create_dir_all(dir.join("schemas")).unwrap();
+            fs::create_dir_all(dir.join("out/src")).unwrap();
             let project = Project(dir);
             project.write(
                 "spec.json",
@@ -79,15 +89,42 @@ mod tests {
                 "out/mcp-gen.json",
                 r#"{"options": {"name": "corpus-pets"}, "tools": {"list_pets": {}, "get_pet": {}, "delete_pet": {}}}"#,
             );
-            project.write("out/src/tools.rs", &"ToolSpec { .. },\n".repeat(3));
-            for name in ["list_pets", "get_pet", "delete_pet"] {
-                project.write(
-                    &format!("out/schemas/{name}.input.json"),
-                    r#"{"type": "object", "properties": {"id": {"type": "string"}}}"#,
-                );
-            }
-            project.write("out/schemas/list_pets.output.json", r#"{"type": "object"}"#);
+            project.table(
+                &[
+                    ("list_pets", Some(OBJECT), Some(r#"{"type": "object"}"#)),
+                    ("get_pet", Some(OBJECT), None),
+                    ("delete_pet", Some(OBJECT), None),
+                ],
+                "",
+            );
             project
+        }
+
+        /// Writes src/tools.rs and src/schemas.rs in mcp-gen's layout; `extra` goes into the
+        /// catalog's fields.
+        fn table(&self, rows: &[Row], extra: &str) {
+            let mut tools = format!("pub static CATALOG: Catalog = Catalog {{\n{extra}}};\n\nstatic TOOLS: &[ToolSpec] = &[\n");
+            let mut schemas = String::from("//! schemas\n\n");
+            for (name, input, output) in rows {
+                let upper = name.to_ascii_uppercase();
+                tools.push_str(&format!("    ToolSpec {{\n        name: \"{name}\",\n"));
+                if let Some(text) = input {
+                    tools.push_str(&format!("        input_schema: schemas::{upper}_INPUT,\n"));
+                    schemas.push_str(&format!("pub const {upper}_INPUT: &str = r#\"{text}\"#;\n"));
+                }
+                if let Some(text) = output {
+                    tools.push_str(&format!(
+                        "        output: Some(Output {{ schema: schemas::{upper}_OUTPUT, wrapped: false }}),\n"
+                    ));
+                    schemas.push_str(&format!(
+                        "pub const {upper}_OUTPUT: &str = r#\"{text}\"#;\n"
+                    ));
+                }
+                tools.push_str("    },\n");
+            }
+            tools.push_str("];\n");
+            self.write("out/src/tools.rs", &tools);
+            self.write("out/src/schemas.rs", &schemas);
         }
 
         fn write(&self, rel: &str, text: &str) {
@@ -115,12 +152,18 @@ mod tests {
     #[test]
     fn a_corrupted_project_fails_with_every_problem() {
         let project = Project::new("corrupted");
-        project.write("out/schemas/get_pet.input.json", r#"{"type": 5}"#);
-        project.write(
-            "out/schemas/delete_pet.input.json",
-            r##"{"type": "object", "properties": {"id": {"$ref": "#/x"}}}"##,
+        project.table(
+            &[
+                ("list_pets", Some(OBJECT), Some(r#"{"type": "arrays"}"#)),
+                ("get_pet", Some(r#"{"type": 5}"#), None),
+                (
+                    "delete_pet",
+                    Some(r##"{"type": "object", "properties": {"id": {"$ref": "#/x"}}}"##),
+                    None,
+                ),
+            ],
+            "",
         );
-        project.write("out/schemas/list_pets.output.json", r#"{"type": "arrays"}"#);
         let problems = project.check().unwrap_err();
         assert_has_all(
             &problems,
@@ -140,7 +183,9 @@ mod tests {
             "out/mcp-gen.json",
             r#"{"tools": {"list_pets": {}, "Get-Pet": {}, "delete_pet": {}, "delete_pet": {}}}"#,
         );
-        project.write("out/schemas/orphan.output.json", r#"{"type": 1}"#);
+        let mut schemas = fs::read_to_string(project.0.join("out/src/schemas.rs")).unwrap();
+        schemas.push_str("pub const ORPHAN_OUTPUT: &str = r#\"{\"type\": 1}\"#;\n");
+        project.write("out/src/schemas.rs", &schemas);
         let problems = project.check().unwrap_err();
         assert_has_all(
             &problems,
@@ -149,20 +194,23 @@ mod tests {
                 "4 tools for 3 operations",
                 "duplicate tool names: [\"delete_pet\"]",
                 "bad tool name `Get-Pet`",
-                "Get-Pet: no input schema file",
-                "orphan: invalid output schema at /type: ",
+                "Get-Pet: no input schema",
+                "src/schemas.rs: ORPHAN_OUTPUT is no tool's schema",
             ],
         );
         // A renamed tool is not where the manifest says it is.
         let project = Project::new("moved");
-        fs::rename(
-            project.0.join("out/schemas/get_pet.input.json"),
-            project.0.join("out/schemas/get_pets.input.json"),
-        )
-        .unwrap();
+        project.table(
+            &[
+                ("list_pets", Some(OBJECT), Some(r#"{"type": "object"}"#)),
+                ("get_pets", Some(OBJECT), None),
+                ("delete_pet", Some(OBJECT), None),
+            ],
+            "",
+        );
         assert_eq!(
             project.check(),
-            Err(vec!["get_pet: no input schema file".to_owned()])
+            Err(vec!["get_pet: no input schema".to_owned()])
         );
     }
 
@@ -185,14 +233,14 @@ mod tests {
         );
         // In catalog mode the three catalog tools are what is listed, and they fit.
         let project = Project::new("catalog");
-        project.write(
-            "out/src/tools.rs",
-            &format!(
-                "{}default_mode: ToolMode::Catalog,\n",
-                "ToolSpec { .. },\n".repeat(3)
-            ),
+        project.table(
+            &[
+                ("list_pets", Some(r#"{"allOf": [{}]}"#), None),
+                ("get_pet", Some(OBJECT), None),
+                ("delete_pet", Some(OBJECT), None),
+            ],
+            "    default_mode: ToolMode::Catalog,\n",
         );
-        project.write("out/schemas/list_pets.input.json", r#"{"allOf": [{}]}"#);
         let problems = project.check().unwrap_err();
         assert!(!has(&problems, "openai:"), "{problems:?}");
     }
@@ -200,12 +248,22 @@ mod tests {
     #[test]
     fn unreadable_files_are_problems() {
         let project = Project::new("unreadable");
-        project.write("out/schemas/get_pet.input.json", "{");
+        project.table(
+            &[
+                ("list_pets", Some(OBJECT), None),
+                ("get_pet", Some("{"), None),
+                ("delete_pet", Some(OBJECT), None),
+            ],
+            "",
+        );
         let problems = project.check().unwrap_err();
         assert!(
             has(&problems, "get_pet: input schema is not JSON: "),
             "{problems:?}"
         );
+        fs::remove_file(project.0.join("out/src/schemas.rs")).unwrap();
+        let problems = project.check().unwrap_err();
+        assert!(has(&problems, "src/schemas.rs: "), "{problems:?}");
         fs::remove_file(project.0.join("out/mcp-gen.json")).unwrap();
         let problems = project.check().unwrap_err();
         assert!(has(&problems, "mcp-gen.json: "), "{problems:?}");

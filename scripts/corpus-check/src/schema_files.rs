@@ -1,73 +1,61 @@
-//! The schemas/ directory: one NAME.input.json per tool and every NAME.output.json, each read
-//! and checked by `schema`. Generated projects repeat schemas a lot, so files with the same
-//! content are checked once.
+//! The schemas of `src/schemas.rs`: every tool of the manifest has an input schema const, and
+//! every const a tool names (input and output) passes the schema rules of `schema`. Generated
+//! projects share one const among the tools with the same schema, so each is checked once
+//! per kind.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fs;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::Path;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use crate::generated::Generated;
 use crate::{parallel, schema};
 
-/// Every problem of the schema files of `tools` in `dir`, tool by tool, then those of output
-/// schemas of no tool.
-pub fn problems(dir: &Path, tools: &BTreeSet<&str>) -> Vec<String> {
-    let files: HashSet<String> = fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .collect();
+/// Every problem of the schemas of `tools` (the manifest's), tool by tool, then the consts no
+/// tool names.
+pub fn problems(generated: &Generated, tools: &BTreeSet<&str>) -> Vec<String> {
     let mut problems = Vec::new();
-    let inputs = files.iter().filter(|f| f.ends_with(".input.json")).count();
-    if inputs != tools.len() {
-        problems.push(format!(
-            "{inputs} input schema files for {} tools",
-            tools.len()
-        ));
-    }
-    let mut jobs: Vec<Job> = tools
+    let by_name: HashMap<&str, &crate::generated::Tool> = generated
+        .tools
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let jobs: Vec<Job> = tools
         .iter()
         .map(|&name| Job {
             name: name.to_owned(),
-            input: if files.contains(&format!("{name}.input.json")) {
-                Input::Present
-            } else {
-                Input::Missing
-            },
-            output: files.contains(&format!("{name}.output.json")),
+            input: by_name.get(name).and_then(|t| t.input.clone()),
+            output: by_name.get(name).and_then(|t| t.output.clone()),
         })
         .collect();
-    let mut strays: Vec<&str> = files
-        .iter()
-        .filter_map(|f| f.strip_suffix(".output.json"))
-        .filter(|stem| !tools.contains(stem))
-        .collect();
-    strays.sort_unstable();
-    jobs.extend(strays.into_iter().map(|stem| Job {
-        name: stem.to_owned(),
-        input: Input::NotATool,
-        output: true,
-    }));
     let cache = Cache::default();
-    let found = parallel::map_in_order(&jobs, |job| job.run(dir, &cache));
+    let found = parallel::map_in_order(&jobs, |job| job.run(generated, &cache));
     problems.extend(found.into_iter().flatten());
+    let named: BTreeSet<&str> = generated
+        .tools
+        .iter()
+        .flat_map(|t| [t.input.as_deref(), t.output.as_deref()])
+        .flatten()
+        .collect();
+    let mut unused: Vec<&String> = generated
+        .consts
+        .keys()
+        .filter(|c| !named.contains(c.as_str()))
+        .collect();
+    unused.sort_unstable();
+    problems.extend(
+        unused
+            .into_iter()
+            .map(|c| format!("src/schemas.rs: {c} is no tool's schema")),
+    );
     problems
 }
 
-/// The files of one name.
+/// The schemas of one tool.
 struct Job {
     name: String,
-    input: Input,
-    output: bool,
-}
-
-enum Input {
-    Present,
-    Missing,
-    NotATool,
+    input: Option<String>,
+    output: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,22 +64,21 @@ enum Kind {
     Output,
 }
 
-/// What was found in a file's content, each problem without the tool name it starts with
-/// (so tools with the same schema share it).
+/// What was found in a schema, each problem without the tool name it starts with (so tools
+/// with the same schema share it).
 type Found = Arc<Vec<String>>;
-type Cache = Mutex<HashMap<(Kind, usize, u64), Found>>;
+type Cache = Mutex<HashMap<(Kind, String), Found>>;
 
 impl Job {
-    fn run(&self, dir: &Path, cache: &Cache) -> Vec<String> {
+    fn run(&self, generated: &Generated, cache: &Cache) -> Vec<String> {
         let name = &self.name;
         let mut rests = Vec::new();
-        match self.input {
-            Input::Present => rests.push(check_file(dir, name, Kind::Input, cache)),
-            Input::Missing => rests.push(Arc::new(vec![": no input schema file".to_owned()])),
-            Input::NotATool => {}
+        match &self.input {
+            Some(c) => rests.push(check_const(generated, c, Kind::Input, cache)),
+            None => rests.push(Arc::new(vec![": no input schema".to_owned()])),
         }
-        if self.output {
-            rests.push(check_file(dir, name, Kind::Output, cache));
+        if let Some(c) = &self.output {
+            rests.push(check_const(generated, c, Kind::Output, cache));
         }
         rests
             .iter()
@@ -101,28 +88,25 @@ impl Job {
     }
 }
 
-/// Checks `dir/NAME.input.json` or `dir/NAME.output.json`, once per distinct content.
-fn check_file(dir: &Path, name: &str, kind: Kind, cache: &Cache) -> Found {
-    let (file, what) = match kind {
-        Kind::Input => (format!("{name}.input.json"), "input"),
-        Kind::Output => (format!("{name}.output.json"), "output"),
+/// Checks the schema of const `name`, once per const and kind.
+fn check_const(generated: &Generated, name: &str, kind: Kind, cache: &Cache) -> Found {
+    let what = match kind {
+        Kind::Input => "input",
+        Kind::Output => "output",
     };
-    let bytes = match fs::read(dir.join(&file)) {
-        Ok(bytes) => bytes,
-        Err(e) => return Arc::new(vec![format!(": {file}: {e}")]),
-    };
-    let mut hasher = DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    let key = (kind, bytes.len(), hasher.finish());
+    let key = (kind, name.to_owned());
     if let Some(found) = cache.lock().expect("cache lock").get(&key) {
         return Arc::clone(found);
     }
-    let found = Arc::new(match serde_json::from_slice::<Value>(&bytes) {
-        Ok(schema) => match kind {
-            Kind::Input => schema::input_problems(&schema),
-            Kind::Output => schema::output_problems(&schema),
+    let found = Arc::new(match generated.schema(name) {
+        None => vec![format!(": {what} schema {name} is not in src/schemas.rs")],
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(schema) => match kind {
+                Kind::Input => schema::input_problems(&schema),
+                Kind::Output => schema::output_problems(&schema),
+            },
+            Err(e) => vec![format!(": {what} schema is not JSON: {e}")],
         },
-        Err(e) => vec![format!(": {what} schema is not JSON: {e}")],
     });
     cache
         .lock()

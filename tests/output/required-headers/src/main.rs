@@ -4,7 +4,7 @@
 //! your hooks.
 
 mod hooks;
-// Generated and laid out by prettyplease; rustfmt would only reshuffle it.
+// Generated in a table layout of its own (its schemas too); rustfmt would only reshuffle it.
 #[rustfmt::skip]
 mod tools;
 
