@@ -131,7 +131,7 @@ fn generated_tool_table_names_every_tool_and_its_scopes() {
     assert!(generate(&out).status.success());
     let tools = fs::read_to_string(out.join("src/tools.rs")).unwrap();
     assert!(tools.contains("name: \"add_pet\""));
-    assert!(tools.contains("oauth2: Some(&[\"write:pets\", \"read:pets\"])"));
+    assert!(tools.contains("Access::oauth2(&[\"write:pets\", \"read:pets\"])"));
     assert!(tools.contains("default_issuer: \"http://127.0.0.1:9000\""));
     assert_eq!(tools.matches("ToolSpec {").count(), 20);
     let readme = fs::read_to_string(out.join("README.md")).unwrap();
@@ -273,7 +273,7 @@ fn scope_hierarchy_is_baked_into_the_server_not_into_tool_scopes() {
         "{tools}"
     );
     // Tools still ask for exactly the spec's scopes.
-    assert!(tools.contains("oauth2: Some(&[\"write:pets\", \"read:pets\"])"));
+    assert!(tools.contains("Access::oauth2(&[\"write:pets\", \"read:pets\"])"));
 
     fs::write(
         &config,

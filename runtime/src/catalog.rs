@@ -101,6 +101,27 @@ pub struct Annotations {
     pub open_world: bool,
 }
 
+/// What mcp-gen gives each HTTP method unless told otherwise; the tool table names these.
+impl Annotations {
+    /// `GET`, `HEAD`.
+    pub const READ_ONLY: Self = Self::write(true, false, true);
+    /// `PUT`: writes, the same result however often.
+    pub const IDEMPOTENT_WRITE: Self = Self::write(false, false, true);
+    /// `DELETE`.
+    pub const DESTRUCTIVE: Self = Self::write(false, true, true);
+    /// `POST`, `PATCH` and the rest.
+    pub const WRITE: Self = Self::write(false, false, false);
+
+    const fn write(read_only: bool, destructive: bool, idempotent: bool) -> Self {
+        Annotations {
+            read_only,
+            destructive,
+            idempotent,
+            open_world: true,
+        }
+    }
+}
+
 /// Who may call a tool (the MCP side, ARCHITECTURE.md, Access).
 /// noauth: `anonymous` and no `oauth2`; oauth2: `oauth2` only; mixed: both.
 #[derive(Debug, Clone, Copy)]
@@ -108,6 +129,22 @@ pub struct Access {
     pub anonymous: bool,
     /// Scopes a token must carry, all of them; `Some(&[])` means any valid token.
     pub oauth2: Option<&'static [&'static str]>,
+}
+
+impl Access {
+    /// Anyone may call it (noauth).
+    pub const ANONYMOUS: Self = Access {
+        anonymous: true,
+        oauth2: None,
+    };
+
+    /// Only a token with all of `scopes`.
+    pub const fn oauth2(scopes: &'static [&'static str]) -> Self {
+        Access {
+            anonymous: false,
+            oauth2: Some(scopes),
+        }
+    }
 }
 
 /// How a tool call becomes the upstream HTTP request.
@@ -130,6 +167,58 @@ pub struct HttpBinding {
     pub documents_redirects: bool,
 }
 
+/// The tool table spells a binding as `HttpBinding::new(method, path)` and only what it has
+/// beyond that: `.params(&[…])`, `.body(…)`, `.credentials(&[…])`, ….
+impl HttpBinding {
+    /// `method` on `path`, with no parameters, body, credentials or required headers.
+    pub const fn new(method: &'static str, path: &'static str) -> Self {
+        HttpBinding {
+            method,
+            path,
+            params: &[],
+            body: None,
+            credentials: &[],
+            required_headers: &[],
+            documents_redirects: false,
+        }
+    }
+
+    pub const fn params(self, params: &'static [Param]) -> Self {
+        HttpBinding { params, ..self }
+    }
+
+    pub const fn body(self, body: Body) -> Self {
+        HttpBinding {
+            body: Some(body),
+            ..self
+        }
+    }
+
+    pub const fn credentials(self, credentials: &'static [&'static [&'static str]]) -> Self {
+        HttpBinding {
+            credentials,
+            ..self
+        }
+    }
+
+    pub const fn required_headers(
+        self,
+        required_headers: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        HttpBinding {
+            required_headers,
+            ..self
+        }
+    }
+
+    pub const fn documents_redirects(self) -> Self {
+        HttpBinding {
+            documents_redirects: true,
+            ..self
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Param {
     /// Argument name in the tool's inputSchema.
@@ -143,6 +232,72 @@ pub struct Param {
     /// Path only (`allowReserved: true` in the spec): the value may hold `/` and other
     /// reserved characters, sent as is. Otherwise a value is one whole path segment.
     pub allow_reserved: bool,
+}
+
+/// The tool table spells a parameter as its location's constructor (OpenAPI's defaults for
+/// that location) and only what differs: `Param::query("$select").arg("_select")`.
+impl Param {
+    /// A path parameter: required, `simple`, not exploded.
+    pub const fn path(name: &'static str) -> Self {
+        Self::at(name, Location::Path, true, Style::Simple, false)
+    }
+
+    /// A query parameter: optional, `form`, exploded.
+    pub const fn query(name: &'static str) -> Self {
+        Self::at(name, Location::Query, false, Style::Form, true)
+    }
+
+    /// A header: optional, `simple`, not exploded.
+    pub const fn header(name: &'static str) -> Self {
+        Self::at(name, Location::Header, false, Style::Simple, false)
+    }
+
+    /// A cookie: optional, `form`, exploded.
+    pub const fn cookie(name: &'static str) -> Self {
+        Self::at(name, Location::Cookie, false, Style::Form, true)
+    }
+
+    const fn at(
+        name: &'static str,
+        location: Location,
+        required: bool,
+        style: Style,
+        explode: bool,
+    ) -> Self {
+        Param {
+            arg: name,
+            name,
+            location,
+            required,
+            style,
+            explode,
+            allow_reserved: false,
+        }
+    }
+
+    /// The argument's name in the inputSchema, where it is not the wire name.
+    pub const fn arg(self, arg: &'static str) -> Self {
+        Param { arg, ..self }
+    }
+
+    pub const fn required(self, required: bool) -> Self {
+        Param { required, ..self }
+    }
+
+    pub const fn style(self, style: Style) -> Self {
+        Param { style, ..self }
+    }
+
+    pub const fn explode(self, explode: bool) -> Self {
+        Param { explode, ..self }
+    }
+
+    pub const fn allow_reserved(self) -> Self {
+        Param {
+            allow_reserved: true,
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,4 +397,38 @@ pub enum SchemeKind {
     /// The caller's MCP token sent upstream unchanged. Only by explicit opt-in
     /// (`--upstream-auth passthrough`): the MCP specification forbids it otherwise.
     Passthrough,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn param_constructors_give_openapi_defaults_and_modifiers_change_one_field() {
+        let p = Param::query("$select").arg("_select").explode(false);
+        assert_eq!(
+            (p.arg, p.name, p.location),
+            ("_select", "$select", Location::Query)
+        );
+        assert_eq!(
+            (p.required, p.style, p.explode),
+            (false, Style::Form, false)
+        );
+        let p = Param::path("id").style(Style::Label).allow_reserved();
+        assert_eq!(
+            (p.arg, p.required, p.style, p.explode),
+            ("id", true, Style::Label, false)
+        );
+        assert!(p.allow_reserved);
+        let p = Param::header("X-Trace").required(true);
+        assert_eq!(
+            (p.location, p.required, p.style),
+            (Location::Header, true, Style::Simple)
+        );
+        let p = Param::cookie("session");
+        assert_eq!(
+            (p.location, p.style, p.explode),
+            (Location::Cookie, Style::Form, true)
+        );
+    }
 }

@@ -119,10 +119,7 @@ fn tool(out: &mut String, t: &Tool, index: usize, schemas: &Schemas) {
              annotations: {},\n        \
              group: {},\n        \
              access: {},\n        \
-             http: HttpBinding {{\n            \
-                 method: {},\n            \
-                 path: {},\n            \
-                 params: ",
+             http: HttpBinding::new({}, {})",
         lit(&t.name),
         lit(&t.description),
         schemas.input(index),
@@ -132,78 +129,96 @@ fn tool(out: &mut String, t: &Tool, index: usize, schemas: &Schemas) {
         lit(&t.http.method),
         lit(&t.http.path),
     );
-    let params = t.http.params.iter().map(|p| {
-        format!(
-            "Param {{ arg: {}, name: {}, location: {}, required: {}, style: {}, explode: {}, allow_reserved: {} }}",
-            lit(&p.arg),
-            lit(&p.name),
-            location(p.location),
-            p.required,
-            style(p.style),
-            p.explode,
-            p.allow_reserved
-        )
-    });
-    rows(out, 12, params);
-    out.push_str(",\n            body: ");
-    match &t.http.body {
-        Some(b) => {
-            let shape = match &b.shape {
-                BodyShape::Whole { arg } => format!("BodyShape::Whole {{ arg: {} }}", lit(arg)),
-                BodyShape::Flattened { fields } => {
-                    format!("BodyShape::Flattened {{ fields: {} }}", strs(fields))
-                }
-            };
-            let _ = write!(
-                out,
-                "Some(Body {{\n                \
-                     media_type: {},\n                \
-                     required: {},\n                \
-                     shape: {shape},\n                \
-                     encoding: ",
-                lit(&b.media_type),
-                b.required,
-            );
-            let encoding = b.encoding.iter().map(|e| {
-                format!(
-                    "FieldEncoding {{ field: {}, style: {}, explode: {} }}",
-                    lit(&e.field),
-                    style(e.style),
-                    e.explode
-                )
-            });
-            rows(out, 16, encoding);
-            out.push_str(",\n                binary: ");
-            let binary = b.binary.iter().map(|f| {
-                format!(
-                    "BinaryField {{ field: {}, content_type: {} }}",
-                    lit(&f.field),
-                    lit(&f.content_type)
-                )
-            });
-            rows(out, 16, binary);
-            out.push_str(",\n            }),\n");
-        }
-        None => out.push_str("None,\n"),
+    // Each part the binding has, one builder call a line.
+    let call = "\n            .";
+    if !t.http.params.is_empty() {
+        let _ = write!(out, "{call}params(");
+        rows(out, 12, t.http.params.iter().map(param));
+        out.push(')');
     }
-    let credentials: Vec<String> = t.http.credentials.iter().map(|set| strs(set)).collect();
-    let headers: Vec<String> = t
-        .http
-        .required_headers
-        .iter()
-        .map(|(n, v)| format!("({}, {})", lit(n), lit(v)))
-        .collect();
-    let _ = write!(
-        out,
-        "            credentials: &[{}],\n            \
-             required_headers: &[{}],\n            \
-             documents_redirects: {},\n        \
-         }},\n    \
-         }},\n",
-        credentials.join(", "),
-        headers.join(", "),
-        t.http.documents_redirects,
-    );
+    if let Some(b) = &t.http.body {
+        let shape = match &b.shape {
+            BodyShape::Whole { arg } => format!("BodyShape::Whole {{ arg: {} }}", lit(arg)),
+            BodyShape::Flattened { fields } => {
+                format!("BodyShape::Flattened {{ fields: {} }}", strs(fields))
+            }
+        };
+        let _ = write!(
+            out,
+            "{call}body(Body {{\n                \
+                 media_type: {},\n                \
+                 required: {},\n                \
+                 shape: {shape},\n                \
+                 encoding: ",
+            lit(&b.media_type),
+            b.required,
+        );
+        let encoding = b.encoding.iter().map(|e| {
+            format!(
+                "FieldEncoding {{ field: {}, style: {}, explode: {} }}",
+                lit(&e.field),
+                style(e.style),
+                e.explode
+            )
+        });
+        rows(out, 16, encoding);
+        out.push_str(",\n                binary: ");
+        let binary = b.binary.iter().map(|f| {
+            format!(
+                "BinaryField {{ field: {}, content_type: {} }}",
+                lit(&f.field),
+                lit(&f.content_type)
+            )
+        });
+        rows(out, 16, binary);
+        out.push_str(",\n            })");
+    }
+    if !t.http.credentials.is_empty() {
+        let sets: Vec<String> = t.http.credentials.iter().map(|set| strs(set)).collect();
+        let _ = write!(out, "{call}credentials(&[{}])", sets.join(", "));
+    }
+    if !t.http.required_headers.is_empty() {
+        let headers: Vec<String> = t
+            .http
+            .required_headers
+            .iter()
+            .map(|(n, v)| format!("({}, {})", lit(n), lit(v)))
+            .collect();
+        let _ = write!(out, "{call}required_headers(&[{}])", headers.join(", "));
+    }
+    if t.http.documents_redirects {
+        let _ = write!(out, "{call}documents_redirects()");
+    }
+    out.push_str(",\n    },\n");
+}
+
+/// `Param::query("$select").arg("_select")`: the location's constructor (the runtime's
+/// `Param::path`/`query`/`header`/`cookie`, with OpenAPI's defaults for it), then only what
+/// differs from them.
+fn param(p: &crate::model::Param) -> String {
+    let (constructor, required, style_default, explode) = match p.location {
+        Location::Path => ("path", true, Style::Simple, false),
+        Location::Query => ("query", false, Style::Form, true),
+        Location::Header => ("header", false, Style::Simple, false),
+        Location::Cookie => ("cookie", false, Style::Form, true),
+    };
+    let mut out = format!("Param::{constructor}({})", lit(&p.name));
+    if p.arg != p.name {
+        let _ = write!(out, ".arg({})", lit(&p.arg));
+    }
+    if p.required != required {
+        let _ = write!(out, ".required({})", p.required);
+    }
+    if p.style != style_default {
+        let _ = write!(out, ".style({})", style(p.style));
+    }
+    if p.explode != explode {
+        let _ = write!(out, ".explode({})", p.explode);
+    }
+    if p.allow_reserved {
+        out.push_str(".allow_reserved()");
+    }
+    out
 }
 
 fn catalog_entry(out: &mut String, api: &Api, c: CatalogTool) {
@@ -284,7 +299,20 @@ fn scheme_kind(kind: &SchemeKind) -> String {
     }
 }
 
+/// The runtime's name for what a method implies, where the annotations are that; else each
+/// hint spelled out.
 fn annotations(a: &Annotations) -> String {
+    let named = [
+        ("READ_ONLY", "GET"),
+        ("IDEMPOTENT_WRITE", "PUT"),
+        ("DESTRUCTIVE", "DELETE"),
+        ("WRITE", "POST"),
+    ];
+    for (name, method) in named {
+        if *a == Annotations::for_method(method) {
+            return format!("Annotations::{name}");
+        }
+    }
     format!(
         "Annotations {{ read_only: {}, destructive: {}, idempotent: {}, open_world: {} }}",
         a.read_only, a.destructive, a.idempotent, a.open_world
@@ -292,14 +320,17 @@ fn annotations(a: &Annotations) -> String {
 }
 
 fn access(access: &Access) -> String {
-    let oauth2 = match &access.oauth2 {
-        Some(scopes) => format!("Some({})", strs(scopes)),
-        None => "None".into(),
-    };
-    format!(
-        "Access {{ anonymous: {}, oauth2: {oauth2} }}",
-        access.anonymous
-    )
+    match (access.anonymous, &access.oauth2) {
+        (true, None) => "Access::ANONYMOUS".into(),
+        (false, Some(scopes)) => format!("Access::oauth2({})", strs(scopes)),
+        (anonymous, oauth2) => {
+            let oauth2 = match oauth2 {
+                Some(scopes) => format!("Some({})", strs(scopes)),
+                None => "None".into(),
+            };
+            format!("Access {{ anonymous: {anonymous}, oauth2: {oauth2} }}")
+        }
+    }
 }
 
 fn location(location: Location) -> &'static str {

@@ -32,7 +32,7 @@ static CATALOG_TOOLS: &[CatalogEntry] = &[
         description: "Finds operations of the Swagger Petstore API by what you want to do, best match first: each with its name, summary and group. An empty query lists the groups. Then describe_operation tells an operation's arguments and call_operation runs it.",
         input_schema: r#"{"type":"object","properties":{"query":{"type":"string","description":"What you want to do, in a few words"},"group":{"type":"string","description":"Only operations of this group"},"limit":{"type":"integer","minimum":1,"maximum":20,"default":5}},"required":["query"]}"#,
         annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: false },
-        access: Access { anonymous: true, oauth2: None },
+        access: Access::ANONYMOUS,
     },
     CatalogEntry {
         role: CatalogRole::Describe,
@@ -40,7 +40,7 @@ static CATALOG_TOOLS: &[CatalogEntry] = &[
         description: "Tells one operation's arguments (inputSchema), what it returns (outputSchema), its HTTP method and path, and the OAuth scopes it needs (securitySchemes).",
         input_schema: r#"{"type":"object","properties":{"operation":{"type":"string","description":"An operation name from search_operations"}},"required":["operation"]}"#,
         annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: false },
-        access: Access { anonymous: true, oauth2: None },
+        access: Access::ANONYMOUS,
     },
     CatalogEntry {
         role: CatalogRole::Call,
@@ -59,24 +59,17 @@ static TOOLS: &[ToolSpec] = &[
         description: "Update an existing pet",
         input_schema: schemas::UPDATE_PET_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::IDEMPOTENT_WRITE,
         group: "pet",
-        access: Access { anonymous: false, oauth2: Some(&["write:pets", "read:pets"]) },
-        http: HttpBinding {
-            method: "PUT",
-            path: "/pet",
-            params: &[],
-            body: Some(Body {
+        access: Access::oauth2(&["write:pets", "read:pets"]),
+        http: HttpBinding::new("PUT", "/pet")
+            .body(Body {
                 media_type: "application/json",
                 required: true,
                 shape: BodyShape::Flattened { fields: &["category", "name", "photoUrls", "tags", "status"] },
                 encoding: &[],
                 binary: &[],
             }),
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
     },
     ToolSpec {
         name: "add_pet",
@@ -84,24 +77,17 @@ static TOOLS: &[ToolSpec] = &[
         description: "Add a new pet to the store",
         input_schema: schemas::UPDATE_PET_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "pet",
-        access: Access { anonymous: false, oauth2: Some(&["write:pets", "read:pets"]) },
-        http: HttpBinding {
-            method: "POST",
-            path: "/pet",
-            params: &[],
-            body: Some(Body {
+        access: Access::oauth2(&["write:pets", "read:pets"]),
+        http: HttpBinding::new("POST", "/pet")
+            .body(Body {
                 media_type: "application/json",
                 required: true,
                 shape: BodyShape::Flattened { fields: &["category", "name", "photoUrls", "tags", "status"] },
                 encoding: &[],
                 binary: &[],
             }),
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
     },
     ToolSpec {
         name: "find_pets_by_status",
@@ -109,20 +95,13 @@ static TOOLS: &[ToolSpec] = &[
         description: "Finds Pets by status\n\nMultiple status values can be provided with comma separated strings",
         input_schema: schemas::FIND_PETS_BY_STATUS_INPUT,
         output: Some(Output { schema: schemas::FIND_PETS_BY_STATUS_OUTPUT, wrapped: true }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "pet",
-        access: Access { anonymous: false, oauth2: Some(&["write:pets", "read:pets"]) },
-        http: HttpBinding {
-            method: "GET",
-            path: "/pet/findByStatus",
-            params: &[
-                Param { arg: "status", name: "status", location: Location::Query, required: true, style: Style::Form, explode: true, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&["write:pets", "read:pets"]),
+        http: HttpBinding::new("GET", "/pet/findByStatus")
+            .params(&[
+                Param::query("status").required(true),
+            ]),
     },
     ToolSpec {
         name: "find_pets_by_tags",
@@ -130,20 +109,13 @@ static TOOLS: &[ToolSpec] = &[
         description: "Finds Pets by tags\n\nMuliple tags can be provided with comma separated strings. Use tag1, tag2, tag3 for testing.\n\nDeprecated.",
         input_schema: schemas::FIND_PETS_BY_TAGS_INPUT,
         output: Some(Output { schema: schemas::FIND_PETS_BY_STATUS_OUTPUT, wrapped: true }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "pet",
-        access: Access { anonymous: false, oauth2: Some(&["write:pets", "read:pets"]) },
-        http: HttpBinding {
-            method: "GET",
-            path: "/pet/findByTags",
-            params: &[
-                Param { arg: "tags", name: "tags", location: Location::Query, required: true, style: Style::Form, explode: true, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&["write:pets", "read:pets"]),
+        http: HttpBinding::new("GET", "/pet/findByTags")
+            .params(&[
+                Param::query("tags").required(true),
+            ]),
     },
     ToolSpec {
         name: "get_pet_by_id",
@@ -151,20 +123,14 @@ static TOOLS: &[ToolSpec] = &[
         description: "Find pet by ID\n\nReturns a single pet",
         input_schema: schemas::GET_PET_BY_ID_INPUT,
         output: Some(Output { schema: schemas::GET_PET_BY_ID_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "pet",
-        access: Access { anonymous: false, oauth2: Some(&[]) },
-        http: HttpBinding {
-            method: "GET",
-            path: "/pet/{petId}",
-            params: &[
-                Param { arg: "petId", name: "petId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[&["api_key"]],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&[]),
+        http: HttpBinding::new("GET", "/pet/{petId}")
+            .params(&[
+                Param::path("petId"),
+            ])
+            .credentials(&[&["api_key"]]),
     },
     ToolSpec {
         name: "update_pet_with_form",
@@ -172,26 +138,20 @@ static TOOLS: &[ToolSpec] = &[
         description: "Updates a pet in the store with form data",
         input_schema: schemas::UPDATE_PET_WITH_FORM_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "pet",
-        access: Access { anonymous: false, oauth2: Some(&["write:pets", "read:pets"]) },
-        http: HttpBinding {
-            method: "POST",
-            path: "/pet/{petId}",
-            params: &[
-                Param { arg: "petId", name: "petId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: Some(Body {
+        access: Access::oauth2(&["write:pets", "read:pets"]),
+        http: HttpBinding::new("POST", "/pet/{petId}")
+            .params(&[
+                Param::path("petId"),
+            ])
+            .body(Body {
                 media_type: "application/x-www-form-urlencoded",
                 required: false,
                 shape: BodyShape::Flattened { fields: &["name", "status"] },
                 encoding: &[],
                 binary: &[],
             }),
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
     },
     ToolSpec {
         name: "delete_pet",
@@ -199,21 +159,14 @@ static TOOLS: &[ToolSpec] = &[
         description: "Deletes a pet",
         input_schema: schemas::DELETE_PET_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: true, idempotent: true, open_world: true },
+        annotations: Annotations::DESTRUCTIVE,
         group: "pet",
-        access: Access { anonymous: false, oauth2: Some(&["write:pets", "read:pets"]) },
-        http: HttpBinding {
-            method: "DELETE",
-            path: "/pet/{petId}",
-            params: &[
-                Param { arg: "api_key", name: "api_key", location: Location::Header, required: false, style: Style::Simple, explode: false, allow_reserved: false },
-                Param { arg: "petId", name: "petId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&["write:pets", "read:pets"]),
+        http: HttpBinding::new("DELETE", "/pet/{petId}")
+            .params(&[
+                Param::header("api_key"),
+                Param::path("petId"),
+            ]),
     },
     ToolSpec {
         name: "upload_file",
@@ -221,16 +174,14 @@ static TOOLS: &[ToolSpec] = &[
         description: "Uploads an image",
         input_schema: schemas::UPLOAD_FILE_INPUT,
         output: Some(Output { schema: schemas::UPLOAD_FILE_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "pet",
-        access: Access { anonymous: false, oauth2: Some(&["write:pets", "read:pets"]) },
-        http: HttpBinding {
-            method: "POST",
-            path: "/pet/{petId}/uploadImage",
-            params: &[
-                Param { arg: "petId", name: "petId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: Some(Body {
+        access: Access::oauth2(&["write:pets", "read:pets"]),
+        http: HttpBinding::new("POST", "/pet/{petId}/uploadImage")
+            .params(&[
+                Param::path("petId"),
+            ])
+            .body(Body {
                 media_type: "multipart/form-data",
                 required: false,
                 shape: BodyShape::Flattened { fields: &["additionalMetadata", "file"] },
@@ -239,10 +190,6 @@ static TOOLS: &[ToolSpec] = &[
                     BinaryField { field: "file", content_type: "application/octet-stream" },
                 ],
             }),
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
     },
     ToolSpec {
         name: "get_inventory",
@@ -250,18 +197,11 @@ static TOOLS: &[ToolSpec] = &[
         description: "Returns pet inventories by status\n\nReturns a map of status codes to quantities",
         input_schema: schemas::GET_INVENTORY_INPUT,
         output: Some(Output { schema: schemas::GET_INVENTORY_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "store",
-        access: Access { anonymous: false, oauth2: Some(&[]) },
-        http: HttpBinding {
-            method: "GET",
-            path: "/store/inventory",
-            params: &[],
-            body: None,
-            credentials: &[&["api_key"]],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&[]),
+        http: HttpBinding::new("GET", "/store/inventory")
+            .credentials(&[&["api_key"]]),
     },
     ToolSpec {
         name: "place_order",
@@ -269,24 +209,17 @@ static TOOLS: &[ToolSpec] = &[
         description: "Place an order for a pet",
         input_schema: schemas::PLACE_ORDER_INPUT,
         output: Some(Output { schema: schemas::PLACE_ORDER_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "store",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "POST",
-            path: "/store/order",
-            params: &[],
-            body: Some(Body {
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("POST", "/store/order")
+            .body(Body {
                 media_type: "application/json",
                 required: true,
                 shape: BodyShape::Flattened { fields: &["id", "petId", "quantity", "shipDate", "status", "complete"] },
                 encoding: &[],
                 binary: &[],
             }),
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
     },
     ToolSpec {
         name: "get_order_by_id",
@@ -294,20 +227,13 @@ static TOOLS: &[ToolSpec] = &[
         description: "Find purchase order by ID\n\nFor valid response try integer IDs with value >= 1 and <= 10. Other values will generated exceptions",
         input_schema: schemas::GET_ORDER_BY_ID_INPUT,
         output: Some(Output { schema: schemas::PLACE_ORDER_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "store",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "GET",
-            path: "/store/order/{orderId}",
-            params: &[
-                Param { arg: "orderId", name: "orderId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("GET", "/store/order/{orderId}")
+            .params(&[
+                Param::path("orderId"),
+            ]),
     },
     ToolSpec {
         name: "delete_order",
@@ -315,20 +241,13 @@ static TOOLS: &[ToolSpec] = &[
         description: "Delete purchase order by ID\n\nFor valid response try integer IDs with positive integer value. Negative or non-integer values will generate API errors",
         input_schema: schemas::DELETE_ORDER_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: true, idempotent: true, open_world: true },
+        annotations: Annotations::DESTRUCTIVE,
         group: "store",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "DELETE",
-            path: "/store/order/{orderId}",
-            params: &[
-                Param { arg: "orderId", name: "orderId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("DELETE", "/store/order/{orderId}")
+            .params(&[
+                Param::path("orderId"),
+            ]),
     },
     ToolSpec {
         name: "create_user",
@@ -336,24 +255,17 @@ static TOOLS: &[ToolSpec] = &[
         description: "Create user\n\nThis can only be done by the logged in user.",
         input_schema: schemas::CREATE_USER_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "user",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "POST",
-            path: "/user",
-            params: &[],
-            body: Some(Body {
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("POST", "/user")
+            .body(Body {
                 media_type: "application/json",
                 required: true,
                 shape: BodyShape::Flattened { fields: &["id", "username", "firstName", "lastName", "email", "password", "phone", "userStatus"] },
                 encoding: &[],
                 binary: &[],
             }),
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
     },
     ToolSpec {
         name: "create_users_with_array_input",
@@ -361,24 +273,17 @@ static TOOLS: &[ToolSpec] = &[
         description: "Creates list of users with given input array",
         input_schema: schemas::CREATE_USERS_WITH_ARRAY_INPUT_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "user",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "POST",
-            path: "/user/createWithArray",
-            params: &[],
-            body: Some(Body {
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("POST", "/user/createWithArray")
+            .body(Body {
                 media_type: "application/json",
                 required: true,
                 shape: BodyShape::Whole { arg: "body" },
                 encoding: &[],
                 binary: &[],
             }),
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
     },
     ToolSpec {
         name: "create_users_with_list_input",
@@ -386,24 +291,17 @@ static TOOLS: &[ToolSpec] = &[
         description: "Creates list of users with given input array",
         input_schema: schemas::CREATE_USERS_WITH_ARRAY_INPUT_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "user",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "POST",
-            path: "/user/createWithList",
-            params: &[],
-            body: Some(Body {
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("POST", "/user/createWithList")
+            .body(Body {
                 media_type: "application/json",
                 required: true,
                 shape: BodyShape::Whole { arg: "body" },
                 encoding: &[],
                 binary: &[],
             }),
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
     },
     ToolSpec {
         name: "login_user",
@@ -411,21 +309,14 @@ static TOOLS: &[ToolSpec] = &[
         description: "Logs user into the system",
         input_schema: schemas::LOGIN_USER_INPUT,
         output: Some(Output { schema: schemas::LOGIN_USER_OUTPUT, wrapped: true }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "user",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "GET",
-            path: "/user/login",
-            params: &[
-                Param { arg: "username", name: "username", location: Location::Query, required: true, style: Style::Form, explode: true, allow_reserved: false },
-                Param { arg: "password", name: "password", location: Location::Query, required: true, style: Style::Form, explode: true, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("GET", "/user/login")
+            .params(&[
+                Param::query("username").required(true),
+                Param::query("password").required(true),
+            ]),
     },
     ToolSpec {
         name: "logout_user",
@@ -433,18 +324,10 @@ static TOOLS: &[ToolSpec] = &[
         description: "Logs out current logged in user session",
         input_schema: schemas::GET_INVENTORY_INPUT,
         output: None,
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "user",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "GET",
-            path: "/user/logout",
-            params: &[],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("GET", "/user/logout"),
     },
     ToolSpec {
         name: "get_user_by_name",
@@ -452,20 +335,13 @@ static TOOLS: &[ToolSpec] = &[
         description: "Get user by user name",
         input_schema: schemas::GET_USER_BY_NAME_INPUT,
         output: Some(Output { schema: schemas::GET_USER_BY_NAME_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "user",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "GET",
-            path: "/user/{username}",
-            params: &[
-                Param { arg: "username", name: "username", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("GET", "/user/{username}")
+            .params(&[
+                Param::path("username"),
+            ]),
     },
     ToolSpec {
         name: "update_user",
@@ -473,26 +349,20 @@ static TOOLS: &[ToolSpec] = &[
         description: "Updated user\n\nThis can only be done by the logged in user.",
         input_schema: schemas::UPDATE_USER_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::IDEMPOTENT_WRITE,
         group: "user",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "PUT",
-            path: "/user/{username}",
-            params: &[
-                Param { arg: "username", name: "username", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: Some(Body {
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("PUT", "/user/{username}")
+            .params(&[
+                Param::path("username"),
+            ])
+            .body(Body {
                 media_type: "application/json",
                 required: true,
                 shape: BodyShape::Whole { arg: "body" },
                 encoding: &[],
                 binary: &[],
             }),
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
     },
     ToolSpec {
         name: "delete_user",
@@ -500,20 +370,13 @@ static TOOLS: &[ToolSpec] = &[
         description: "Delete user\n\nThis can only be done by the logged in user.",
         input_schema: schemas::DELETE_USER_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: true, idempotent: true, open_world: true },
+        annotations: Annotations::DESTRUCTIVE,
         group: "user",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "DELETE",
-            path: "/user/{username}",
-            params: &[
-                Param { arg: "username", name: "username", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("DELETE", "/user/{username}")
+            .params(&[
+                Param::path("username"),
+            ]),
     },
 ];
 

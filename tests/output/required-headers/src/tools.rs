@@ -32,7 +32,7 @@ static CATALOG_TOOLS: &[CatalogEntry] = &[
         description: "Finds operations of the Shop Orders API by what you want to do, best match first: each with its name, summary and group. An empty query lists the groups. Then describe_operation tells an operation's arguments and call_operation runs it.",
         input_schema: r#"{"type":"object","properties":{"query":{"type":"string","description":"What you want to do, in a few words"},"group":{"type":"string","description":"Only operations of this group"},"limit":{"type":"integer","minimum":1,"maximum":20,"default":5}},"required":["query"]}"#,
         annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: false },
-        access: Access { anonymous: true, oauth2: None },
+        access: Access::ANONYMOUS,
     },
     CatalogEntry {
         role: CatalogRole::Describe,
@@ -40,15 +40,15 @@ static CATALOG_TOOLS: &[CatalogEntry] = &[
         description: "Tells one operation's arguments (inputSchema), what it returns (outputSchema), its HTTP method and path, and the OAuth scopes it needs (securitySchemes).",
         input_schema: r#"{"type":"object","properties":{"operation":{"type":"string","description":"An operation name from search_operations"}},"required":["operation"]}"#,
         annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: false },
-        access: Access { anonymous: true, oauth2: None },
+        access: Access::ANONYMOUS,
     },
     CatalogEntry {
         role: CatalogRole::Call,
         name: "call_operation",
         description: "Runs one operation with its arguments, checked against the inputSchema describe_operation gave. The result is the operation's own: its reply, or an error that says what to fix.",
         input_schema: r#"{"type":"object","properties":{"operation":{"type":"string","description":"An operation name from search_operations"},"arguments":{"type":"object","description":"The operation's arguments, as its inputSchema says"}},"required":["operation"],"additionalProperties":false}"#,
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
-        access: Access { anonymous: true, oauth2: None },
+        annotations: Annotations::WRITE,
+        access: Access::ANONYMOUS,
     },
 ];
 
@@ -59,26 +59,21 @@ static TOOLS: &[ToolSpec] = &[
         description: "Add a note to an order; the body is optional",
         input_schema: schemas::ADD_NOTE_INPUT,
         output: Some(Output { schema: schemas::ADD_NOTE_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "orders",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "POST",
-            path: "/orders/{orderId}/notes",
-            params: &[
-                Param { arg: "orderId", name: "orderId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: Some(Body {
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("POST", "/orders/{orderId}/notes")
+            .params(&[
+                Param::path("orderId"),
+            ])
+            .body(Body {
                 media_type: "application/json",
                 required: false,
                 shape: BodyShape::Flattened { fields: &["text"] },
                 encoding: &[],
                 binary: &[],
-            }),
-            credentials: &[],
-            required_headers: &[("Accept", "application/json"), ("Content-Type", "application/json")],
-            documents_redirects: false,
-        },
+            })
+            .required_headers(&[("Accept", "application/json"), ("Content-Type", "application/json")]),
     },
     ToolSpec {
         name: "get_order",
@@ -86,20 +81,14 @@ static TOOLS: &[ToolSpec] = &[
         description: "Get an order; Content-Type is required even on a GET",
         input_schema: schemas::GET_ORDER_INPUT,
         output: Some(Output { schema: schemas::GET_ORDER_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "orders",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "GET",
-            path: "/orders/{orderId}",
-            params: &[
-                Param { arg: "orderId", name: "orderId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[("Accept", "application/json"), ("Content-Type", "application/json")],
-            documents_redirects: false,
-        },
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("GET", "/orders/{orderId}")
+            .params(&[
+                Param::path("orderId"),
+            ])
+            .required_headers(&[("Accept", "application/json"), ("Content-Type", "application/json")]),
     },
     ToolSpec {
         name: "get_invoice",
@@ -107,20 +96,14 @@ static TOOLS: &[ToolSpec] = &[
         description: "Download the invoice: a redirect to the file",
         input_schema: schemas::GET_ORDER_INPUT,
         output: None,
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "orders",
-        access: Access { anonymous: true, oauth2: None },
-        http: HttpBinding {
-            method: "GET",
-            path: "/orders/{orderId}/invoice",
-            params: &[
-                Param { arg: "orderId", name: "orderId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: true,
-        },
+        access: Access::ANONYMOUS,
+        http: HttpBinding::new("GET", "/orders/{orderId}/invoice")
+            .params(&[
+                Param::path("orderId"),
+            ])
+            .documents_redirects(),
     },
 ];
 

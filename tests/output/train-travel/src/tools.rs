@@ -32,7 +32,7 @@ static CATALOG_TOOLS: &[CatalogEntry] = &[
         description: "Finds operations of the Train Travel API API by what you want to do, best match first: each with its name, summary and group. An empty query lists the groups. Then describe_operation tells an operation's arguments and call_operation runs it.",
         input_schema: r#"{"type":"object","properties":{"query":{"type":"string","description":"What you want to do, in a few words"},"group":{"type":"string","description":"Only operations of this group"},"limit":{"type":"integer","minimum":1,"maximum":20,"default":5}},"required":["query"]}"#,
         annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: false },
-        access: Access { anonymous: false, oauth2: Some(&[]) },
+        access: Access::oauth2(&[]),
     },
     CatalogEntry {
         role: CatalogRole::Describe,
@@ -40,7 +40,7 @@ static CATALOG_TOOLS: &[CatalogEntry] = &[
         description: "Tells one operation's arguments (inputSchema), what it returns (outputSchema), its HTTP method and path, and the OAuth scopes it needs (securitySchemes).",
         input_schema: r#"{"type":"object","properties":{"operation":{"type":"string","description":"An operation name from search_operations"}},"required":["operation"]}"#,
         annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: false },
-        access: Access { anonymous: false, oauth2: Some(&[]) },
+        access: Access::oauth2(&[]),
     },
     CatalogEntry {
         role: CatalogRole::Call,
@@ -48,7 +48,7 @@ static CATALOG_TOOLS: &[CatalogEntry] = &[
         description: "Runs one operation with its arguments, checked against the inputSchema describe_operation gave. The result is the operation's own: its reply, or an error that says what to fix.",
         input_schema: r#"{"type":"object","properties":{"operation":{"type":"string","description":"An operation name from search_operations"},"arguments":{"type":"object","description":"The operation's arguments, as its inputSchema says"}},"required":["operation"],"additionalProperties":false}"#,
         annotations: Annotations { read_only: false, destructive: true, idempotent: false, open_world: true },
-        access: Access { anonymous: false, oauth2: Some(&[]) },
+        access: Access::oauth2(&[]),
     },
 ];
 
@@ -59,18 +59,11 @@ static TOOLS: &[ToolSpec] = &[
         description: "Get a list of train stations\n\nReturns a list of all train stations in the system.",
         input_schema: schemas::GET_STATIONS_INPUT,
         output: Some(Output { schema: schemas::GET_STATIONS_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "Stations",
-        access: Access { anonymous: false, oauth2: Some(&["read"]) },
-        http: HttpBinding {
-            method: "GET",
-            path: "/stations",
-            params: &[],
-            body: None,
-            credentials: &[&["OAuth2"]],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&["read"]),
+        http: HttpBinding::new("GET", "/stations")
+            .credentials(&[&["OAuth2"]]),
     },
     ToolSpec {
         name: "get_trips",
@@ -78,24 +71,18 @@ static TOOLS: &[ToolSpec] = &[
         description: "Get available train trips\n\nReturns a list of available train trips between the specified origin and destination stations on the given date, and allows for filtering by bicycle and dog allowances.",
         input_schema: schemas::GET_TRIPS_INPUT,
         output: Some(Output { schema: schemas::GET_TRIPS_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "Trips",
-        access: Access { anonymous: false, oauth2: Some(&["read"]) },
-        http: HttpBinding {
-            method: "GET",
-            path: "/trips",
-            params: &[
-                Param { arg: "origin", name: "origin", location: Location::Query, required: true, style: Style::Form, explode: true, allow_reserved: false },
-                Param { arg: "destination", name: "destination", location: Location::Query, required: true, style: Style::Form, explode: true, allow_reserved: false },
-                Param { arg: "date", name: "date", location: Location::Query, required: true, style: Style::Form, explode: true, allow_reserved: false },
-                Param { arg: "bicycles", name: "bicycles", location: Location::Query, required: false, style: Style::Form, explode: true, allow_reserved: false },
-                Param { arg: "dogs", name: "dogs", location: Location::Query, required: false, style: Style::Form, explode: true, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[&["OAuth2"]],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&["read"]),
+        http: HttpBinding::new("GET", "/trips")
+            .params(&[
+                Param::query("origin").required(true),
+                Param::query("destination").required(true),
+                Param::query("date").required(true),
+                Param::query("bicycles"),
+                Param::query("dogs"),
+            ])
+            .credentials(&[&["OAuth2"]]),
     },
     ToolSpec {
         name: "get_bookings",
@@ -103,18 +90,11 @@ static TOOLS: &[ToolSpec] = &[
         description: "List existing bookings\n\nReturns a list of all trips booking by the authenticated user.",
         input_schema: schemas::GET_STATIONS_INPUT,
         output: Some(Output { schema: schemas::GET_BOOKINGS_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "Bookings",
-        access: Access { anonymous: false, oauth2: Some(&["read"]) },
-        http: HttpBinding {
-            method: "GET",
-            path: "/bookings",
-            params: &[],
-            body: None,
-            credentials: &[&["OAuth2"]],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&["read"]),
+        http: HttpBinding::new("GET", "/bookings")
+            .credentials(&[&["OAuth2"]]),
     },
     ToolSpec {
         name: "create_booking",
@@ -122,24 +102,18 @@ static TOOLS: &[ToolSpec] = &[
         description: "Create a booking\n\nA booking is a temporary hold on a trip. It is not confirmed until the payment is processed.",
         input_schema: schemas::CREATE_BOOKING_INPUT,
         output: Some(Output { schema: schemas::CREATE_BOOKING_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "Bookings",
-        access: Access { anonymous: false, oauth2: Some(&["write"]) },
-        http: HttpBinding {
-            method: "POST",
-            path: "/bookings",
-            params: &[],
-            body: Some(Body {
+        access: Access::oauth2(&["write"]),
+        http: HttpBinding::new("POST", "/bookings")
+            .body(Body {
                 media_type: "application/json",
                 required: true,
                 shape: BodyShape::Flattened { fields: &["trip_id", "passenger_name", "has_bicycle", "has_dog"] },
                 encoding: &[],
                 binary: &[],
-            }),
-            credentials: &[&["OAuth2"]],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+            })
+            .credentials(&[&["OAuth2"]]),
     },
     ToolSpec {
         name: "get_booking",
@@ -147,20 +121,14 @@ static TOOLS: &[ToolSpec] = &[
         description: "Get a booking\n\nReturns the details of a specific booking.",
         input_schema: schemas::GET_BOOKING_INPUT,
         output: Some(Output { schema: schemas::CREATE_BOOKING_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
+        annotations: Annotations::READ_ONLY,
         group: "Bookings",
-        access: Access { anonymous: false, oauth2: Some(&["read"]) },
-        http: HttpBinding {
-            method: "GET",
-            path: "/bookings/{bookingId}",
-            params: &[
-                Param { arg: "bookingId", name: "bookingId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[&["OAuth2"]],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&["read"]),
+        http: HttpBinding::new("GET", "/bookings/{bookingId}")
+            .params(&[
+                Param::path("bookingId"),
+            ])
+            .credentials(&[&["OAuth2"]]),
     },
     ToolSpec {
         name: "delete_booking",
@@ -168,20 +136,14 @@ static TOOLS: &[ToolSpec] = &[
         description: "Delete a booking\n\nDeletes a booking, cancelling the hold on the trip.",
         input_schema: schemas::GET_BOOKING_INPUT,
         output: None,
-        annotations: Annotations { read_only: false, destructive: true, idempotent: true, open_world: true },
+        annotations: Annotations::DESTRUCTIVE,
         group: "Bookings",
-        access: Access { anonymous: false, oauth2: Some(&["write"]) },
-        http: HttpBinding {
-            method: "DELETE",
-            path: "/bookings/{bookingId}",
-            params: &[
-                Param { arg: "bookingId", name: "bookingId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: None,
-            credentials: &[&["OAuth2"]],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+        access: Access::oauth2(&["write"]),
+        http: HttpBinding::new("DELETE", "/bookings/{bookingId}")
+            .params(&[
+                Param::path("bookingId"),
+            ])
+            .credentials(&[&["OAuth2"]]),
     },
     ToolSpec {
         name: "create_booking_payment",
@@ -189,26 +151,21 @@ static TOOLS: &[ToolSpec] = &[
         description: "Pay for a Booking\n\nA payment is an attempt to pay for the booking, which will confirm the booking for the user and enable them to get their tickets.",
         input_schema: schemas::CREATE_BOOKING_PAYMENT_INPUT,
         output: Some(Output { schema: schemas::CREATE_BOOKING_PAYMENT_OUTPUT, wrapped: false }),
-        annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+        annotations: Annotations::WRITE,
         group: "Payments",
-        access: Access { anonymous: false, oauth2: Some(&["read"]) },
-        http: HttpBinding {
-            method: "POST",
-            path: "/bookings/{bookingId}/payment",
-            params: &[
-                Param { arg: "bookingId", name: "bookingId", location: Location::Path, required: true, style: Style::Simple, explode: false, allow_reserved: false },
-            ],
-            body: Some(Body {
+        access: Access::oauth2(&["read"]),
+        http: HttpBinding::new("POST", "/bookings/{bookingId}/payment")
+            .params(&[
+                Param::path("bookingId"),
+            ])
+            .body(Body {
                 media_type: "application/json",
                 required: false,
                 shape: BodyShape::Flattened { fields: &["amount", "currency", "source"] },
                 encoding: &[],
                 binary: &[],
-            }),
-            credentials: &[&["OAuth2"]],
-            required_headers: &[],
-            documents_redirects: false,
-        },
+            })
+            .credentials(&[&["OAuth2"]]),
     },
 ];
 
