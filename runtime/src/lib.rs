@@ -42,9 +42,12 @@ use hooks_api::Hooks;
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "\
-Usage: {name} [--stdio]
+Usage: {name} [--stdio | --healthcheck]
 
 Serves the MCP tools of this API over Streamable HTTP at /mcp (default) or over stdio.
+--healthcheck asks a server started with the same environment for GET /healthz (at HOST, or
+loopback when HOST is 0.0.0.0 or ::, and PORT) and exits 0 when it answers 200 within 3 s,
+else 1: a container HEALTHCHECK for an image without curl.
 Configuration comes from the environment: AUTHORIZATION_SERVER_URL, RESOURCE_SERVER_URL,
 UPSTREAM_BASE_URL, UPSTREAM_TIMEOUT_SECS, UPSTREAM_MAX_RESPONSE_BYTES, the upstream
 credential variables, AUTH_CHALLENGE (tool|http), ALLOW_INSECURE_ISSUER, JWKS_MAX_STALE_SECS,
@@ -63,9 +66,11 @@ pub fn run(
     version: &'static str,
 ) -> ExitCode {
     let mut stdio = false;
+    let mut healthcheck = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--stdio" => stdio = true,
+            "--healthcheck" => healthcheck = true,
             "-h" | "--help" => {
                 println!("{}", USAGE.replace("{name}", catalog.server_name));
                 return ExitCode::SUCCESS;
@@ -84,6 +89,9 @@ pub fn run(
         }
     }
     let env = config::Environment::capture();
+    if healthcheck {
+        return check_health(&env);
+    }
     if let Err(message) = init_logging(env.get("RUST_LOG")) {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
@@ -118,6 +126,21 @@ pub fn run(
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--healthcheck`: one line on stderr when the server is not healthy (a container runtime
+/// keeps it with the check's result), nothing when it is.
+fn check_health(env: &config::Environment) -> ExitCode {
+    let checked = config::listen_address(|name| env.get(name).map(|v| v.trim().to_owned()))
+        .map_err(|e| e.to_string())
+        .and_then(|(host, port)| app::healthcheck::check(&host, port, app::healthcheck::DEADLINE));
+    match checked {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("unhealthy: {message}");
             ExitCode::FAILURE
         }
     }

@@ -104,7 +104,10 @@ fn headed(path: &str, text: &str) -> Vec<u8> {
     } else if path.ends_with(".md") {
         format!("<!-- {SAY} -->\n")
     } else if path.ends_with("Cargo.toml")
-        || [".env.example", "Dockerfile", ".gitignore"].contains(&path)
+        || [".yaml", ".env", ".env.example"]
+            .iter()
+            .any(|end| path.ends_with(end))
+        || ["Dockerfile", ".gitignore", ".dockerignore"].contains(&path)
     {
         format!("# {SAY}\n")
     } else {

@@ -1,5 +1,6 @@
-//! The generated project's non-Rust files (Cargo.toml, README, .env.example, Dockerfile),
-//! rendered from minijinja templates in `templates/project/`.
+//! The generated project's non-Rust files (Cargo.toml, README, .env.example, Dockerfile,
+//! the Kubernetes manifests of deploy/kubernetes), rendered from minijinja templates in
+//! `templates/project/`.
 
 use minijinja::{context, AutoEscape, Environment};
 use serde::Serialize;
@@ -35,6 +36,49 @@ const TEMPLATES: &[(&str, &str)] = &[
         ".gitignore",
         include_str!("../../templates/project/gitignore.j2"),
     ),
+    (
+        ".dockerignore",
+        include_str!("../../templates/project/dockerignore.j2"),
+    ),
+    (
+        "deploy/kubernetes/kustomization.yaml",
+        include_str!("../../templates/project/kubernetes/kustomization.yaml.j2"),
+    ),
+    (
+        "deploy/kubernetes/deployment.yaml",
+        include_str!("../../templates/project/kubernetes/deployment.yaml.j2"),
+    ),
+    (
+        "deploy/kubernetes/service.yaml",
+        include_str!("../../templates/project/kubernetes/service.yaml.j2"),
+    ),
+    (
+        "deploy/kubernetes/horizontalpodautoscaler.yaml",
+        include_str!("../../templates/project/kubernetes/horizontalpodautoscaler.yaml.j2"),
+    ),
+    (
+        "deploy/kubernetes/poddisruptionbudget.yaml",
+        include_str!("../../templates/project/kubernetes/poddisruptionbudget.yaml.j2"),
+    ),
+    (
+        "deploy/kubernetes/config.env",
+        include_str!("../../templates/project/kubernetes/config.env.j2"),
+    ),
+    (
+        CREDENTIALS_EXAMPLE,
+        include_str!("../../templates/project/kubernetes/credentials.env.example.j2"),
+    ),
+];
+
+/// The Kubernetes Secret's variables, listed for the user to fill in; only written when the
+/// server reads any.
+const CREDENTIALS_EXAMPLE: &str = "deploy/kubernetes/credentials.env.example";
+
+/// The variables of the server's own OAuth client (RFC 7662 introspection): secrets, read
+/// only when OAuth is on.
+const INTROSPECTION_CLIENT: &[&str] = &[
+    "TOKEN_INTROSPECTION_CLIENT_ID",
+    "TOKEN_INTROSPECTION_CLIENT_SECRET",
 ];
 
 #[derive(Serialize)]
@@ -54,6 +98,8 @@ struct EnvVar {
     name: String,
     default: String,
     about: String,
+    /// A credential (Kubernetes Secret) rather than a setting (ConfigMap).
+    secret: bool,
 }
 
 pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
@@ -65,8 +111,24 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
     for (name, source) in TEMPLATES {
         env.add_template(name, source).map_err(internal)?;
     }
+    let oauth = api.tools.iter().any(|t| t.access.oauth2.is_some());
+    let credentials = credential_vars(api);
+    let mut secrets: Vec<&EnvVar> = credentials.iter().filter(|v| v.secret).collect();
+    let introspection: Vec<EnvVar> = INTROSPECTION_CLIENT
+        .iter()
+        .map(|name| EnvVar {
+            name: name.to_string(),
+            default: String::new(),
+            about: "This server's client at the authorization server, for RFC 7662 introspection of opaque tokens".to_string(),
+            secret: true,
+        })
+        .collect();
+    if oauth {
+        secrets.extend(&introspection);
+    }
     let ctx = context! {
         name => settings.name,
+        kube_name => kube_name(&settings.name),
         title => api.title,
         api_version => api.version,
         generator_version => env!("CARGO_PKG_VERSION"),
@@ -74,9 +136,11 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
         resource_url => if settings.resource_url.is_empty() { super::DEFAULT_RESOURCE_URL } else { &settings.resource_url },
         resource_baked => !settings.resource_url.is_empty(),
         upstream => api.default_upstream,
-        oauth => api.tools.iter().any(|t| t.access.oauth2.is_some()),
+        oauth => oauth,
         tools => api.tools.iter().map(row).collect::<Vec<_>>(),
-        credentials => credential_vars(api),
+        credentials => credentials,
+        credential_settings => credentials.iter().filter(|v| !v.secret).collect::<Vec<_>>(),
+        secrets => secrets,
         scopes => scopes_supported(api),
         scope_implies => super::tools_rs::scope_implies(api),
         passthrough => api.upstream_schemes.iter().any(|s| s.kind == SchemeKind::Passthrough),
@@ -87,6 +151,9 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Vec<(String, String)>> {
     };
     let mut out = Vec::new();
     for (name, _) in TEMPLATES {
+        if *name == CREDENTIALS_EXAMPLE && secrets.is_empty() {
+            continue;
+        }
         let text = env
             .get_template(name)
             .and_then(|t| t.render(&ctx))
@@ -162,10 +229,21 @@ fn credential_vars(api: &Api) -> Vec<EnvVar> {
                 name: env.to_string(),
                 default: String::new(),
                 about: about.clone(),
+                secret: scheme.kind.is_secret(env),
             });
         }
     }
     vars
+}
+
+/// The name of the server's Kubernetes objects and image: the crate name as a DNS label
+/// (RFC 1123, at most 63 characters, what a Service name and a label value must be).
+fn kube_name(name: &str) -> String {
+    let mut label: String = name.replace('_', "-").chars().take(63).collect();
+    while label.ends_with('-') {
+        label.pop();
+    }
+    label
 }
 
 fn scopes_supported(api: &Api) -> Vec<String> {
@@ -192,4 +270,19 @@ fn oneline(value: String) -> String {
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kube_name;
+
+    #[test]
+    fn kube_names_are_dns_labels() {
+        assert_eq!(kube_name("swagger-petstore-mcp"), "swagger-petstore-mcp");
+        assert_eq!(kube_name("my_api_mcp"), "my-api-mcp");
+        assert_eq!(kube_name("api-"), "api");
+        let long = format!("a{}", "-b".repeat(40));
+        let label = kube_name(&long);
+        assert!(label.len() <= 63 && !label.ends_with('-'), "{label}");
+    }
 }

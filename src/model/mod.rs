@@ -317,6 +317,18 @@ impl SchemeKind {
             SchemeKind::Passthrough => Vec::new(),
         }
     }
+
+    /// Whether one of [`Self::env_vars`] holds a secret (a key, token, password, client id
+    /// and secret) rather than a setting (a token endpoint, an audience): deployments keep
+    /// the two apart (a Kubernetes Secret and a ConfigMap).
+    pub fn is_secret(&self, var: &str) -> bool {
+        match self {
+            SchemeKind::ClientCredentials { token_url_env, .. } => var != token_url_env,
+            // The client id and secret; the endpoint and the audience are settings.
+            SchemeKind::TokenExchange => TOKEN_EXCHANGE_ENV[..2].contains(&var),
+            _ => true,
+        }
+    }
 }
 
 pub fn build(doc: &Document, options: &Options) -> Result<Api> {

@@ -4,10 +4,12 @@
 //! - `router`: the routes (`/mcp`, `/healthz`, protected-resource metadata);
 //! - `gate`: bounds and authenticates every request to `/mcp`;
 //! - `cors`: which browser origins may call `/mcp`;
-//! - `listener`: accepting connections within bounds, draining on shutdown.
+//! - `listener`: accepting connections within bounds, draining on shutdown;
+//! - `healthcheck`: `--healthcheck`, the server asking its own `/healthz`.
 
 mod cors;
 pub(crate) mod gate;
+pub(crate) mod healthcheck;
 mod listener;
 mod router;
 #[cfg(test)]

@@ -1027,3 +1027,26 @@ async fn listing_by_scope_shows_callers_what_they_may_call() {
     let answer = post_current(&shared, Some(&weak), "tools/list", json!({})).await;
     assert_eq!(names(&answer), ["open", "guarded"]);
 }
+
+/// `--healthcheck` against the real router: `/healthz` is outside the `/mcp` gate, so the
+/// check passes whatever `ALLOWED_HOSTS` says (the check's Host is the loopback address).
+#[tokio::test]
+async fn the_healthcheck_passes_against_the_served_app() {
+    let issuer = TestIssuer::start().await;
+    let app = app_with(
+        catalog(PROTECTED_TOOLS),
+        "http",
+        &issuer,
+        &[("ALLOWED_HOSTS", "mcp.example.com")],
+    )
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let checked = tokio::task::spawn_blocking(move || {
+        healthcheck::check("0.0.0.0", port, healthcheck::DEADLINE)
+    })
+    .await
+    .unwrap();
+    assert_eq!(checked, Ok(()));
+}
