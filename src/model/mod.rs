@@ -354,8 +354,8 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
             .profiles
             .name_budget(&server_name, options.max_name_len, DEFAULT_MAX_LEN)?;
     let mut names = naming::Registry::bounded(max_name_len);
-    // One for the document: it remembers the expansions every operation shares.
-    let mut converter = schema::Converter::new(root, doc.version);
+    // One for the document: it remembers what operations share.
+    let mut shared = operation::Shared::new(root, doc.version);
     let mut tools = Vec::new();
     // Operations the normalize stage left out were read too.
     let mut operations_read = doc.dropped;
@@ -410,7 +410,7 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
                 &schemes,
                 options,
                 &mut names,
-                &mut converter,
+                &mut shared,
                 &mut warnings,
             ) {
                 Ok(tool) => tool,

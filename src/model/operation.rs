@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::parameters::{arguments, is_header_value, parameters, RawParam};
 use super::request_body::body;
-use super::responses::output;
+use super::responses::{output, Outputs};
 use super::schema::Converter;
 use super::security::Schemes;
 pub use super::site::Site;
@@ -16,6 +16,22 @@ use super::site::{operation_label, text};
 use super::{naming, Annotations, HttpBinding, Location, Options, Tool};
 use crate::error::{Error, Result};
 use crate::warning::{Class, Warning};
+
+/// What the operations of one document share as they are mapped: expansions of its types,
+/// and the outputs already made.
+pub struct Shared<'a> {
+    pub converter: Converter<'a>,
+    pub outputs: Outputs,
+}
+
+impl<'a> Shared<'a> {
+    pub fn new(root: &'a Value, version: crate::normalize::Version) -> Self {
+        Shared {
+            converter: Converter::new(root, version),
+            outputs: Outputs::default(),
+        }
+    }
+}
 
 /// Descriptions longer than this are cut: clients put them in a model's context.
 const MAX_DESCRIPTION: usize = 1024;
@@ -28,9 +44,10 @@ pub fn build(
     schemes: &Schemes,
     options: &Options,
     names: &mut naming::Registry,
-    converter: &mut Converter,
+    shared: &mut Shared,
     warnings: &mut Vec<Warning>,
 ) -> Result<Tool> {
+    let converter = &mut shared.converter;
     let method = site.method.to_ascii_uppercase();
     let op_id = site.op.get("operationId").and_then(Value::as_str);
     let facts = super::select::OpFacts {
@@ -110,7 +127,7 @@ pub fn build(
         input.insert("required".into(), json!(required));
     }
 
-    let output = match output(site, converter, options.output_schemas) {
+    let output = match output(site, converter, &mut shared.outputs, options.output_schemas) {
         Ok(output) => output,
         Err(Error::Spec { location, message }) => {
             warnings.push(Warning::new(
@@ -255,7 +272,7 @@ mod tests {
             &schemes,
             &Options::default(),
             &mut naming::Registry::bounded(naming::DEFAULT_MAX_LEN),
-            &mut Converter::new(&root, Version::V3_0),
+            &mut Shared::new(&root, Version::V3_0),
             &mut w,
         )
         .unwrap();

@@ -1,6 +1,8 @@
 //! What a tool's replies declare: the `outputSchema` from the operation's 2xx JSON
 //! responses.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 
 use super::schema::Converter;
@@ -8,11 +10,19 @@ use super::site::{schema_error, Site};
 use super::{deref, Output, OutputSchemas};
 use crate::error::Result;
 
+/// Outputs already made, by the schemas they came from: operations of real APIs answer with
+/// the same few types (Stripe's 452 operations), and describing a big converted schema costs
+/// more than anything else about an operation. Keyed by each response schema's `$ref`, or by
+/// its place when it is written inline (so it is never reused).
+#[derive(Default)]
+pub struct Outputs(HashMap<(Vec<String>, OutputSchemas), Option<Output>>);
+
 /// What structuredContent will be: the schema of the 2xx JSON responses (`anyOf` them when
 /// they differ, as a 200 list beside a 202 job object).
 pub(super) fn output(
     site: &Site,
     converter: &mut Converter,
+    outputs: &mut Outputs,
     mode: OutputSchemas,
 ) -> Result<Option<Output>> {
     if mode == OutputSchemas::None {
@@ -22,7 +32,7 @@ pub(super) fn output(
         return Ok(None);
     };
     let responses_at = site.at.push("responses");
-    let mut schemas: Vec<Value> = Vec::new();
+    let mut found: Vec<(&Value, crate::pointer::Pointer)> = Vec::new();
     for (code, response) in responses.iter().filter(|(code, _)| code.starts_with('2')) {
         let (response, at) = deref(site.root, response, &responses_at.push(code))?;
         let Some(content) = response.get("content").and_then(Value::as_object) else {
@@ -34,10 +44,27 @@ pub(super) fn output(
         let Some(schema) = media_obj.get("schema") else {
             continue;
         };
-        let schema_at = at.push("content").push(media).push("schema");
+        found.push((schema, at.push("content").push(media).push("schema")));
+    }
+    let key: Vec<String> = found
+        .iter()
+        .map(|(schema, at)| match schema.as_object() {
+            Some(map) if map.len() == 1 => match map.get("$ref").and_then(Value::as_str) {
+                Some(target) => target.to_owned(),
+                None => at.to_string(),
+            },
+            _ => at.to_string(),
+        })
+        .collect();
+    let key = (key, mode);
+    if let Some(output) = outputs.0.get(&key) {
+        return Ok(output.clone());
+    }
+    let mut schemas: Vec<Value> = Vec::new();
+    for (schema, schema_at) in &found {
         let converted = converter
-            .convert(schema, &schema_at)
-            .map_err(|e| schema_error(&schema_at, e))?;
+            .convert(schema, schema_at)
+            .map_err(|e| schema_error(schema_at, e))?;
         if !schemas.contains(&converted) {
             schemas.push(converted);
         }
@@ -47,7 +74,9 @@ pub(super) fn output(
         1 => schemas.remove(0),
         _ => json!({"anyOf": schemas}),
     };
-    Ok(super::output::output(converted, mode))
+    let output = super::output::output(converted, mode);
+    outputs.0.insert(key, output.clone());
+    Ok(output)
 }
 
 /// `application/json` and `…+json` (not `application/x-ndjson` or `json-seq`: many values).
