@@ -40,7 +40,7 @@ pub const WRAP_PROPERTY: &str = "result";
 /// Levels of nesting a described schema keeps below its root (a member of `properties`,
 /// `items`, `additionalProperties` or a branch of `anyOf`/`allOf` is one level down); deeper
 /// values keep their type only.
-const MAX_DEPTH: usize = 4;
+pub(super) const MAX_DEPTH: usize = 4;
 /// Most bytes of one described schema (compact JSON). Past it the schema is described again
 /// with one level less, down to the root's own members, then without descriptions, and
 /// finally as any object.

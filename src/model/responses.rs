@@ -62,9 +62,15 @@ pub(super) fn output(
     }
     let mut schemas: Vec<Value> = Vec::new();
     for (schema, schema_at) in &found {
-        let converted = converter
-            .convert(schema, schema_at)
-            .map_err(|e| schema_error(schema_at, e))?;
+        // Described, the schema is read only to MAX_DEPTH levels of members (whose own
+        // keywords are the last thing read): nothing below them is converted.
+        let converted = match mode {
+            OutputSchemas::Describe => {
+                converter.convert_shallow(schema, schema_at, super::output::MAX_DEPTH)
+            }
+            _ => converter.convert(schema, schema_at),
+        }
+        .map_err(|e| schema_error(schema_at, e))?;
         if !schemas.contains(&converted) {
             schemas.push(converted);
         }

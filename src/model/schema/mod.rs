@@ -72,6 +72,39 @@ const OPENAPI_ONLY: &[&str] = &[
     "$vocabulary",
 ];
 
+/// Where a walk is: how deeply nested in JSON (bounded against hostile input), and how many
+/// levels of members (properties, items, branches) below the converted schema's root, which
+/// is what [`Converter::convert_shallow`] bounds.
+#[derive(Debug, Clone, Copy)]
+struct Depth {
+    nesting: usize,
+    level: usize,
+}
+
+impl Depth {
+    const ROOT: Depth = Depth {
+        nesting: 0,
+        level: 0,
+    };
+
+    /// One JSON level down, at the same member level (`$ref` targets, `allOf` parts, which
+    /// merge into the schema that holds them).
+    fn deeper(self) -> Depth {
+        Depth {
+            nesting: self.nesting + 1,
+            ..self
+        }
+    }
+
+    /// A member: a property, items, a branch of `anyOf`/`oneOf`.
+    fn member(self) -> Depth {
+        Depth {
+            nesting: self.nesting + 1,
+            level: self.level + 1,
+        }
+    }
+}
+
 pub struct Converter<'a> {
     root: &'a Value,
     version: Version,
@@ -82,6 +115,9 @@ pub struct Converter<'a> {
     nodes: usize,
     /// Whether the budget applies (not on the last, depth-1 attempt).
     enforce: bool,
+    /// Member levels converted in full; below them a schema keeps only its own keywords
+    /// (type, title, description, enum…). `None`: all.
+    levels: Option<usize>,
     /// Expansions already made, for every operation of the document: real specs expand the
     /// same types again and again (Stripe: most of its time went there).
     memo: HashMap<MemoKey, Memo>,
@@ -107,6 +143,8 @@ struct MemoKey {
     parent: bool,
     remaining: usize,
     polymorphic_levels: usize,
+    /// Member levels still converted in full, when they are bounded.
+    levels_left: Option<usize>,
 }
 
 struct Memo {
@@ -143,6 +181,7 @@ impl<'a> Converter<'a> {
             depth_limit: MAX_REF_DEPTH,
             nodes: 0,
             enforce: true,
+            levels: None,
             memo: HashMap::new(),
             memo_nodes: 0,
             ids: HashMap::new(),
@@ -150,6 +189,23 @@ impl<'a> Converter<'a> {
             depends_on_open: usize::MAX,
             nesting_cut: false,
         }
+    }
+
+    /// Like [`Converter::convert`], but only the top `levels` levels of members are
+    /// converted in full; the schemas below them keep their own keywords (type, title,
+    /// description, enum, const…) and no subschemas. For output schemas that are described
+    /// to that depth anyway: walking what would be thrown away cost most of Stripe's
+    /// generation, and the node budget then goes to the levels that are kept.
+    pub fn convert_shallow(
+        &mut self,
+        schema: &Value,
+        at: &Pointer,
+        levels: usize,
+    ) -> Result<Value, String> {
+        self.levels = Some(levels);
+        let converted = self.convert(schema, at);
+        self.levels = None;
+        converted
     }
 
     /// Convert the schema found at `at` (used to name broken references): with the deepest
@@ -196,15 +252,20 @@ impl<'a> Converter<'a> {
         self.depth_limit = limit;
         self.nodes = 0;
         self.enforce = limit > 1;
-        match self.walk(schema, at, 0) {
+        match self.walk(schema, at, Depth::ROOT) {
             Ok(value) => Ok(Some(value)),
             Err(Stop::Invalid(message)) => Err(message),
             Err(Stop::OverBudget) => Ok(None),
         }
     }
 
-    fn walk(&mut self, schema: &Value, at: &Pointer, nesting: usize) -> Result<Value, Stop> {
-        if nesting > MAX_NESTING {
+    /// Whether a schema at `depth` keeps only its own keywords.
+    fn shallow(&self, depth: Depth) -> bool {
+        self.levels.is_some_and(|levels| depth.level >= levels)
+    }
+
+    fn walk(&mut self, schema: &Value, at: &Pointer, depth: Depth) -> Result<Value, Stop> {
+        if depth.nesting > MAX_NESTING {
             // Depends on where the schema sits, so no expansion around it is memoized.
             self.nesting_cut = true;
             return Ok(cut("nested too deeply"));
@@ -222,11 +283,15 @@ impl<'a> Converter<'a> {
             };
         };
         if let Some(reference) = map.get("$ref") {
-            return self.expand(reference, map, at, nesting, false);
+            return self.expand(reference, map, at, depth, false);
         }
+        let shallow = self.shallow(depth);
         let mut out = Map::new();
         for (key, value) in map {
             if key.starts_with("x-") || OPENAPI_ONLY.contains(&key.as_str()) {
+                continue;
+            }
+            if shallow && key != "allOf" && is_subschema_keyword(key) {
                 continue;
             }
             let here = at.push(key);
@@ -235,7 +300,7 @@ impl<'a> Converter<'a> {
                     // Draft-04 tuple form: 2020-12 spells it prefixItems.
                     let mut list = Vec::with_capacity(tuple.len());
                     for (i, item) in tuple.iter().enumerate() {
-                        list.push(self.walk(item, &here.index(i), nesting + 1)?);
+                        list.push(self.walk(item, &here.index(i), depth.member())?);
                     }
                     out.insert("prefixItems".into(), Value::Array(list));
                     continue;
@@ -244,7 +309,7 @@ impl<'a> Converter<'a> {
             let converted = if SCHEMA_KEYWORDS.contains(&key.as_str()) {
                 // 3.0 allows `items` only as one schema; 3.1 tuples use prefixItems.
                 if value.is_object() || value.is_boolean() {
-                    self.walk(value, &here, nesting + 1)?
+                    self.walk(value, &here, depth.member())?
                 } else {
                     value.clone()
                 }
@@ -256,7 +321,12 @@ impl<'a> Converter<'a> {
                 };
                 let mut list = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    list.push(self.walk_item(key, item, &here.index(i), nesting + 1)?);
+                    let part = if key == "allOf" {
+                        depth.deeper()
+                    } else {
+                        depth.member()
+                    };
+                    list.push(self.walk_item(key, item, &here.index(i), part)?);
                 }
                 if key == "oneOf" || key == "anyOf" {
                     pin_branches(map, items, &mut list);
@@ -272,7 +342,7 @@ impl<'a> Converter<'a> {
                 for (name, member) in members {
                     converted.insert(
                         name.clone(),
-                        self.walk(member, &here.push(name), nesting + 1)?,
+                        self.walk(member, &here.push(name), depth.member())?,
                     );
                 }
                 Value::Object(converted)
@@ -297,14 +367,14 @@ impl<'a> Converter<'a> {
         keyword: &str,
         item: &Value,
         at: &Pointer,
-        nesting: usize,
+        depth: Depth,
     ) -> Result<Value, Stop> {
         match item {
             Value::Object(map) if keyword == "allOf" => match map.get("$ref") {
-                Some(reference) => self.expand(reference, map, at, nesting, true),
-                None => self.walk(item, at, nesting),
+                Some(reference) => self.expand(reference, map, at, depth, true),
+                None => self.walk(item, at, depth),
             },
-            _ => self.walk(item, at, nesting),
+            _ => self.walk(item, at, depth),
         }
     }
 
@@ -316,18 +386,21 @@ impl<'a> Converter<'a> {
         base: &Value,
         subtypes: &[Pointer],
         at: &Pointer,
-        nesting: usize,
+        depth: Depth,
     ) -> Result<Value, Stop> {
-        let mut list = Vec::with_capacity(subtypes.len());
-        for subtype in subtypes {
-            let reference = Value::String(format!("#{subtype}"));
-            list.push(self.expand(&reference, &Map::new(), at, nesting + 1, false)?);
-        }
         let mut out = Map::new();
         for key in ["title", "description"] {
             if let Some(annotation) = base.get(key) {
                 out.insert(key.into(), annotation.clone());
             }
+        }
+        if self.shallow(depth) {
+            return Ok(Value::Object(out));
+        }
+        let mut list = Vec::with_capacity(subtypes.len());
+        for subtype in subtypes {
+            let reference = Value::String(format!("#{subtype}"));
+            list.push(self.expand(&reference, &Map::new(), at, depth.member(), false)?);
         }
         out.insert("oneOf".into(), Value::Array(list));
         Ok(Value::Object(out))
@@ -342,7 +415,7 @@ impl<'a> Converter<'a> {
         resolved: &Value,
         marker: u32,
         at: &Pointer,
-        nesting: usize,
+        depth: Depth,
     ) -> Result<Value, Stop> {
         // Near the top of a tool's schema only: deeper down every level of subtypes would
         // multiply the schema (MS Graph's output grew by a third with no such bound).
@@ -363,8 +436,8 @@ impl<'a> Converter<'a> {
             None => key.target,
         });
         let expanded = match &subtypes {
-            Some(subtypes) => self.one_of_subtypes(resolved, subtypes, at, nesting),
-            None => self.walk(resolved, target, nesting + 1),
+            Some(subtypes) => self.one_of_subtypes(resolved, subtypes, at, depth),
+            None => self.walk(resolved, target, depth.deeper()),
         };
         self.open.pop();
         let self_contained = self.depends_on_open >= index && !self.nesting_cut;
@@ -410,7 +483,7 @@ impl<'a> Converter<'a> {
         reference: &Value,
         map: &Map<String, Value>,
         at: &Pointer,
-        nesting: usize,
+        depth: Depth,
         parent: bool,
     ) -> Result<Value, Stop> {
         let text = reference
@@ -452,6 +525,7 @@ impl<'a> Converter<'a> {
             parent,
             remaining: self.depth_limit - self.open.len(),
             polymorphic_levels: MAX_POLYMORPHIC_DEPTH.saturating_sub(self.open.len()),
+            levels_left: self.levels.map(|levels| levels.saturating_sub(depth.level)),
         };
         let reusable = self.memo.get(&key).filter(|memo| {
             !self
@@ -468,7 +542,7 @@ impl<'a> Converter<'a> {
                 }
                 memo.value.clone()
             }
-            None => self.expand_target(key, &target, resolved, marker, at, nesting)?,
+            None => self.expand_target(key, &target, resolved, marker, at, depth)?,
         };
         // Siblings of `$ref` (3.1; common in 3.0 documents too): annotations at the
         // referencing site (description, default) win over the target's; constraints and
@@ -498,7 +572,7 @@ impl<'a> Converter<'a> {
             }
         }
         if !constraints.is_empty() {
-            let extra = self.walk(&Value::Object(constraints), at, nesting + 1)?;
+            let extra = self.walk(&Value::Object(constraints), at, depth.deeper())?;
             let mut both = Map::new();
             both.insert("allOf".into(), Value::Array(vec![expanded, extra]));
             compose::merge_all_of(&mut both);
@@ -655,6 +729,13 @@ pub(crate) fn each_subschema_mut(map: &mut Map<String, Value>, f: &mut dyn FnMut
     }
 }
 
+/// Whether `key` holds subschemas.
+fn is_subschema_keyword(key: &str) -> bool {
+    SCHEMA_KEYWORDS.contains(&key)
+        || SCHEMA_ARRAY_KEYWORDS.contains(&key)
+        || SCHEMA_MAP_KEYWORDS.contains(&key)
+}
+
 pub fn has_composition(schema: &Value) -> bool {
     ["allOf", "anyOf", "oneOf", "not", "if"]
         .iter()
@@ -707,6 +788,46 @@ mod tests {
             }
             assert!(!shared.memo.is_empty());
         }
+    }
+
+    /// A shallow conversion keeps every level above the bound as the full one has it, and
+    /// below it only a schema's own keywords; allOf parts still merge into their schema.
+    #[test]
+    fn shallow_conversion_keeps_the_top_levels_and_own_keywords_below() {
+        let doc = json!({"components": {"schemas": {
+            "Base": {"type": "object", "description": "base", "properties": {"id": {"type": "string"}}},
+            "Leaf": {"allOf": [{"$ref": "#/components/schemas/Base"}, {"title": "Leaf", "properties": {"n": {"type": "integer"}}}]},
+            "Mid": {"type": "object", "properties": {"leaf": {"$ref": "#/components/schemas/Leaf"}, "list": {"type": "array", "items": {"$ref": "#/components/schemas/Leaf"}}}}
+        }}});
+        let top =
+            json!({"type": "object", "properties": {"mid": {"$ref": "#/components/schemas/Mid"}}});
+        let full = Converter::new(&doc, Version::V3_0)
+            .convert(&top, &Pointer::root())
+            .unwrap();
+        let shallow = Converter::new(&doc, Version::V3_0)
+            .convert_shallow(&top, &Pointer::root(), 2)
+            .unwrap();
+        // Levels 0 and 1 as in full; level 2 (mid's members) keeps own keywords only.
+        let leaf = &shallow["properties"]["mid"]["properties"]["leaf"];
+        assert_eq!(leaf["type"], "object");
+        assert_eq!(leaf["title"], "Leaf");
+        assert_eq!(leaf["description"], "base");
+        assert!(leaf.get("properties").is_none(), "{leaf}");
+        assert!(shallow["properties"]["mid"]["properties"]["list"]
+            .get("items")
+            .is_none());
+        assert_eq!(
+            full["properties"]["mid"]["properties"]["leaf"]["properties"]["n"]["type"],
+            "integer"
+        );
+        let mut trimmed = full.clone();
+        for member in ["leaf", "list"] {
+            let node = &mut trimmed["properties"]["mid"]["properties"][member];
+            let map = node.as_object_mut().unwrap();
+            map.remove("properties");
+            map.remove("items");
+        }
+        assert_eq!(shallow, trimmed);
     }
 
     #[test]
