@@ -30,8 +30,31 @@ pub fn read_api(source: &str, options: &model::Options) -> Result<(load::Loaded,
         origin: &loaded.origin,
         allow_remote_refs: options.allow_remote_refs,
     };
-    let doc = normalize::normalize_from(std::mem::take(&mut loaded.value), &source)?;
-    let api = model::build(&doc, options)?;
+    let (mut doc, pending) =
+        normalize::normalize_deferred(std::mem::take(&mut loaded.value), &source)?;
+    let api = match pending {
+        None => model::build(&doc, options)?,
+        Some(pending) => {
+            // The structure check runs beside the model stage. It almost never finds a broken
+            // operation; when it does, the model is built again without it, so names and
+            // warnings are what a check run first would have given.
+            let (broken, api) = std::thread::scope(|scope| {
+                let check = scope.spawn(|| pending.check(&doc.root));
+                let api = model::build(&doc, options);
+                let broken = check.join().unwrap_or_else(|_| {
+                    Err(Error::spec("/", "the document could not be validated"))
+                });
+                (broken, api)
+            });
+            let broken = broken?;
+            if broken.is_empty() {
+                api?
+            } else {
+                pending.apply(&mut doc, broken)?;
+                model::build(&doc, options)?
+            }
+        }
+    };
     if options.strict {
         refuse_defects(
             &api,
@@ -86,4 +109,38 @@ pub fn check_untrusted(bytes: &[u8]) {
         return;
     };
     let _ = model::build(&doc, &model::Options::default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The structure check runs beside the model stage; a broken operation it finds is still
+    /// left out before names are given, so the result is what checking first gives.
+    #[test]
+    fn a_broken_operation_is_left_out_as_if_the_check_ran_first() {
+        let doc = serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "Things", "version": "1"},
+            "paths": {
+                "/broken": {"get": {"operationId": "getThing", "parameters": [{"name": "x"}],
+                                    "responses": {"200": {"description": "ok"}}}},
+                "/thing": {"get": {"operationId": "getThing",
+                                   "responses": {"200": {"description": "ok"}}}}
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spec.json");
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let options = model::Options::default();
+        let (_, api) = read_api(path.to_str().unwrap(), &options).unwrap();
+        let checked_first = model::build(&normalize::normalize(doc).unwrap(), &options).unwrap();
+        assert_eq!(api, checked_first);
+        let names: Vec<&str> = api.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["get_thing"]);
+        assert!(api
+            .warnings
+            .iter()
+            .any(|w| w.class == warning::Class::OperationDropped));
+    }
 }

@@ -55,7 +55,49 @@ pub fn normalize(root: Value) -> Result<Document> {
     )
 }
 
-pub fn normalize_from(mut root: Value, source: &Source) -> Result<Document> {
+pub fn normalize_from(root: Value, source: &Source) -> Result<Document> {
+    let (mut doc, pending) = normalize_deferred(root, source)?;
+    if let Some(pending) = pending {
+        let broken = pending.check(&doc.root)?;
+        pending.apply(&mut doc, broken)?;
+    }
+    Ok(doc)
+}
+
+/// The 3.0 structure check `normalize_deferred` left to its caller, who can run it beside
+/// the model stage (on GitHub's document it took a fifth of generation).
+pub struct Pending {
+    /// Where among the document's warnings the check's own go.
+    warnings_at: usize,
+}
+
+impl Pending {
+    /// The parts of `paths` that fail on their own (none, almost always); an error when the
+    /// document's structure fails without them.
+    pub fn check(&self, root: &Value) -> Result<Vec<Broken>> {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("validate".into())
+                .stack_size(VALIDATION_STACK)
+                .spawn_scoped(scope, || validate_3_0_types(root))
+                .map_err(|e| Error::internal("cannot start the validation thread", e))?
+                .join()
+                .unwrap_or_else(|_| Err(Error::spec("/", "the document could not be validated")))
+        })
+    }
+
+    /// Leaves the broken parts out of the document, each with a warning.
+    pub fn apply(self, doc: &mut Document, broken: Vec<Broken>) -> Result<()> {
+        let mut warnings = Vec::new();
+        drop_broken(&mut doc.root, broken, &mut warnings, &mut doc.dropped)?;
+        let at = self.warnings_at.min(doc.warnings.len());
+        doc.warnings.splice(at..at, warnings);
+        Ok(())
+    }
+}
+
+/// Like [`normalize_from`], but a 3.0 document's structure check is returned, not run.
+pub fn normalize_deferred(mut root: Value, source: &Source) -> Result<(Document, Option<Pending>)> {
     let mut warnings = Vec::new();
     let mut dropped = 0;
     refs::bundle(&mut root, source)?;
@@ -79,9 +121,9 @@ pub fn normalize_from(mut root: Value, source: &Source) -> Result<Document> {
         }
     }
     validate_shape(&root)?;
-    if version == Version::V3_0 {
-        validate_3_0(&mut root, &mut warnings, &mut dropped)?;
-    }
+    let pending = (version == Version::V3_0).then(|| Pending {
+        warnings_at: warnings.len(),
+    });
     if let Some(Value::Object(hooks)) = root.get("webhooks") {
         if !hooks.is_empty() {
             warnings.push(Warning::new(
@@ -94,12 +136,15 @@ pub fn normalize_from(mut root: Value, source: &Source) -> Result<Document> {
             ));
         }
     }
-    Ok(Document {
-        version,
-        root,
-        warnings,
-        dropped,
-    })
+    Ok((
+        Document {
+            version,
+            root,
+            warnings,
+            dropped,
+        },
+        pending,
+    ))
 }
 
 fn detect_version(root: &Value) -> Result<Version> {
@@ -133,19 +178,15 @@ fn show(value: &Value) -> String {
 /// parsed document may nest 128 levels deep (more than a 2 MB thread survives).
 const VALIDATION_STACK: usize = 64 * 1024 * 1024;
 
-/// Checks the structure; an operation (or path item) that fails on its own is left out with
-/// a warning, so one broken operation does not cost the whole API. What still fails after
-/// that is the document's own structure: an error.
-fn validate_3_0(root: &mut Value, warnings: &mut Vec<Warning>, dropped: &mut usize) -> Result<()> {
-    let broken = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("validate".into())
-            .stack_size(VALIDATION_STACK)
-            .spawn_scoped(scope, || validate_3_0_types(root))
-            .map_err(|e| Error::internal("cannot start the validation thread", e))?
-            .join()
-            .unwrap_or_else(|_| Err(Error::spec("/", "the document could not be validated")))
-    })?;
+/// Leaves out what failed the structure check on its own, each with a warning, so one broken
+/// operation does not cost the whole API. (What still fails without them is the document's
+/// own structure: `check` returned an error.)
+fn drop_broken(
+    root: &mut Value,
+    broken: Vec<Broken>,
+    warnings: &mut Vec<Warning>,
+    dropped: &mut usize,
+) -> Result<()> {
     for (path, method, error) in broken {
         let what = match &method {
             Some(_) => LeftOut::Operation,
@@ -173,7 +214,7 @@ fn validate_3_0(root: &mut Value, warnings: &mut Vec<Warning>, dropped: &mut usi
 
 /// A part of `paths` that fails validation on its own: path, method (`None`: the path item
 /// itself), and the located error.
-type Broken = (String, Option<String>, Error);
+pub type Broken = (String, Option<String>, Error);
 
 /// Checks the document's structure with `openapiv3`, schemas left out: its schema types are
 /// nested untagged enums, whose failed attempts are retried at every level, so a few KB of
