@@ -121,7 +121,7 @@ pub fn normalize_deferred(mut root: Value, source: &Source) -> Result<(Document,
         }
     }
     validate_shape(&root)?;
-    let pending = (version == Version::V3_0).then(|| Pending {
+    let pending = (version == Version::V3_0).then_some(Pending {
         warnings_at: warnings.len(),
     });
     if let Some(Value::Object(hooks)) = root.get("webhooks") {
