@@ -79,37 +79,8 @@ struct RpcInfo {
     id: Option<Value>,
 }
 
+/// Reads the fields the gate needs, skipping the rest unbuilt (the body may be over a limit).
 fn peek(body: &[u8]) -> RpcInfo {
-    let Ok(Value::Object(message)) = serde_json::from_slice::<Value>(body) else {
-        return RpcInfo::default();
-    };
-    let method = message
-        .get("method")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let call = |pointer: &str| match method.as_deref() {
-        Some("tools/call") => message
-            .get("params")
-            .and_then(|p| p.pointer(pointer))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        _ => None,
-    };
-    let (tool, operation) = (call("/name"), call("/arguments/operation"));
-    let id = message
-        .get("id")
-        .filter(|id| id.is_string() || id.is_number())
-        .cloned();
-    RpcInfo {
-        method,
-        tool,
-        operation,
-        id,
-    }
-}
-
-/// [`peek`] for a body too large to build: reads the same three fields, skipping the rest.
-fn cheap_peek(body: &[u8]) -> RpcInfo {
     #[derive(Deserialize)]
     struct Params {
         name: Option<String>,
@@ -518,28 +489,23 @@ async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> 
     // Bounded before anything is built from it: neither the peek below nor the MCP handler
     // may turn a small body into a huge tree.
     let bounded = gate.message_limits.check_json(&bytes);
-    *rpc = match &bounded {
-        Ok(()) => peek(&bytes),
-        Err(_) => RpcInfo::default(),
-    };
+    *rpc = peek(&bytes);
     if let Err(violation) = bounded {
-        let light = cheap_peek(&bytes);
         // Through call_operation, the operation's own arguments are one level further in,
         // and the operation is what the caller should hear about.
         let (tool, inside) = match gate.tool_mode {
             ToolMode::Catalog => (
-                light.operation.as_deref(),
+                rpc.operation.as_deref(),
                 violation.within("/params/arguments/arguments"),
             ),
-            ToolMode::Tools => (light.tool.as_deref(), violation.within("/params/arguments")),
+            ToolMode::Tools => (rpc.tool.as_deref(), violation.within("/params/arguments")),
         };
         if let (Some("tools/call"), Some(tool), Some(inside)) =
-            (light.method.as_deref(), tool, inside)
+            (rpc.method.as_deref(), tool, inside)
         {
             tracing::info!(tool, %inside, "arguments over a limit");
             let text = validate::over_limit(tool, &inside);
-            *rpc = light;
-            return tool_error(rpc.id.take(), text, &parts.headers);
+            return tool_error(rpc.id.clone(), text, &parts.headers);
         }
         tracing::info!(%violation, "request over a limit");
         return plain(
@@ -600,7 +566,6 @@ mod tests {
             id: Some(1.into()),
         };
         assert_eq!(peek(call), expected);
-        assert_eq!(cheap_peek(call), expected);
         // Catalog mode's call_operation names the operation inside its arguments.
         let call = br#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"arguments":{"x":[{"operation":"no"}],"operation":"get_pet","y":1},"name":"call_operation"}}"#;
         let expected = RpcInfo {
@@ -610,21 +575,18 @@ mod tests {
             id: Some("a".into()),
         };
         assert_eq!(peek(call), expected);
-        assert_eq!(cheap_peek(call), expected);
         for odd in [r#""text""#, "[1,{}]", "null", "7", r#"{"operation":3}"#] {
             let call =
                 format!(r#"{{"method":"tools/call","params":{{"name":"t","arguments":{odd}}}}}"#);
-            let seen = cheap_peek(call.as_bytes());
-            assert_eq!(seen, peek(call.as_bytes()), "{odd}");
+            let seen = peek(call.as_bytes());
             assert_eq!(seen.tool.as_deref(), Some("t"), "{odd}");
+            assert_eq!(seen.operation, None, "{odd}");
         }
-        for peek in [peek, cheap_peek] {
-            assert_eq!(peek(b"[1,2]"), RpcInfo::default());
-            assert_eq!(peek(b"not json"), RpcInfo::default());
-        }
+        assert_eq!(peek(b"[1,2]"), RpcInfo::default());
+        assert_eq!(peek(b"not json"), RpcInfo::default());
         let odd_id = br#"{"id":{"a":[1]},"method":"ping","params":{"x":[[1]]}}"#;
-        assert_eq!(peek(odd_id), cheap_peek(odd_id));
-        assert_eq!(cheap_peek(odd_id).method.as_deref(), Some("ping"));
+        assert_eq!(peek(odd_id).method.as_deref(), Some("ping"));
+        assert_eq!(peek(odd_id).id, None);
     }
 
     #[test]
