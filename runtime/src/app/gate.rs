@@ -30,6 +30,7 @@ use crate::auth::{self, Bearer, Principal, Verifier};
 use crate::catalog::{Catalog, CatalogRole, ToolMode, ToolSpec};
 use crate::config::{Bounds, ChallengeMode};
 use crate::mcp::listing;
+use crate::mcp::server::CallLog;
 use crate::upstream::credentials::CallerToken;
 use crate::validate::{self, Limits};
 
@@ -442,20 +443,23 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
         return response;
     };
     let mut rpc = RpcInfo::default();
-    let response =
-        match tokio::time::timeout(gate.request_timeout, serve(&gate, request, next, &mut rpc))
-            .await
-        {
-            Ok(response) => response,
-            Err(_) => {
-                tracing::warn!(tool = ?rpc.tool, "request timed out (REQUEST_TIMEOUT_SECS)");
-                plain(StatusCode::GATEWAY_TIMEOUT, "request timed out")
-            }
-        };
+    let call_log = CallLog::default();
+    let serving = serve(&gate, request, next, &mut rpc, &call_log);
+    let response = match tokio::time::timeout(gate.request_timeout, serving).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(tool = ?rpc.tool, "request timed out (REQUEST_TIMEOUT_SECS)");
+            plain(StatusCode::GATEWAY_TIMEOUT, "request timed out")
+        }
+    };
+    // One line per request: the tool call's own outcome joins it when the handler ran one.
+    let call = call_log.get();
     tracing::info!(
         method = %http_method,
         rpc = rpc.method.as_deref().unwrap_or("-"),
-        tool = rpc.tool.as_deref().unwrap_or("-"),
+        tool = call.map_or(rpc.tool.as_deref().unwrap_or("-"), |c| c.tool),
+        outcome = call.map_or("-", |c| c.outcome.as_str()),
+        caller = call.and_then(|c| c.caller.as_deref()).unwrap_or("-"),
         status = response.status().as_u16(),
         latency_ms = started.elapsed().as_millis() as u64,
         "mcp request"
@@ -464,7 +468,13 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
 }
 
 /// One request through the gate; `rpc` is filled in as soon as the body is known.
-async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> Response {
+async fn serve(
+    gate: &Gate,
+    request: Request,
+    next: Next,
+    rpc: &mut RpcInfo,
+    call_log: &CallLog,
+) -> Response {
     let (mut parts, body) = request.into_parts();
     let caller = match gate.authenticate(&mut parts).await {
         Ok(caller) => caller,
@@ -515,6 +525,9 @@ async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> 
     }
     if let Err(refusal) = gate.admit(&mut parts, rpc, caller).await {
         return refusal;
+    }
+    if rpc.method.as_deref() == Some("tools/call") {
+        parts.extensions.insert(call_log.clone());
     }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))

@@ -3,7 +3,7 @@
 //! each step that fails ends the call with a tool error and nothing after it runs.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
@@ -86,6 +86,26 @@ fn reads_cache_hints(context: &RequestContext<RoleServer>) -> bool {
     context
         .protocol_version()
         .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
+}
+
+/// Where the handler leaves how a tool call went, for the HTTP gate's one log line per request
+/// (ARCHITECTURE.md, The server). Without one (stdio), the handler logs the call itself.
+#[derive(Clone, Default)]
+pub struct CallLog(Arc<OnceLock<CallOutcome>>);
+
+pub struct CallOutcome {
+    /// The operation that ran (through `call_operation` in catalog mode).
+    pub tool: &'static str,
+    /// The upstream status, or why there was none (`refused:…`, `invalid_arguments`, …).
+    pub outcome: String,
+    /// The token's subject: who called, never the token.
+    pub caller: Option<String>,
+}
+
+impl CallLog {
+    pub fn get(&self) -> Option<&CallOutcome> {
+        self.0.get()
+    }
 }
 
 /// What catalog mode makes of a call.
@@ -394,14 +414,24 @@ impl ServerHandler for McpServer {
             .and_then(|parts| parts.extensions.get::<CallerToken>())
             .map(CallerToken::as_str);
         let caller = principal.and_then(|p| p.subject.clone());
-        let (result, status) = self.run(i, arguments, principal, caller_token).await;
-        tracing::info!(
-            tool = %name,
-            status = %status,
-            caller = caller.as_deref().unwrap_or("-"),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "tool call"
-        );
+        let call_log = parts.and_then(|parts| parts.extensions.get::<CallLog>());
+        let (result, outcome) = self.run(i, arguments, principal, caller_token).await;
+        match call_log {
+            Some(log) => {
+                let _ = log.0.set(CallOutcome {
+                    tool: name,
+                    outcome,
+                    caller,
+                });
+            }
+            None => tracing::info!(
+                tool = %name,
+                status = %outcome,
+                caller = caller.as_deref().unwrap_or("-"),
+                latency_ms = started.elapsed().as_millis() as u64,
+                "tool call"
+            ),
+        }
         Ok(result.into())
     }
 }
