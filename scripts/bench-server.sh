@@ -201,7 +201,9 @@ check_server() {
     || die "$name: no get-pet-by-id tool in tools/list: ${reply:0:300}"
   for i in 1 2 3; do
     reply=$(mcp "$url" "$@" "$(call_body)") || die "$name: tools/call failed"
-    jq -e '.result.isError != true and (.result.structuredContent.name // (.result.content[0].text | fromjson? | .name)) == "doggie"' \
+    # The pet, as structuredContent or text; rmcp-openapi-server wraps it as {status, body}.
+    jq -e '.result.isError != true and ([.result.structuredContent, (.result.content[0].text | fromjson?)]
+           | map(select(. != null) | (.name, .body.name?)) | index("doggie") != null)' \
       <<<"$reply" >/dev/null || die "$name: tools/call $tool did not answer with the pet (call $i): ${reply:0:500}"
   done
 }
