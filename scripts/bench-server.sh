@@ -32,6 +32,8 @@
 # ${BENCH_TARGET_DIR:-${CARGO_TARGET_DIR:-target}/generated} (one target directory for all of
 # them); logs and configuration go to a scratch directory under the target directory, kept
 # with --keep. MCP_GEN_BIN picks the mcp-gen binary (default: this checkout's release build).
+# BASELINE_OURS and BASELINE_OURS_JWT name servers built elsewhere (an older commit's Petstore
+# builds, auth none and oauth2) to measure in the same rounds, as extra rows.
 set -euo pipefail
 
 die() { printf 'bench.sh server: error: %s\n' "$*" >&2; exit 1; }
@@ -429,6 +431,10 @@ if wanted ours; then
   generate_build "$target/bench/petstore-none" petstore-bench-mcp --url "$spec" --auth none
   start_ours ours "$server_bin" "$(free_port)"
   names+=(ours) server_pid[ours]=$pid server_url[ours]=$url
+  if [[ -n ${BASELINE_OURS:-} ]]; then
+    start_ours ours-baseline "$BASELINE_OURS" "$(free_port)"
+    names+=(ours-baseline) server_pid[ours-baseline]=$pid server_url[ours-baseline]=$url
+  fi
 fi
 if wanted ours-jwt; then
   generate_build "$target/bench/petstore-jwt" petstore-bench-jwt-mcp --url "$spec" --auth oauth2 \
@@ -439,6 +445,13 @@ if wanted ours-jwt; then
     ALLOW_INSECURE_ISSUER=true RESOURCE_SERVER_URL="http://127.0.0.1:$jwt_port/mcp"
   names+=(ours-jwt) server_pid[ours-jwt]=$pid server_url[ours-jwt]=http://127.0.0.1:$jwt_port/mcp
   server_headers[ours-jwt]="Authorization: Bearer $token"
+  if [[ -n ${BASELINE_OURS_JWT:-} ]]; then
+    # The token's audience is the first server's URL; the baseline is told it is that too.
+    start_ours ours-jwt-baseline "$BASELINE_OURS_JWT" "$(free_port)" AUTHORIZATION_SERVER_URL="$issuer" \
+      ALLOW_INSECURE_ISSUER=true RESOURCE_SERVER_URL="http://127.0.0.1:$jwt_port/mcp"
+    names+=(ours-jwt-baseline) server_pid[ours-jwt-baseline]=$pid server_url[ours-jwt-baseline]=$url
+    server_headers[ours-jwt-baseline]=${server_headers[ours-jwt]}
+  fi
 fi
 if wanted fastmcp; then
   start_fastmcp
@@ -479,6 +492,8 @@ declare -A label=(
   [nginx]="nginx, called directly (the upstream)"
   [ours]="mcp-gen server, --auth none"
   [ours-jwt]="mcp-gen server, JWT verified per call"
+  [ours-baseline]="baseline mcp-gen server, --auth none"
+  [ours-jwt-baseline]="baseline mcp-gen server, JWT verified per call"
   [fastmcp]="FastMCP $FASTMCP_VERSION from_openapi"
   [rmcp-openapi]="rmcp-openapi-server $RMCP_OPENAPI_VERSION"
 )
