@@ -407,7 +407,7 @@ graph_startup() {
   kill "$pid"
   printf '\n| MS Graph server (cold start) | listening after | tools/list answered after | tools listed | RSS then |\n'
   printf '|---|---:|---:|---:|---:|\n'
-  awk -v s="$start" -v l="$listening" -v t="$listed" -v n="$tools" -v r="$rss" -v ops="$(jq '.paths | [.[] | keys[]] | length' "$graph_spec")" \
+  awk -v s="$start" -v l="$listening" -v t="$listed" -v n="$tools" -v r="$rss" -v ops="$(jq '.tools | length' "$target/bench/ms-graph/mcp-gen.json")" \
     'BEGIN { printf "| %s operations | %.0f ms | %.0f ms | %d | %.0f MB |\n", ops, (l - s) * 1000, (t - s) * 1000, n, r / 1024 }'
 }
 
