@@ -26,17 +26,23 @@
 #
 # Example: scripts/bench.sh peers fixtures/petstore/petstore-3.0.json \
 #            ~/.cache/mcp-gen/corpus/specs/{github,stripe}.json
+#
+# Server mode: the generated server under load against peer servers of the same spec, and the
+# MS Graph server's startup; scripts/bench-server.sh says what it installs and measures.
+#
+#   scripts/bench.sh server [-n ROUNDS] [-d SECONDS] [-c CONNECTIONS] [--only NAME,…] [--no-graph]
 set -euo pipefail
 
 die() { printf 'bench.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'bench.sh: %s\n' "$*" >&2; }
 usage() {
-  printf 'usage: %s [-n RUNS] BASELINE_BIN CANDIDATE_BIN… -- SPEC…\n       %s peers [-n RUNS] SPEC…\n' \
-    "$0" "$0" >&2
+  printf 'usage: %s [-n RUNS] BASELINE_BIN CANDIDATE_BIN… -- SPEC…\n       %s peers [-n RUNS] SPEC…\n       %s server [-n ROUNDS] [-d SECONDS] [-c CONNECTIONS] [--only NAME,…] [--no-graph]\n' \
+    "$0" "$0" "$0" >&2
   exit 2
 }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ ${1:-} == server ]]; then shift; exec "$repo/scripts/bench-server.sh" "$@"; fi
 mode=bins
 if [[ ${1:-} == peers ]]; then mode=peers; shift; fi
 runs=3

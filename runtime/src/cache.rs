@@ -1,8 +1,10 @@
-//! Bounded caches keyed by a SHA-256 digest of a token: the token itself is never kept in
-//! memory beyond the request that carried it, and the least recently used entry makes room
-//! when the cache is full, so a flood of new keys cannot flush the entries in use.
+//! Bounded caches: the least recently used entry makes room when the cache is full, so a
+//! flood of new keys cannot flush the entries in use. Those about tokens are keyed by a
+//! SHA-256 digest of the token: the token itself is never kept in memory beyond the request
+//! that carried it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 
 use aws_lc_rs::digest::{SHA256, digest};
 
@@ -19,15 +21,16 @@ impl TokenKey {
 }
 
 /// At most `capacity` entries; inserting into a full cache evicts the least recently used.
-pub struct Lru<V> {
+/// Keyed by token digests unless said otherwise.
+pub struct Lru<V, K = TokenKey> {
     capacity: usize,
     tick: u64,
-    entries: HashMap<TokenKey, (V, u64)>,
+    entries: HashMap<K, (V, u64)>,
     /// Last use → key, oldest first.
-    order: BTreeMap<u64, TokenKey>,
+    order: BTreeMap<u64, K>,
 }
 
-impl<V> Lru<V> {
+impl<V, K: Copy + Eq + Hash> Lru<V, K> {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(1),
@@ -38,7 +41,7 @@ impl<V> Lru<V> {
     }
 
     /// The entry, marked as just used.
-    pub fn get(&mut self, key: &TokenKey) -> Option<&V> {
+    pub fn get(&mut self, key: &K) -> Option<&V> {
         self.tick += 1;
         let tick = self.tick;
         let (value, used) = self.entries.get_mut(key)?;
@@ -48,7 +51,7 @@ impl<V> Lru<V> {
         Some(value)
     }
 
-    pub fn insert(&mut self, key: TokenKey, value: V) {
+    pub fn insert(&mut self, key: K, value: V) {
         self.tick += 1;
         if let Some((_, used)) = self.entries.remove(&key) {
             self.order.remove(&used);
@@ -63,7 +66,7 @@ impl<V> Lru<V> {
         self.order.insert(self.tick, key);
     }
 
-    pub fn remove(&mut self, key: &TokenKey) {
+    pub fn remove(&mut self, key: &K) {
         if let Some((_, used)) = self.entries.remove(key) {
             self.order.remove(&used);
         }

@@ -1,6 +1,7 @@
 //! JSON Schema checks of tool arguments (before any upstream call) and of JSON results
 //! (so structuredContent never contradicts the advertised outputSchema). Uses the
-//! `jsonschema` crate; schemas come from the catalog and are compiled once at startup.
+//! `jsonschema` crate; schemas come from the catalog and are compiled at a tool's first call
+//! (the MCP handler keeps them, within a bound).
 //!
 //! Both checks cost bounded memory whatever the instance: the arguments' shape is bounded
 //! first ([`Limits`]), a valid instance is recognised without collecting anything, and only a

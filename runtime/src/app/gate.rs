@@ -30,6 +30,7 @@ use crate::auth::{self, Bearer, Principal, Verifier};
 use crate::catalog::{Catalog, CatalogRole, ToolMode, ToolSpec};
 use crate::config::{Bounds, ChallengeMode};
 use crate::mcp::listing;
+use crate::mcp::server::CallLog;
 use crate::upstream::credentials::CallerToken;
 use crate::validate::{self, Limits};
 
@@ -79,37 +80,8 @@ struct RpcInfo {
     id: Option<Value>,
 }
 
+/// Reads the fields the gate needs, skipping the rest unbuilt (the body may be over a limit).
 fn peek(body: &[u8]) -> RpcInfo {
-    let Ok(Value::Object(message)) = serde_json::from_slice::<Value>(body) else {
-        return RpcInfo::default();
-    };
-    let method = message
-        .get("method")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let call = |pointer: &str| match method.as_deref() {
-        Some("tools/call") => message
-            .get("params")
-            .and_then(|p| p.pointer(pointer))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        _ => None,
-    };
-    let (tool, operation) = (call("/name"), call("/arguments/operation"));
-    let id = message
-        .get("id")
-        .filter(|id| id.is_string() || id.is_number())
-        .cloned();
-    RpcInfo {
-        method,
-        tool,
-        operation,
-        id,
-    }
-}
-
-/// [`peek`] for a body too large to build: reads the same three fields, skipping the rest.
-fn cheap_peek(body: &[u8]) -> RpcInfo {
     #[derive(Deserialize)]
     struct Params {
         name: Option<String>,
@@ -471,20 +443,23 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
         return response;
     };
     let mut rpc = RpcInfo::default();
-    let response =
-        match tokio::time::timeout(gate.request_timeout, serve(&gate, request, next, &mut rpc))
-            .await
-        {
-            Ok(response) => response,
-            Err(_) => {
-                tracing::warn!(tool = ?rpc.tool, "request timed out (REQUEST_TIMEOUT_SECS)");
-                plain(StatusCode::GATEWAY_TIMEOUT, "request timed out")
-            }
-        };
+    let call_log = CallLog::default();
+    let serving = serve(&gate, request, next, &mut rpc, &call_log);
+    let response = match tokio::time::timeout(gate.request_timeout, serving).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(tool = ?rpc.tool, "request timed out (REQUEST_TIMEOUT_SECS)");
+            plain(StatusCode::GATEWAY_TIMEOUT, "request timed out")
+        }
+    };
+    // One line per request: the tool call's own outcome joins it when the handler ran one.
+    let call = call_log.get();
     tracing::info!(
         method = %http_method,
         rpc = rpc.method.as_deref().unwrap_or("-"),
-        tool = rpc.tool.as_deref().unwrap_or("-"),
+        tool = call.map_or(rpc.tool.as_deref().unwrap_or("-"), |c| c.tool),
+        outcome = call.map_or("-", |c| c.outcome.as_str()),
+        caller = call.and_then(|c| c.caller.as_deref()).unwrap_or("-"),
         status = response.status().as_u16(),
         latency_ms = started.elapsed().as_millis() as u64,
         "mcp request"
@@ -493,7 +468,13 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
 }
 
 /// One request through the gate; `rpc` is filled in as soon as the body is known.
-async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> Response {
+async fn serve(
+    gate: &Gate,
+    request: Request,
+    next: Next,
+    rpc: &mut RpcInfo,
+    call_log: &CallLog,
+) -> Response {
     let (mut parts, body) = request.into_parts();
     let caller = match gate.authenticate(&mut parts).await {
         Ok(caller) => caller,
@@ -518,28 +499,23 @@ async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> 
     // Bounded before anything is built from it: neither the peek below nor the MCP handler
     // may turn a small body into a huge tree.
     let bounded = gate.message_limits.check_json(&bytes);
-    *rpc = match &bounded {
-        Ok(()) => peek(&bytes),
-        Err(_) => RpcInfo::default(),
-    };
+    *rpc = peek(&bytes);
     if let Err(violation) = bounded {
-        let light = cheap_peek(&bytes);
         // Through call_operation, the operation's own arguments are one level further in,
         // and the operation is what the caller should hear about.
         let (tool, inside) = match gate.tool_mode {
             ToolMode::Catalog => (
-                light.operation.as_deref(),
+                rpc.operation.as_deref(),
                 violation.within("/params/arguments/arguments"),
             ),
-            ToolMode::Tools => (light.tool.as_deref(), violation.within("/params/arguments")),
+            ToolMode::Tools => (rpc.tool.as_deref(), violation.within("/params/arguments")),
         };
         if let (Some("tools/call"), Some(tool), Some(inside)) =
-            (light.method.as_deref(), tool, inside)
+            (rpc.method.as_deref(), tool, inside)
         {
             tracing::info!(tool, %inside, "arguments over a limit");
             let text = validate::over_limit(tool, &inside);
-            *rpc = light;
-            return tool_error(rpc.id.take(), text, &parts.headers);
+            return tool_error(rpc.id.clone(), text, &parts.headers);
         }
         tracing::info!(%violation, "request over a limit");
         return plain(
@@ -549,6 +525,9 @@ async fn serve(gate: &Gate, request: Request, next: Next, rpc: &mut RpcInfo) -> 
     }
     if let Err(refusal) = gate.admit(&mut parts, rpc, caller).await {
         return refusal;
+    }
+    if rpc.method.as_deref() == Some("tools/call") {
+        parts.extensions.insert(call_log.clone());
     }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
@@ -600,7 +579,6 @@ mod tests {
             id: Some(1.into()),
         };
         assert_eq!(peek(call), expected);
-        assert_eq!(cheap_peek(call), expected);
         // Catalog mode's call_operation names the operation inside its arguments.
         let call = br#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"arguments":{"x":[{"operation":"no"}],"operation":"get_pet","y":1},"name":"call_operation"}}"#;
         let expected = RpcInfo {
@@ -610,21 +588,18 @@ mod tests {
             id: Some("a".into()),
         };
         assert_eq!(peek(call), expected);
-        assert_eq!(cheap_peek(call), expected);
         for odd in [r#""text""#, "[1,{}]", "null", "7", r#"{"operation":3}"#] {
             let call =
                 format!(r#"{{"method":"tools/call","params":{{"name":"t","arguments":{odd}}}}}"#);
-            let seen = cheap_peek(call.as_bytes());
-            assert_eq!(seen, peek(call.as_bytes()), "{odd}");
+            let seen = peek(call.as_bytes());
             assert_eq!(seen.tool.as_deref(), Some("t"), "{odd}");
+            assert_eq!(seen.operation, None, "{odd}");
         }
-        for peek in [peek, cheap_peek] {
-            assert_eq!(peek(b"[1,2]"), RpcInfo::default());
-            assert_eq!(peek(b"not json"), RpcInfo::default());
-        }
+        assert_eq!(peek(b"[1,2]"), RpcInfo::default());
+        assert_eq!(peek(b"not json"), RpcInfo::default());
         let odd_id = br#"{"id":{"a":[1]},"method":"ping","params":{"x":[[1]]}}"#;
-        assert_eq!(peek(odd_id), cheap_peek(odd_id));
-        assert_eq!(cheap_peek(odd_id).method.as_deref(), Some("ping"));
+        assert_eq!(peek(odd_id).method.as_deref(), Some("ping"));
+        assert_eq!(peek(odd_id).id, None);
     }
 
     #[test]

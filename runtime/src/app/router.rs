@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderName, Method};
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::routing::{any, get};
 use reqwest::Url;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
@@ -44,11 +45,17 @@ pub fn router(
         mcp_config = mcp_config.with_allowed_origins(config.allowed_origins.clone());
     }
     let oauth = verifier.is_some();
-    let service = StreamableHttpService::new(
+    // Shared, not cloned: the router clones a service for every request, and rmcp's
+    // carries its whole configuration.
+    let service = Arc::new(StreamableHttpService::new(
         move || Ok(server.clone()),
         Arc::new(NeverSessionManager::default()),
         mcp_config,
-    );
+    ));
+    let serve_mcp = move |request: Request| {
+        let service = Arc::clone(&service);
+        async move { service.handle(request).await }
+    };
     let gate_state = Arc::new(Gate::new(
         catalog,
         verifier,
@@ -59,7 +66,7 @@ pub fn router(
         &config.bounds,
     ));
     let mcp = Router::new()
-        .route_service("/mcp", service)
+        .route("/mcp", any(serve_mcp))
         .layer(from_fn_with_state(gate_state, gate::gate))
         .layer(mcp_cors(config));
 

@@ -3,7 +3,7 @@
 //! each step that fails ends the call with a tool error and nothing after it runs.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::challenge::Challenger;
 use crate::auth::{self, Principal};
+use crate::cache::Lru;
 use crate::catalog::{Catalog, CatalogRole, ToolMode, ToolSpec};
 use crate::mcp::catalog_mode::{self, CatalogMode};
 use crate::mcp::listing;
@@ -27,11 +28,17 @@ use crate::upstream::Upstream;
 use crate::upstream::credentials::{CallerToken, Grant};
 use crate::validate::{self, Limits, ToolSchemas};
 
+/// Compiled schemas kept at most: every operation of a server in tool mode, the ones in use
+/// of a catalog too big to list (MS Graph has 11,000; compiled, they would take gigabytes).
+const MAX_COMPILED: usize = 1024;
+
 struct Shared {
     catalog: &'static Catalog,
-    /// One per operation, listed in tool mode.
+    /// One per operation, listed in tool mode; empty in catalog mode, which builds the one
+    /// `describe_operation` asks for (startup stays fast and small for any catalog).
     tools: Vec<Tool>,
-    schemas: Vec<ToolSchemas>,
+    /// Each operation's schemas, compiled at its first call (operation index → schemas).
+    schemas: Mutex<Lru<Arc<ToolSchemas>, usize>>,
     /// Operation name → its place in the catalog.
     index: HashMap<&'static str, usize>,
     /// Catalog mode's listed tools and search index; `None` in tool mode.
@@ -88,6 +95,26 @@ fn reads_cache_hints(context: &RequestContext<RoleServer>) -> bool {
         .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
 }
 
+/// Where the handler leaves how a tool call went, for the HTTP gate's one log line per request
+/// (ARCHITECTURE.md, The server). Without one (stdio), the handler logs the call itself.
+#[derive(Clone, Default)]
+pub struct CallLog(Arc<OnceLock<CallOutcome>>);
+
+pub struct CallOutcome {
+    /// The operation that ran (through `call_operation` in catalog mode).
+    pub tool: &'static str,
+    /// The upstream status, or why there was none (`refused:…`, `invalid_arguments`, …).
+    pub outcome: String,
+    /// The token's subject: who called, never the token.
+    pub caller: Option<String>,
+}
+
+impl CallLog {
+    pub fn get(&self) -> Option<&CallOutcome> {
+        self.0.get()
+    }
+}
+
 /// What catalog mode makes of a call.
 enum Routed {
     /// Run this operation with these arguments, as its own tool would be.
@@ -103,7 +130,8 @@ enum Routed {
 pub struct McpServer(Arc<Shared>);
 
 impl McpServer {
-    /// Compiles every tool's schemas; a broken catalog fails here, at startup.
+    /// Builds the listed tools (in tool mode); a broken one fails here, at startup. Schemas
+    /// are compiled when first needed.
     pub fn new(
         catalog: &'static Catalog,
         upstream: Upstream,
@@ -126,16 +154,14 @@ impl McpServer {
                 index: Index::parse(catalog.search_index, catalog.tools.len())?,
             }),
         };
-        let tools = catalog
-            .tools
-            .iter()
-            .map(listing::tool)
-            .collect::<Result<Vec<_>, _>>()?;
-        let schemas = catalog
-            .tools
-            .iter()
-            .map(ToolSchemas::compile)
-            .collect::<Result<Vec<_>, _>>()?;
+        let tools = match exposure.mode {
+            ToolMode::Tools => catalog
+                .tools
+                .iter()
+                .map(listing::tool)
+                .collect::<Result<Vec<_>, _>>()?,
+            ToolMode::Catalog => Vec::new(),
+        };
         let index = catalog
             .tools
             .iter()
@@ -145,7 +171,7 @@ impl McpServer {
         Ok(Self(Arc::new(Shared {
             catalog,
             tools,
-            schemas,
+            schemas: Mutex::new(Lru::new(MAX_COMPILED)),
             index,
             catalog_mode,
             exposure,
@@ -207,11 +233,16 @@ impl McpServer {
                 Routed::Answered(match args.get("operation").and_then(Value::as_str) {
                     // Any served operation, whatever the token: a caller must be able to
                     // learn what it needs to step up for.
-                    Some(o) => mode.describe(
-                        self.operation(o)
-                            .ok()
-                            .map(|i| (&self.0.catalog.tools[i], &self.0.tools[i])),
-                    ),
+                    Some(o) => match self.operation(o) {
+                        Ok(i) => {
+                            let spec = &self.0.catalog.tools[i];
+                            match listing::tool(spec) {
+                                Ok(tool) => mode.describe(Some((spec, &tool))),
+                                Err(e) => internal_error(&e),
+                            }
+                        }
+                        Err(_) => mode.describe(None),
+                    },
                     None => outcome::error("`operation` (a string) is required"),
                 })
             }
@@ -226,6 +257,20 @@ impl McpServer {
             }
             None => Routed::Unknown,
         }
+    }
+
+    /// Operation `i`'s compiled schemas, from the cache or compiled now.
+    fn schemas(&self, i: usize) -> Result<Arc<ToolSchemas>, String> {
+        // A poisoned lock only means another call panicked mid-update: the cache holds whole
+        // entries either way.
+        let cache = || self.0.schemas.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(compiled) = cache().get(&i) {
+            return Ok(Arc::clone(compiled));
+        }
+        // Compiled outside the lock; two first calls at once compile twice, harmlessly.
+        let compiled = Arc::new(ToolSchemas::compile(&self.0.catalog.tools[i])?);
+        cache().insert(i, Arc::clone(&compiled));
+        Ok(compiled)
     }
 
     /// Runs one call; returns the result and a short status for the log line.
@@ -258,6 +303,10 @@ impl McpServer {
                 return (result, format!("refused:{}", refusal.error));
             }
         }
+        let schemas = match self.schemas(i) {
+            Ok(schemas) => schemas,
+            Err(e) => return (internal_error(&e), "internal_error".to_owned()),
+        };
         let args = Value::Object(arguments.unwrap_or_default());
         if let Err(violation) = shared.limits.check(&args) {
             return (
@@ -265,7 +314,7 @@ impl McpServer {
                 "invalid_arguments".to_owned(),
             );
         }
-        if let Err(why) = validate::check(&shared.schemas[i].input, &args) {
+        if let Err(why) = validate::check(&schemas.input, &args) {
             return (
                 outcome::error(format!("Invalid arguments for `{}`: {why}", spec.name)),
                 "invalid_arguments".to_owned(),
@@ -282,7 +331,7 @@ impl McpServer {
                 let result = outcome::tool_result(
                     spec.name,
                     &reply,
-                    shared.schemas[i].output.as_ref(),
+                    schemas.output.as_ref(),
                     spec.http.documents_redirects,
                 );
                 (result, reply.status.as_u16().to_string())
@@ -394,16 +443,32 @@ impl ServerHandler for McpServer {
             .and_then(|parts| parts.extensions.get::<CallerToken>())
             .map(CallerToken::as_str);
         let caller = principal.and_then(|p| p.subject.clone());
-        let (result, status) = self.run(i, arguments, principal, caller_token).await;
-        tracing::info!(
-            tool = %name,
-            status = %status,
-            caller = caller.as_deref().unwrap_or("-"),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "tool call"
-        );
+        let call_log = parts.and_then(|parts| parts.extensions.get::<CallLog>());
+        let (result, outcome) = self.run(i, arguments, principal, caller_token).await;
+        match call_log {
+            Some(log) => {
+                let _ = log.0.set(CallOutcome {
+                    tool: name,
+                    outcome,
+                    caller,
+                });
+            }
+            None => tracing::info!(
+                tool = %name,
+                status = %outcome,
+                caller = caller.as_deref().unwrap_or("-"),
+                latency_ms = started.elapsed().as_millis() as u64,
+                "tool call"
+            ),
+        }
         Ok(result.into())
     }
+}
+
+/// A tool's own schemas that do not build: the generator's fault, not the caller's.
+fn internal_error(error: &str) -> CallToolResult {
+    tracing::error!(%error, "a tool's schema does not build");
+    outcome::error("internal error: this tool's schema is invalid; the server log says why")
 }
 
 /// The verified caller the gate put into the HTTP request's extensions (none on stdio).

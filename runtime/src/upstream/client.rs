@@ -29,6 +29,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Upstream {
     http: reqwest::Client,
     base: String,
+    /// `base` parsed once, for the origin every request must stay on; `None` when it does
+    /// not parse.
+    base_url: Option<Url>,
     credentials: Credentials,
     max_bytes: usize,
     hooks: Arc<dyn Hooks>,
@@ -60,9 +63,11 @@ pub fn http_client(timeout: Duration, user_agent: &str) -> Result<reqwest::Clien
 
 impl Upstream {
     pub fn new(http: reqwest::Client, base: &str, credentials: Credentials) -> Self {
+        let base = base.trim_end_matches('/').to_owned();
         Self {
             http,
-            base: base.trim_end_matches('/').to_owned(),
+            base_url: Url::parse(&base).ok(),
+            base,
             credentials,
             max_bytes: DEFAULT_UPSTREAM_MAX_BYTES,
             hooks: Arc::new(NoHooks),
@@ -177,7 +182,10 @@ impl Upstream {
         }
         let url =
             Url::parse(&url).map_err(|_| "the arguments do not form a valid URL".to_owned())?;
-        let base = Url::parse(&self.base).map_err(|_| "invalid UPSTREAM_BASE_URL".to_owned())?;
+        let base = self
+            .base_url
+            .as_ref()
+            .ok_or_else(|| "invalid UPSTREAM_BASE_URL".to_owned())?;
         if url.origin() != base.origin() {
             return Err("the arguments would change the upstream host; refused".to_owned());
         }
