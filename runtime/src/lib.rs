@@ -41,11 +41,6 @@ use hooks_api::Hooks;
 
 use tracing_subscriber::EnvFilter;
 
-/// The allocator generated servers use (their `main.rs` sets it as the global allocator).
-pub type Allocator = mimalloc::MiMalloc;
-/// The value to set: `#[global_allocator] static ALLOCATOR: Allocator = ALLOCATOR;`.
-pub const ALLOCATOR: Allocator = mimalloc::MiMalloc;
-
 const USAGE: &str = "\
 Usage: {name} [--stdio | --healthcheck]
 
