@@ -19,9 +19,7 @@ use serde_json::{json, Map, Value};
 use super::schema;
 
 /// Which output schemas tools declare (`output_schemas` in mcp-gen.toml).
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputSchemas {
     /// Types and structure only; ordinary drift still conforms.

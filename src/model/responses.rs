@@ -13,9 +13,10 @@ use crate::error::Result;
 /// Outputs already made, by the schemas they came from: operations of real APIs answer with
 /// the same few types (Stripe's 452 operations), and describing a big converted schema costs
 /// more than anything else about an operation. Keyed by each response schema's `$ref`, or by
-/// its place when it is written inline (so it is never reused).
+/// its place when it is written inline (so it is never reused). A document is mapped under one
+/// output mode, so the mode is not part of the key.
 #[derive(Default)]
-pub struct Outputs(HashMap<(Vec<String>, OutputSchemas), Option<Output>>);
+pub struct Outputs(HashMap<Vec<String>, Option<Output>>);
 
 /// What structuredContent will be: the schema of the 2xx JSON responses (`anyOf` them when
 /// they differ, as a 200 list beside a 202 job object).
@@ -56,7 +57,6 @@ pub(super) fn output(
             _ => at.to_string(),
         })
         .collect();
-    let key = (key, mode);
     if let Some(output) = outputs.0.get(&key) {
         return Ok(output.clone());
     }
