@@ -48,6 +48,13 @@ pub struct Config {
     pub upstream_timeout: Duration,
     /// `UPSTREAM_MAX_RESPONSE_BYTES`: largest upstream body read.
     pub upstream_max_bytes: usize,
+    /// `UPSTREAM_MAX_CONCURRENT`: upstream requests in flight at once, all callers together.
+    pub upstream_max_concurrent: usize,
+    /// `UPSTREAM_QUEUE_TIMEOUT_SECS`: how long a call waits for one of those slots before it
+    /// answers that the upstream is busy.
+    pub upstream_queue_timeout: Duration,
+    /// `RATE_LIMIT_*`: tool calls each caller may make; `None` (the default) is no limit.
+    pub rate_limit: Option<RateLimitSettings>,
     /// What one client may cost the server: time, concurrency, argument size.
     pub bounds: Bounds,
     /// `LIST_TTL_SECS`: how long a client may reuse the tool list (protocol 2026-07-28).
@@ -63,6 +70,20 @@ pub struct Config {
     pub user_agent: String,
     /// The environment the settings came from, for the parts with settings of their own.
     pub env: Environment,
+}
+
+/// A per-caller limit on tool calls: a caller is its token's subject, or its client address
+/// when it has no token (or a token without a subject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    /// `RATE_LIMIT_PER_MINUTE`: the sustained rate.
+    pub per_minute: u32,
+    /// `RATE_LIMIT_BURST`: calls allowed at once (default: a minute's worth).
+    pub burst: u32,
+    /// `RATE_LIMIT_CLIENT_IP_HEADER`: a header the proxy in front sets to the client's
+    /// address (`X-Forwarded-For`: its last entry, the one the proxy added); without it,
+    /// anonymous callers behind a proxy would all share the proxy's address.
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 /// Limits on requests to this server (the `*_TIMEOUT_SECS`, `MAX_CONCURRENT_*` and
@@ -89,6 +110,13 @@ pub const DEFAULT_LIST_TTL: Duration = Duration::from_secs(300);
 pub const DEFAULT_UPSTREAM_MAX_BYTES: usize = 4 * 1024 * 1024;
 /// Default limit for a whole upstream exchange, body included (`UPSTREAM_TIMEOUT_SECS`).
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `UPSTREAM_MAX_CONCURRENT`: half of `MAX_CONCURRENT_REQUESTS`' default, so a burst
+/// of calls to one slow API still leaves this server answering others.
+pub const DEFAULT_UPSTREAM_MAX_CONCURRENT: usize = 32;
+/// Default `UPSTREAM_QUEUE_TIMEOUT_SECS`.
+pub const DEFAULT_UPSTREAM_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Highest `RATE_LIMIT_PER_MINUTE` and `RATE_LIMIT_BURST`.
+const MOST_RATE: u32 = 1_000_000;
 /// A day: past it a cache should look again whatever the operator set.
 const MOST_LIST_TTL_SECS: u64 = 86_400;
 
@@ -364,6 +392,59 @@ impl Config {
             },
         };
 
+        let upstream_max_concurrent =
+            count("UPSTREAM_MAX_CONCURRENT", DEFAULT_UPSTREAM_MAX_CONCURRENT)?;
+        let upstream_queue_timeout = match get("UPSTREAM_QUEUE_TIMEOUT_SECS").as_deref() {
+            // Zero is meaningful: answer "busy" at once rather than wait.
+            Some("0") => Duration::ZERO,
+            _ => seconds(
+                "UPSTREAM_QUEUE_TIMEOUT_SECS",
+                DEFAULT_UPSTREAM_QUEUE_TIMEOUT,
+            )?,
+        };
+        let rate = |var: &'static str| -> Result<Option<u32>, ConfigError> {
+            get(var)
+                .map(|raw| {
+                    raw.parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MOST_RATE).contains(n))
+                        .ok_or_else(|| {
+                            error(
+                                var,
+                                format!("{raw:?} is not a whole number from 1 to {MOST_RATE}"),
+                            )
+                        })
+                })
+                .transpose()
+        };
+        let rate_limit = match rate("RATE_LIMIT_PER_MINUTE")? {
+            Some(per_minute) => Some(RateLimitSettings {
+                per_minute,
+                burst: rate("RATE_LIMIT_BURST")?.unwrap_or(per_minute),
+                client_ip_header: get("RATE_LIMIT_CLIENT_IP_HEADER")
+                    .map(|name| {
+                        axum::http::HeaderName::try_from(name.as_str()).map_err(|_| {
+                            error(
+                                "RATE_LIMIT_CLIENT_IP_HEADER",
+                                format!("{name:?} is not a header name"),
+                            )
+                        })
+                    })
+                    .transpose()?,
+            }),
+            None => {
+                for var in ["RATE_LIMIT_BURST", "RATE_LIMIT_CLIENT_IP_HEADER"] {
+                    if get(var).is_some() {
+                        return Err(error(
+                            var,
+                            "set without RATE_LIMIT_PER_MINUTE, which turns the rate limit on",
+                        ));
+                    }
+                }
+                None
+            }
+        };
+
         // Zero is meaningful here: clients should ask again every time.
         let list_ttl = match get("LIST_TTL_SECS") {
             Some(raw) => raw
@@ -425,6 +506,9 @@ impl Config {
             port,
             upstream_timeout,
             upstream_max_bytes,
+            upstream_max_concurrent,
+            upstream_queue_timeout,
+            rate_limit,
             bounds,
             list_ttl,
             served,
@@ -721,12 +805,45 @@ mod tests {
             ("LIST_TTL_SECS", "-1"),
             ("LIST_TTL_SECS", "1.5"),
             ("LIST_TTL_SECS", "86401"),
+            ("UPSTREAM_MAX_CONCURRENT", "0"),
+            ("UPSTREAM_QUEUE_TIMEOUT_SECS", "-1"),
+            ("RATE_LIMIT_PER_MINUTE", "0"),
+            ("RATE_LIMIT_PER_MINUTE", "ten"),
+            ("RATE_LIMIT_PER_MINUTE", "2000000"),
+            // Without RATE_LIMIT_PER_MINUTE these would silently do nothing.
+            ("RATE_LIMIT_BURST", "5"),
+            ("RATE_LIMIT_CLIENT_IP_HEADER", "X-Forwarded-For"),
         ];
         for (var, value) in cases {
             let err = load("http://127.0.0.1:9000", &[(var, value)]).unwrap_err();
             assert_eq!(err.var, *var, "{value}");
             assert!(err.to_string().contains(var));
         }
+    }
+
+    #[test]
+    fn the_rate_limit_and_upstream_cap_follow_the_environment() {
+        let c = load(
+            "http://127.0.0.1:9000",
+            &[
+                ("RATE_LIMIT_PER_MINUTE", "120"),
+                ("RATE_LIMIT_CLIENT_IP_HEADER", "X-Forwarded-For"),
+                ("UPSTREAM_MAX_CONCURRENT", "4"),
+                ("UPSTREAM_QUEUE_TIMEOUT_SECS", "0"),
+            ],
+        )
+        .unwrap();
+        let limit = c.rate_limit.unwrap();
+        assert_eq!((limit.per_minute, limit.burst), (120, 120));
+        assert_eq!(limit.client_ip_header.unwrap(), "x-forwarded-for");
+        assert_eq!(c.upstream_max_concurrent, 4);
+        assert_eq!(c.upstream_queue_timeout, Duration::ZERO);
+        let c = load(
+            "http://127.0.0.1:9000",
+            &[("RATE_LIMIT_PER_MINUTE", "30"), ("RATE_LIMIT_BURST", "5")],
+        )
+        .unwrap();
+        assert_eq!(c.rate_limit.map(|l| (l.per_minute, l.burst)), Some((30, 5)));
     }
 
     #[test]
@@ -746,6 +863,9 @@ mod tests {
         assert_eq!(c.bounds.max_requests, 2);
         assert_eq!(c.bounds.arguments.depth, 8);
         assert_eq!(c.list_ttl, DEFAULT_LIST_TTL);
+        assert_eq!(c.upstream_max_concurrent, DEFAULT_UPSTREAM_MAX_CONCURRENT);
+        assert_eq!(c.upstream_queue_timeout, DEFAULT_UPSTREAM_QUEUE_TIMEOUT);
+        assert_eq!(c.rate_limit, None);
         let fresh = load("http://127.0.0.1:9000", &[("LIST_TTL_SECS", "0")]).unwrap();
         assert_eq!(fresh.list_ttl, Duration::ZERO);
         let err = load(

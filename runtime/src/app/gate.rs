@@ -24,6 +24,7 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+use crate::app::rate_limit::{self, CallerKey, RateLimit};
 use crate::auth::challenge::Challenger;
 use crate::auth::metadata;
 use crate::auth::{self, Bearer, Principal, Verifier};
@@ -34,6 +35,8 @@ use crate::mcp::server::CallLog;
 use crate::upstream::credentials::CallerToken;
 use crate::validate::{self, Limits};
 
+/// The JSON-RPC error code of a call refused by the rate limit (implementation-defined range).
+const RATE_LIMITED: i64 = -32029;
 /// Same bound as rmcp's own request limit.
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 /// A tools/list response is rewritten only up to this size (and passed through beyond).
@@ -58,6 +61,8 @@ pub struct Gate {
     request_timeout: Duration,
     /// The argument limits, widened to the JSON-RPC message that carries them.
     message_limits: Limits,
+    /// `RATE_LIMIT_PER_MINUTE`: tool calls each caller may make.
+    rate_limit: Option<RateLimit>,
 }
 
 /// Who the request is from, as far as its headers tell.
@@ -227,7 +232,45 @@ impl Gate {
             message_limits: bounds
                 .arguments
                 .for_message(usize::from(tool_mode == ToolMode::Catalog)),
+            rate_limit: None,
         }
+    }
+
+    pub fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
+        self.rate_limit = rate_limit;
+        self
+    }
+
+    /// A `tools/call` over its caller's rate limit: 429 with `Retry-After`, before the tool
+    /// runs. Other methods cost no upstream call and are not counted.
+    fn over_rate_limit(&self, rpc: &RpcInfo, caller: Option<CallerKey>) -> Option<Response> {
+        let (limit, caller) = (self.rate_limit.as_ref()?, caller?);
+        if rpc.method.as_deref() != Some("tools/call") {
+            return None;
+        }
+        let wait = limit.check(&caller).err()?;
+        let secs = rate_limit::retry_after_secs(wait);
+        tracing::info!(
+            tool = rpc.tool.as_deref().unwrap_or("-"),
+            retry_after_secs = secs,
+            "tool call refused: caller over RATE_LIMIT_PER_MINUTE"
+        );
+        let message = format!("Rate limit reached for this caller; retry after {secs} s.");
+        let body = json!({
+            "jsonrpc": "2.0",
+            "id": rpc.id,
+            "error": {"code": RATE_LIMITED, "message": message},
+        });
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+        Some(response)
     }
 
     /// Checks the token from the headers alone, so a request that cannot be admitted is
@@ -523,7 +566,15 @@ async fn serve(
             "request JSON over a size limit",
         );
     }
+    // Counted against the verified caller (known only now), before the call costs anything.
+    let caller_key = gate
+        .rate_limit
+        .as_ref()
+        .map(|limit| limit.caller(caller.principal.as_ref(), &parts));
     if let Err(refusal) = gate.admit(&mut parts, rpc, caller).await {
+        return refusal;
+    }
+    if let Some(refusal) = gate.over_rate_limit(rpc, caller_key) {
         return refusal;
     }
     if rpc.method.as_deref() == Some("tools/call") {

@@ -3,6 +3,7 @@
 
 use std::pin::pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -10,6 +11,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::{Semaphore, watch};
 
+use crate::app::rate_limit::ClientAddr;
 use crate::config::Bounds;
 
 /// Accepts connections until `stop` completes, then lets open ones finish. Unlike
@@ -33,7 +35,7 @@ pub async fn serve(
             () = &mut stop => break,
         };
         let Ok(permit) = permit else { break };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -45,8 +47,13 @@ pub async fn serve(
             },
             () = &mut stop => break,
         };
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(WithClientAddr {
+                app: app.clone(),
+                peer: ClientAddr(peer),
+            }),
+        );
         let mut closed = closed.clone();
         tokio::spawn(async move {
             let _permit = permit;
@@ -62,6 +69,32 @@ pub async fn serve(
     // Every connection holds a slot until it ends.
     let all = u32::try_from(bounds.max_connections).unwrap_or(u32::MAX);
     let _ = slots.acquire_many(all).await;
+}
+
+/// The app, with the connection's peer address in each request's extensions (the rate limit
+/// counts anonymous callers by it).
+#[derive(Clone)]
+struct WithClientAddr {
+    app: Router,
+    peer: ClientAddr,
+}
+
+impl<B> tower_service::Service<hyper::Request<B>> for WithClientAddr
+where
+    Router: tower_service::Service<hyper::Request<B>>,
+{
+    type Response = <Router as tower_service::Service<hyper::Request<B>>>::Response;
+    type Error = <Router as tower_service::Service<hyper::Request<B>>>::Error;
+    type Future = <Router as tower_service::Service<hyper::Request<B>>>::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        tower_service::Service::poll_ready(&mut self.app, cx)
+    }
+
+    fn call(&mut self, mut request: hyper::Request<B>) -> Self::Future {
+        request.extensions_mut().insert(self.peer);
+        tower_service::Service::call(&mut self.app, request)
+    }
 }
 
 pub async fn shutdown_signal() {

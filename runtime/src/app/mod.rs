@@ -4,6 +4,7 @@
 //! - `router`: the routes (`/mcp`, `/healthz`, protected-resource metadata);
 //! - `gate`: bounds and authenticates every request to `/mcp`;
 //! - `cors`: which browser origins may call `/mcp`;
+//! - `rate_limit`: how many tool calls each caller may make;
 //! - `listener`: accepting connections within bounds, draining on shutdown;
 //! - `healthcheck`: `--healthcheck`, the server asking its own `/healthz`.
 
@@ -11,6 +12,7 @@ mod cors;
 pub(crate) mod gate;
 pub(crate) mod healthcheck;
 mod listener;
+pub(crate) mod rate_limit;
 mod router;
 #[cfg(test)]
 mod tests;
@@ -59,6 +61,10 @@ fn build_upstream(
     }
     Ok(Upstream::new(http, &config.upstream_base, credentials)
         .with_max_bytes(config.upstream_max_bytes)
+        .with_max_concurrent(
+            config.upstream_max_concurrent,
+            config.upstream_queue_timeout,
+        )
         .with_hooks(hooks))
 }
 

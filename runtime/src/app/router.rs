@@ -17,6 +17,7 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::app::cors::mcp_cors;
 use crate::app::gate::{self, Gate};
+use crate::app::rate_limit::RateLimit;
 use crate::auth::Verifier;
 use crate::auth::challenge::Challenger;
 use crate::auth::metadata;
@@ -56,15 +57,18 @@ pub fn router(
         let service = Arc::clone(&service);
         async move { service.handle(request).await }
     };
-    let gate_state = Arc::new(Gate::new(
-        catalog,
-        verifier,
-        challenger,
-        config.challenge,
-        config.mode,
-        config.served.clone(),
-        &config.bounds,
-    ));
+    let gate_state = Arc::new(
+        Gate::new(
+            catalog,
+            verifier,
+            challenger,
+            config.challenge,
+            config.mode,
+            config.served.clone(),
+            &config.bounds,
+        )
+        .with_rate_limit(config.rate_limit.as_ref().map(RateLimit::new)),
+    );
     let mcp = Router::new()
         .route("/mcp", any(serve_mcp))
         .layer(from_fn_with_state(gate_state, gate::gate))

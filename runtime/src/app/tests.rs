@@ -101,7 +101,11 @@ async fn app_with(
     let verifier = Verifier::new(keys, &issuer.url, &config.resource);
     let credentials =
         Credentials::from_lookup(catalog, reqwest::Client::new(), |k| vars.get(k).cloned());
-    let upstream = Upstream::new(reqwest::Client::new(), &config.upstream_base, credentials);
+    let upstream = Upstream::new(reqwest::Client::new(), &config.upstream_base, credentials)
+        .with_max_concurrent(
+            config.upstream_max_concurrent,
+            config.upstream_queue_timeout,
+        );
     let server = McpServer::new(
         catalog,
         upstream,
@@ -1049,4 +1053,104 @@ async fn the_healthcheck_passes_against_the_served_app() {
     .await
     .unwrap();
     assert_eq!(checked, Ok(()));
+}
+
+#[tokio::test]
+async fn a_caller_over_its_rate_limit_gets_429_while_others_are_served() {
+    let issuer = TestIssuer::start().await;
+    let settings = [("RATE_LIMIT_PER_MINUTE", "60"), ("RATE_LIMIT_BURST", "3")];
+    let app = app_with(catalog(MIXED_TOOLS), "tool", &issuer, &settings).await;
+    let token_for = |subject: &str| {
+        let mut claims = issuer.claims(RESOURCE, "write");
+        claims["sub"] = json!(subject);
+        issuer.token(&claims)
+    };
+    let (alice, bob) = (token_for("alice"), token_for("bob"));
+    for _ in 0..3 {
+        let answer = post(&app, Some(&alice), call("guarded")).await;
+        assert_eq!(answer.body["result"]["isError"], false, "{}", answer.body);
+    }
+    // Listing costs the upstream nothing and is not counted.
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    assert_eq!(post(&app, Some(&alice), list).await.status, StatusCode::OK);
+    let refused = send_raw(&app, Some(&alice), call("guarded")).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let body: Value =
+        serde_json::from_slice(&to_bytes(refused.into_body(), 1 << 16).await.unwrap()).unwrap();
+    assert_eq!(body["id"], 7);
+    assert_eq!(body["error"]["code"], -32029);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("retry after 1 s")
+    );
+    // Another subject has a bucket of its own; so do anonymous callers (by address).
+    let answer = post(&app, Some(&bob), call("guarded")).await;
+    assert_eq!(answer.body["result"]["isError"], false, "{}", answer.body);
+    let answer = post(&app, None, call("open")).await;
+    assert_eq!(answer.body["result"]["isError"], false, "{}", answer.body);
+}
+
+/// The raw response of a request as a 2025-06-18 client sends it.
+async fn send_raw(app: &Router, token: Option<&str>, message: Value) -> axum::response::Response {
+    let mut request = Request::post("/mcp")
+        .header("host", "127.0.0.1:8000")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-06-18");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    app.clone()
+        .oneshot(request.body(Body::from(message.to_string())).unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn calls_beyond_the_upstream_cap_wait_then_answer_busy() {
+    let issuer = TestIssuer::start().await;
+    // An upstream that takes 300 ms per request.
+    let slow = crate::testkit::serve(Router::new().fallback(|| async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        ([("content-type", "application/json")], "{}")
+    }))
+    .await;
+    let settings = [
+        ("UPSTREAM_BASE_URL", slow.as_str()),
+        ("UPSTREAM_MAX_CONCURRENT", "1"),
+        ("UPSTREAM_QUEUE_TIMEOUT_SECS", "0.1"),
+    ];
+    let app = app_with(catalog(MIXED_TOOLS), "tool", &issuer, &settings).await;
+    let started = std::time::Instant::now();
+    let (first, second) = tokio::join!(post(&app, None, call("open")), async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        post(&app, None, call("open")).await
+    });
+    assert_eq!(first.body["result"]["isError"], false, "{}", first.body);
+    let result = &second.body["result"];
+    assert_eq!(result["isError"], true, "{result}");
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("UPSTREAM_MAX_CONCURRENT"), "{text}");
+    // The second waited its queue time, not the first call's whole exchange.
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_millis(1_000),
+        "{waited:?}"
+    );
+    // With a longer queue time it waits its turn and is served.
+    let settings = [
+        ("UPSTREAM_BASE_URL", slow.as_str()),
+        ("UPSTREAM_MAX_CONCURRENT", "1"),
+        ("UPSTREAM_QUEUE_TIMEOUT_SECS", "2"),
+    ];
+    let app = app_with(catalog(MIXED_TOOLS), "tool", &issuer, &settings).await;
+    let (first, second) = tokio::join!(
+        post(&app, None, call("open")),
+        post(&app, None, call("open"))
+    );
+    assert_eq!(first.body["result"]["isError"], false, "{}", first.body);
+    assert_eq!(second.body["result"]["isError"], false, "{}", second.body);
 }

@@ -10,11 +10,14 @@ use axum::body::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode, Url, redirect};
 use serde_json::{Map, Value};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::catalog::ToolSpec;
-use crate::config::DEFAULT_UPSTREAM_MAX_BYTES;
 #[cfg(test)]
 use crate::config::DEFAULT_UPSTREAM_TIMEOUT;
+use crate::config::{
+    DEFAULT_UPSTREAM_MAX_BYTES, DEFAULT_UPSTREAM_MAX_CONCURRENT, DEFAULT_UPSTREAM_QUEUE_TIMEOUT,
+};
 use crate::hooks_api::{self, Hooks, NoHooks};
 use crate::outbound::Failure;
 pub use crate::reply::Reply;
@@ -35,6 +38,12 @@ pub struct Upstream {
     credentials: Credentials,
     max_bytes: usize,
     hooks: Arc<dyn Hooks>,
+    /// One permit per upstream request in flight (`UPSTREAM_MAX_CONCURRENT`), all callers
+    /// together: what this replica may ask of the API at once.
+    slots: Arc<Semaphore>,
+    max_concurrent: usize,
+    /// How long a request waits for a permit (`UPSTREAM_QUEUE_TIMEOUT_SECS`).
+    queue_timeout: Duration,
 }
 
 /// The HTTP client for upstream calls. `timeout` bounds the whole exchange, reading the body
@@ -71,6 +80,34 @@ impl Upstream {
             credentials,
             max_bytes: DEFAULT_UPSTREAM_MAX_BYTES,
             hooks: Arc::new(NoHooks),
+            slots: Arc::new(Semaphore::new(DEFAULT_UPSTREAM_MAX_CONCURRENT)),
+            max_concurrent: DEFAULT_UPSTREAM_MAX_CONCURRENT,
+            queue_timeout: DEFAULT_UPSTREAM_QUEUE_TIMEOUT,
+        }
+    }
+
+    /// At most `max` requests in flight to the API; a request waits up to `queue_timeout`
+    /// for its turn, then the call answers that the upstream is busy.
+    pub fn with_max_concurrent(mut self, max: usize, queue_timeout: Duration) -> Self {
+        self.slots = Arc::new(Semaphore::new(max));
+        self.max_concurrent = max;
+        self.queue_timeout = queue_timeout;
+        self
+    }
+
+    /// A turn to send a request upstream, held until its reply is read.
+    async fn slot(&self) -> Result<OwnedSemaphorePermit, UpstreamError> {
+        let busy = || UpstreamError::Busy {
+            max: self.max_concurrent,
+        };
+        if let Ok(permit) = Arc::clone(&self.slots).try_acquire_owned() {
+            return Ok(permit);
+        }
+        match tokio::time::timeout(self.queue_timeout, Arc::clone(&self.slots).acquire_owned())
+            .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(busy()),
         }
     }
 
@@ -159,12 +196,14 @@ impl Upstream {
         })?;
         hooks_api::before(self.hooks.as_ref(), tool, args, &mut request)
             .map_err(UpstreamError::Hook)?;
+        let slot = self.slot().await?;
         let response = self
             .http
             .execute(request)
             .await
             .map_err(|e| UpstreamError::Send(e.into()))?;
         let mut reply = read_reply(response, self.max_bytes).await?;
+        drop(slot);
         crate::upstream::redact::reply(
             &mut reply,
             &crate::upstream::redact::secrets(&prepared.placements),

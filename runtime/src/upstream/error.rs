@@ -25,6 +25,12 @@ pub enum UpstreamError {
     /// The reply's body could not be read to its end.
     #[error("reading the upstream response failed: {0}")]
     Read(#[source] Failure),
+    /// `UPSTREAM_MAX_CONCURRENT` requests were in flight for all of
+    /// `UPSTREAM_QUEUE_TIMEOUT_SECS`: nothing was sent.
+    #[error(
+        "the upstream API is busy: {max} requests from this server are in flight (UPSTREAM_MAX_CONCURRENT); nothing was sent, retry shortly"
+    )]
+    Busy { max: usize },
     /// The reply is over `UPSTREAM_MAX_RESPONSE_BYTES`.
     #[error(
         "the upstream response (HTTP {status}) is larger than {max_bytes} bytes (UPSTREAM_MAX_RESPONSE_BYTES)"
@@ -50,6 +56,7 @@ impl UpstreamError {
                 FailureKind::Other => "upstream_error",
             },
             UpstreamError::TooLarge { .. } => "upstream_too_large",
+            UpstreamError::Busy { .. } => "upstream_busy",
         }
     }
 }
