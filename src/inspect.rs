@@ -183,7 +183,7 @@ pub fn tool_json(t: &Tool) -> Value {
             map.insert("documentsRedirects".into(), Value::Bool(true));
         }
         if let Some(output) = &t.output {
-            map.insert("outputSchema".into(), output.schema.clone());
+            map.insert("outputSchema".into(), output.schema.to_value());
             if output.wrapped {
                 // Replies travel as {"result": …}: they are not JSON objects.
                 map.insert("outputWrapped".into(), Value::Bool(true));

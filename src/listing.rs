@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::model::{Api, Tool};
+use crate::model::{Api, SchemaJson, Tool};
 
 /// How a server presents its operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -143,7 +143,8 @@ pub fn entries(api: &Api, mode: ToolMode) -> Vec<Value> {
         ToolMode::Catalog => CatalogTool::ALL
             .iter()
             .map(|&c| {
-                let (description, input) = (c.description(api), c.input_schema());
+                let description = c.description(api);
+                let input = SchemaJson::new(&c.input_schema());
                 let access = c.access(api);
                 to_value(Entry::new(
                     c.name(),
@@ -185,9 +186,9 @@ struct Entry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     title: Option<&'a str>,
     description: &'a str,
-    input_schema: &'a Value,
+    input_schema: &'a SchemaJson,
     #[serde(skip_serializing_if = "Option::is_none")]
-    output_schema: Option<&'a Value>,
+    output_schema: Option<&'a SchemaJson>,
     annotations: Hints,
     #[serde(rename = "_meta")]
     meta: Meta,
@@ -226,8 +227,8 @@ impl<'a> Entry<'a> {
         name: &'a str,
         title: Option<&'a str>,
         description: &'a str,
-        input_schema: &'a Value,
-        output_schema: Option<&'a Value>,
+        input_schema: &'a SchemaJson,
+        output_schema: Option<&'a SchemaJson>,
         a: &crate::model::Annotations,
         access: &crate::model::Access,
     ) -> Self {

@@ -6,9 +6,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
-use crate::model::{Api, Tool};
+use crate::model::{Api, SchemaJson, Tool};
 
 /// The generated file, beside `tools.rs` (which declares it as its `schemas` module).
 pub const FILE: &str = "src/schemas.rs";
@@ -25,12 +23,14 @@ impl Schemas {
     pub fn of(api: &Api) -> Self {
         let mut consts: Vec<(String, String)> = Vec::new();
         let mut by_text: HashMap<String, usize> = HashMap::new();
-        let mut intern = |tool: &Tool, kind: &str, schema: &Value| {
-            let text = compact(schema);
-            *by_text.entry(text).or_insert_with_key(|text| {
-                consts.push((const_name(&tool.name, kind), text.clone()));
-                consts.len() - 1
-            })
+        let mut intern = |tool: &Tool, kind: &str, schema: &SchemaJson| {
+            if let Some(&at) = by_text.get(schema.as_str()) {
+                return at;
+            }
+            let text = schema.as_str().to_owned();
+            consts.push((const_name(&tool.name, kind), text.clone()));
+            by_text.insert(text, consts.len() - 1);
+            consts.len() - 1
         };
         let of_tool = api
             .tools
@@ -92,11 +92,6 @@ fn const_name(tool: &str, kind: &str) -> String {
 }
 
 /// Compact JSON: the schemas are data the server embeds.
-fn compact(value: &Value) -> String {
-    // Serializing a Value cannot fail: its keys are strings.
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 /// `r#"…"#` with as many `#` as the text needs, so JSON reads as JSON.
 pub fn raw_string(text: &str) -> String {
     let mut hashes = 1;

@@ -9,10 +9,13 @@ mod parameters;
 mod request_body;
 mod responses;
 mod schema;
+mod schema_json;
 mod security;
 pub mod select;
 mod servers;
 mod site;
+
+pub use schema_json::SchemaJson;
 
 use serde_json::{json, Value};
 
@@ -103,7 +106,7 @@ pub struct Tool {
     pub name: String,
     pub title: Option<String>,
     pub description: String,
-    pub input_schema: Value,
+    pub input_schema: SchemaJson,
     /// What a 2xx JSON reply declares (`None`: no outputSchema).
     pub output: Option<Output>,
     pub annotations: Annotations,
@@ -420,7 +423,6 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
                     continue;
                 }
             };
-            conform(&mut tool, &options.profiles, &site, &mut warnings);
             if warnings[before..].iter().any(|w| w.class.degrades()) {
                 degraded += 1;
             }
@@ -454,12 +456,12 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
 /// The tool's input schema made acceptable to the targeted profiles; each argument left
 /// untyped on the way is a warning.
 fn conform(
-    tool: &mut Tool,
+    input_schema: &mut Value,
     targets: &Targets,
     site: &operation::Site,
     warnings: &mut Vec<Warning>,
 ) {
-    for u in schema_rules::conform(&mut tool.input_schema, targets) {
+    for u in schema_rules::conform(input_schema, targets) {
         warnings.push(Warning::new(
             WarningClass::UntypedArgument,
             site.at,

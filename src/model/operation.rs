@@ -13,7 +13,7 @@ use super::schema::Converter;
 use super::security::Schemes;
 pub use super::site::Site;
 use super::site::{operation_label, text};
-use super::{naming, Annotations, HttpBinding, Location, Options, Tool};
+use super::{naming, Annotations, HttpBinding, Location, Options, SchemaJson, Tool};
 use crate::error::{Error, Result};
 use crate::warning::{Class, Warning};
 
@@ -126,6 +126,8 @@ pub fn build(
     if !required.is_empty() {
         input.insert("required".into(), json!(required));
     }
+    let mut input = Value::Object(input);
+    super::conform(&mut input, &options.profiles, site, warnings);
 
     let output = match output(site, converter, &mut shared.outputs, options.output_schemas) {
         Ok(output) => output,
@@ -146,7 +148,7 @@ pub fn build(
         name: names.claim_bounded(&wanted),
         title: text(site.op, "summary").map(|s| single_line(&s)),
         description: description(site, &method),
-        input_schema: Value::Object(input),
+        input_schema: SchemaJson::new(&input),
         output,
         annotations: Annotations::for_method(&method),
         group: group(site),
@@ -298,7 +300,7 @@ mod tests {
         let (t, _) = tool(root, "/pets/{id}", "put");
         assert_eq!(t.name, "update_pet");
         assert_eq!(
-            t.input_schema,
+            t.input_schema.to_value(),
             json!({
                 "type": "object",
                 "properties": {
@@ -326,7 +328,7 @@ mod tests {
         assert_eq!(t.http.params[1].style, Style::Form);
         assert!(t.http.params[1].explode);
         assert_eq!(
-            t.output.map(|o| (o.schema, o.wrapped)),
+            t.output.map(|o| (o.schema.to_value(), o.wrapped)),
             Some((json!({"type": "object"}), false))
         );
         assert!(t.annotations.idempotent && !t.annotations.read_only && !t.annotations.destructive);
@@ -349,7 +351,7 @@ mod tests {
         let output = t.output.unwrap();
         assert!(output.wrapped);
         assert_eq!(
-            output.schema["properties"]["result"]["anyOf"]
+            output.schema.to_value()["properties"]["result"]["anyOf"]
                 .as_array()
                 .unwrap()
                 .len(),
@@ -384,11 +386,8 @@ mod tests {
             "responses": {}
         }}}});
         let (t, _) = tool(root, "/a/{id}", "post");
-        let keys: Vec<&String> = t.input_schema["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
+        let input = t.input_schema.to_value();
+        let keys: Vec<&String> = input["properties"].as_object().unwrap().keys().collect();
         assert_eq!(keys, ["id", "query_id", "body"]);
         assert_eq!(t.http.params[1].arg, "query_id");
         assert_eq!(t.http.params[1].name, "id");
@@ -406,7 +405,7 @@ mod tests {
             }}}
         });
         let (t, w) = tool(root, "/x", "delete");
-        assert_eq!(t.input_schema["properties"], json!({}));
+        assert_eq!(t.input_schema.to_value()["properties"], json!({}));
         assert!(
             w.iter()
                 .any(|w| w.message.contains("filled by the upstream credential")),
@@ -452,7 +451,10 @@ mod tests {
             "responses": {}
         }}}});
         let (t, _) = tool(root, "/up", "post");
-        assert_eq!(t.input_schema["properties"]["body"]["type"], "string");
+        assert_eq!(
+            t.input_schema.to_value()["properties"]["body"]["type"],
+            "string"
+        );
         assert!(
             matches!(t.http.body.unwrap().shape, BodyShape::Whole { ref arg } if arg == "body")
         );
@@ -476,7 +478,8 @@ mod tests {
             "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/nowhere"}}}}}
         }}}});
         let (t, w) = tool(root, "/a", "post");
-        let props = &t.input_schema["properties"];
+        let input = t.input_schema.to_value();
+        let props = &input["properties"];
         assert_eq!(
             props["mode"]["description"],
             "How.\n\nAny value: the API description's schema for this cannot be read (`#/components/schemas/Gone` points to nothing)."
@@ -549,7 +552,9 @@ mod tests {
             w.iter().filter(|w| w.class == Class::ServerHeader).count(),
             2
         );
-        assert!(t.input_schema["properties"].get("X-Other").is_some());
+        assert!(t.input_schema.to_value()["properties"]
+            .get("X-Other")
+            .is_some());
         // Required without a value: the body's media type.
         let (t, _) = tool(root, "/upload", "put");
         assert_eq!(

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::schema;
+use super::SchemaJson;
 
 /// Which output schemas tools declare (`output_schemas` in mcp-gen.toml).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -53,7 +54,7 @@ const MAX_VALUE_CHARS: usize = 40;
 /// The declared output: the schema, and whether replies are wrapped in `{"result": …}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
-    pub schema: Value,
+    pub schema: SchemaJson,
     pub wrapped: bool,
 }
 
@@ -65,7 +66,10 @@ pub fn output(converted: Value, mode: OutputSchemas) -> Option<Output> {
         OutputSchemas::Strict => strict(converted, wrapped),
         OutputSchemas::Describe => described(&converted, wrapped),
     };
-    Some(Output { schema, wrapped })
+    Some(Output {
+        schema: SchemaJson::new(&schema),
+        wrapped,
+    })
 }
 
 /// The spec's schema, in the shape MCP clients accept: an object root (`type` exactly
@@ -432,7 +436,7 @@ mod tests {
         let out = described(pet);
         assert!(!out.wrapped);
         assert_eq!(
-            out.schema,
+            out.schema.to_value(),
             json!({
                 "type": "object",
                 "properties": {
@@ -457,7 +461,7 @@ mod tests {
         );
         assert!(list.wrapped);
         assert_eq!(
-            list.schema,
+            list.schema.to_value(),
             json!({"type": "object", "properties": {"result": {
                 "type": ["array", "null"],
                 "items": {"type": ["object", "null"], "properties": {"id": {"type": ["integer", "string", "null"]}}}
@@ -466,7 +470,7 @@ mod tests {
         let strict = output(json!({"type": "string"}), OutputSchemas::Strict).unwrap();
         assert!(strict.wrapped);
         assert_eq!(
-            strict.schema,
+            strict.schema.to_value(),
             json!({"type": "object", "properties": {"result": {"type": "string"}}, "required": ["result"]})
         );
         // A nullable object is an object; an untyped schema is wrapped.
@@ -476,7 +480,7 @@ mod tests {
         let dog = json!({"properties": {"barks": {"type": "boolean"}}});
         let pets = output(json!({"oneOf": [cat, dog]}), OutputSchemas::Strict).unwrap();
         assert!(!pets.wrapped);
-        assert_eq!(pets.schema["type"], "object");
+        assert_eq!(pets.schema.to_value()["type"], "object");
         assert!(described(json!({"anyOf": [{"type": "object"}, {"type": "string"}]})).wrapped);
         assert!(!described(json!({"allOf": [{"type": "object"}, {"description": "x"}]})).wrapped);
         assert!(output(json!({"type": "object"}), OutputSchemas::None).is_none());
@@ -489,7 +493,7 @@ mod tests {
         for _ in 0..5 {
             deep = json!({"type": "object", "properties": {"next": deep}});
         }
-        let out = described(deep).schema;
+        let out = described(deep).schema.to_value();
         let at_cap = out
             .pointer("/properties/next/properties/next/properties/next/properties/next")
             .unwrap();
@@ -504,7 +508,9 @@ mod tests {
                 (format!("p{i}"), member)
             })
             .collect();
-        let out = described(json!({"type": "object", "properties": wide})).schema;
+        let out = described(json!({"type": "object", "properties": wide}))
+            .schema
+            .to_value();
         // Not even the top level fits: any object conforms.
         assert_eq!(
             out,
@@ -519,7 +525,9 @@ mod tests {
                 (format!("p{i}"), member)
             })
             .collect();
-        let out = described(json!({"type": "object", "properties": some})).schema;
+        let out = described(json!({"type": "object", "properties": some}))
+            .schema
+            .to_value();
         assert!(serde_json::to_vec(&out).unwrap().len() <= MAX_BYTES);
         let first = out
             .pointer("/properties/p0/description")
@@ -535,8 +543,8 @@ mod tests {
         let out = described(
             json!({"type": "object", "properties": {"e": {"type": "string", "enum": values}}}),
         );
+        let out = out.schema.to_value();
         let text = out
-            .schema
             .pointer("/properties/e/description")
             .unwrap()
             .as_str()
@@ -558,7 +566,7 @@ mod tests {
             "gone": {"const": null}
         }}));
         assert_eq!(
-            out.schema["properties"],
+            out.schema.to_value()["properties"],
             json!({
                 "any": {},
                 "tuple": {"type": ["array", "null"]},
@@ -577,11 +585,11 @@ mod tests {
         let out = output(nullable, OutputSchemas::Strict).unwrap();
         assert!(!out.wrapped);
         assert_eq!(
-            out.schema,
+            out.schema.to_value(),
             json!({"type": "object", "required": ["a"], "properties": {"a": {}, "b": {"not": {}}}})
         );
         let list = output(Value::Bool(true), OutputSchemas::Strict).unwrap();
-        assert_eq!(list.schema["properties"]["result"], json!({}));
+        assert_eq!(list.schema.to_value()["properties"]["result"], json!({}));
     }
 
     #[test]
@@ -614,7 +622,7 @@ mod tests {
             json!({"type": "object", "properties": {"c": chain}}),
             huge_value,
         ] {
-            let out = described(schema).schema;
+            let out = described(schema).schema.to_value();
             assert!(size(&out) <= MAX_BYTES, "{}", size(&out));
             assert_eq!(out["type"], "object");
         }
@@ -622,9 +630,8 @@ mod tests {
         let out = described(json!({"type": "object", "properties": {
             "e": {"type": "string", "enum": ["x".repeat(100_000)], "description": "kept"}
         }}));
-        let text = out.schema["properties"]["e"]["description"]
-            .as_str()
-            .unwrap();
+        let out = out.schema.to_value();
+        let text = out["properties"]["e"]["description"].as_str().unwrap();
         assert!(text.starts_with("kept. Known values: xxx"), "{text}");
         assert!(text.chars().count() < 100, "{text}");
     }
