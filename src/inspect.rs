@@ -1,9 +1,10 @@
 //! `mcp-gen inspect`: the mapping preview, one row per tool, as a table or JSON.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::budget::{self, EntrySize, Report, Size};
-use crate::model::{Api, SchemeKind, Tool};
+use crate::model::{Api, SchemaJson, SchemeKind, Tool};
 
 /// The preview for machines. Beyond [`tool_json`], each tool has its `group` and the size of
 /// its tools/list entry (`listing: {bytes, tokens}`), and `summary.listing` what a client
@@ -151,46 +152,79 @@ pub fn summary_line(api: &Api, elapsed: std::time::Duration) -> String {
 
 /// A tool as `inspect --format json` shows it (also what the manifest fingerprints).
 pub fn tool_json(t: &Tool) -> Value {
-    let schemes = t.access.security_schemes();
-    let mut tool = json!({
-        "name": t.name,
-        "title": t.title,
-        "description": t.description,
-        "method": t.http.method,
-        "path": t.http.path,
-        "securitySchemes": schemes,
-        "upstreamCredentials": t.http.credentials,
-        "annotations": {
-            "readOnlyHint": t.annotations.read_only,
-            "destructiveHint": t.annotations.destructive,
-            "idempotentHint": t.annotations.idempotent,
-            "openWorldHint": t.annotations.open_world,
-        },
-        "inputSchema": t.input_schema,
-    });
-    if let Value::Object(map) = &mut tool {
-        // Only when present, so manifests of tools without them keep their fingerprints.
-        if !t.http.required_headers.is_empty() {
-            let headers: serde_json::Map<String, Value> = t
-                .http
-                .required_headers
-                .iter()
-                .map(|(n, v)| (n.clone(), Value::String(v.clone())))
-                .collect();
-            map.insert("requiredHeaders".into(), Value::Object(headers));
-        }
-        if t.http.documents_redirects {
-            map.insert("documentsRedirects".into(), Value::Bool(true));
-        }
-        if let Some(output) = &t.output {
-            map.insert("outputSchema".into(), output.schema.to_value());
-            if output.wrapped {
-                // Replies travel as {"result": …}: they are not JSON objects.
-                map.insert("outputWrapped".into(), Value::Bool(true));
-            }
+    // Serializing cannot fail: every key is a string.
+    serde_json::to_value(ToolJson::of(t)).unwrap_or_default()
+}
+
+/// [`tool_json`] as compact JSON, written straight from the tool: its schemas are copied as
+/// the text they are, not parsed into a tree first.
+pub fn tool_json_bytes(t: &Tool) -> Vec<u8> {
+    serde_json::to_vec(&ToolJson::of(t)).unwrap_or_default()
+}
+
+/// The members of [`tool_json`], in their order. Optional ones are left out when absent, so
+/// manifests of tools without them keep their fingerprints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolJson<'a> {
+    name: &'a str,
+    title: Option<&'a str>,
+    description: &'a str,
+    method: &'a str,
+    path: &'a str,
+    security_schemes: Value,
+    upstream_credentials: &'a [Vec<String>],
+    annotations: Hints,
+    input_schema: &'a SchemaJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    required_headers: Option<serde_json::Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    documents_redirects: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_schema: Option<&'a SchemaJson>,
+    /// Replies travel as `{"result": …}`: they are not JSON objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_wrapped: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Hints {
+    read_only_hint: bool,
+    destructive_hint: bool,
+    idempotent_hint: bool,
+    open_world_hint: bool,
+}
+
+impl<'a> ToolJson<'a> {
+    fn of(t: &'a Tool) -> Self {
+        let headers = &t.http.required_headers;
+        ToolJson {
+            name: &t.name,
+            title: t.title.as_deref(),
+            description: &t.description,
+            method: &t.http.method,
+            path: &t.http.path,
+            security_schemes: t.access.security_schemes(),
+            upstream_credentials: &t.http.credentials,
+            annotations: Hints {
+                read_only_hint: t.annotations.read_only,
+                destructive_hint: t.annotations.destructive,
+                idempotent_hint: t.annotations.idempotent,
+                open_world_hint: t.annotations.open_world,
+            },
+            input_schema: &t.input_schema,
+            required_headers: (!headers.is_empty()).then(|| {
+                headers
+                    .iter()
+                    .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+                    .collect()
+            }),
+            documents_redirects: t.http.documents_redirects.then_some(true),
+            output_schema: t.output.as_ref().map(|o| &o.schema),
+            output_wrapped: t.output.as_ref().and_then(|o| o.wrapped.then_some(true)),
         }
     }
-    tool
 }
 
 /// A fixed-width table for people, then what a client sees in each mode.

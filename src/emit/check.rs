@@ -15,7 +15,7 @@ use crate::model::Tool;
 /// What the manifest records per tool: enough to tell added, removed, changed and
 /// re-scoped tools apart.
 pub fn tool_fingerprint(t: &Tool) -> Value {
-    let definition = serde_json::to_vec(&crate::inspect::tool_json(t)).unwrap_or_default();
+    let definition = crate::inspect::tool_json_bytes(t);
     json!({
         "method": t.http.method,
         "path": t.http.path,
