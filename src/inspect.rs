@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::budget::{self, EntrySize, Report, Size};
+use crate::listing::Hints;
 use crate::model::{Api, SchemaJson, SchemeKind, Tool};
 
 /// The preview for machines. Beyond [`tool_json`], each tool has its `group` and the size of
@@ -187,15 +188,6 @@ struct ToolJson<'a> {
     output_wrapped: Option<bool>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Hints {
-    read_only_hint: bool,
-    destructive_hint: bool,
-    idempotent_hint: bool,
-    open_world_hint: bool,
-}
-
 impl<'a> ToolJson<'a> {
     fn of(t: &'a Tool) -> Self {
         let headers = &t.http.required_headers;
@@ -207,12 +199,7 @@ impl<'a> ToolJson<'a> {
             path: &t.http.path,
             security_schemes: t.access.security_schemes(),
             upstream_credentials: &t.http.credentials,
-            annotations: Hints {
-                read_only_hint: t.annotations.read_only,
-                destructive_hint: t.annotations.destructive,
-                idempotent_hint: t.annotations.idempotent,
-                open_world_hint: t.annotations.open_world,
-            },
+            annotations: Hints::from(&t.annotations),
             input_schema: &t.input_schema,
             required_headers: (!headers.is_empty()).then(|| {
                 headers

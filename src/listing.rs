@@ -195,13 +195,25 @@ struct Entry<'a> {
     security_schemes: Value,
 }
 
+/// A tool's `annotations` as MCP spells them.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Hints {
+pub struct Hints {
     read_only_hint: bool,
     destructive_hint: bool,
     idempotent_hint: bool,
     open_world_hint: bool,
+}
+
+impl From<&crate::model::Annotations> for Hints {
+    fn from(a: &crate::model::Annotations) -> Self {
+        Hints {
+            read_only_hint: a.read_only,
+            destructive_hint: a.destructive,
+            idempotent_hint: a.idempotent,
+            open_world_hint: a.open_world,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -239,12 +251,7 @@ impl<'a> Entry<'a> {
             description,
             input_schema,
             output_schema,
-            annotations: Hints {
-                read_only_hint: a.read_only,
-                destructive_hint: a.destructive,
-                idempotent_hint: a.idempotent,
-                open_world_hint: a.open_world,
-            },
+            annotations: Hints::from(a),
             meta: Meta {
                 security_schemes: schemes.clone(),
             },
