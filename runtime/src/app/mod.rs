@@ -59,7 +59,8 @@ fn build_upstream(
     }
     Ok(Upstream::new(http, &config.upstream_base, credentials)
         .with_max_bytes(config.upstream_max_bytes)
-        .with_hooks(hooks))
+        .with_hooks(hooks)
+        .with_tracing(config.tracing.clone()))
 }
 
 /// Caching hints for the answers that never change while the server runs: shared by any

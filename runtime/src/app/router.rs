@@ -56,15 +56,18 @@ pub fn router(
         let service = Arc::clone(&service);
         async move { service.handle(request).await }
     };
-    let gate_state = Arc::new(Gate::new(
-        catalog,
-        verifier,
-        challenger,
-        config.challenge,
-        config.mode,
-        config.served.clone(),
-        &config.bounds,
-    ));
+    let gate_state = Arc::new(
+        Gate::new(
+            catalog,
+            verifier,
+            challenger,
+            config.challenge,
+            config.mode,
+            config.served.clone(),
+            &config.bounds,
+        )
+        .with_tracing(config.tracing.clone()),
+    );
     let mcp = Router::new()
         .route("/mcp", any(serve_mcp))
         .layer(from_fn_with_state(gate_state, gate::gate))

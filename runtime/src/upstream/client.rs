@@ -18,6 +18,7 @@ use crate::config::DEFAULT_UPSTREAM_TIMEOUT;
 use crate::hooks_api::{self, Hooks, NoHooks};
 use crate::outbound::Failure;
 pub use crate::reply::Reply;
+use crate::telemetry::{ClientSpan, Tracing};
 use crate::upstream::body::{self, Part, Payload};
 use crate::upstream::credentials::{Credentials, Grant, Placement, Prepared};
 use crate::upstream::encode::{self, enc};
@@ -35,6 +36,8 @@ pub struct Upstream {
     credentials: Credentials,
     max_bytes: usize,
     hooks: Arc<dyn Hooks>,
+    /// A span per request, and the trace context written onto it.
+    tracing: Tracing,
 }
 
 /// The HTTP client for upstream calls. `timeout` bounds the whole exchange, reading the body
@@ -71,12 +74,20 @@ impl Upstream {
             credentials,
             max_bytes: DEFAULT_UPSTREAM_MAX_BYTES,
             hooks: Arc::new(NoHooks),
+            tracing: Tracing::default(),
         }
     }
 
     /// The user's hooks, run around every upstream request (none by default).
     pub fn with_hooks(mut self, hooks: Arc<dyn Hooks>) -> Self {
         self.hooks = hooks;
+        self
+    }
+
+    /// Spans for upstream requests, and the trace context they carry (default: the caller's,
+    /// passed through).
+    pub fn with_tracing(mut self, tracing: Tracing) -> Self {
+        self.tracing = tracing;
         self
     }
 
@@ -157,14 +168,29 @@ impl Upstream {
                 Failure::from(e)
             ))
         })?;
-        hooks_api::before(self.hooks.as_ref(), tool, args, &mut request)
-            .map_err(UpstreamError::Hook)?;
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .map_err(|e| UpstreamError::Send(e.into()))?;
-        let mut reply = read_reply(response, self.max_bytes).await?;
+        // Before the hooks, which may still change or drop what it writes.
+        let method = request.method().clone();
+        let span = ClientSpan::start(
+            &self.tracing,
+            &method,
+            binding.path,
+            self.base_url.as_ref(),
+            request.headers_mut(),
+        );
+        if let Err(refused) = hooks_api::before(self.hooks.as_ref(), tool, args, &mut request) {
+            let refused = UpstreamError::Hook(refused);
+            span.end(Err(refused.outcome()));
+            return Err(refused);
+        }
+        let exchanged = match self.http.execute(request).await {
+            Ok(response) => read_reply(response, self.max_bytes).await,
+            Err(e) => Err(UpstreamError::Send(e.into())),
+        };
+        span.end(match &exchanged {
+            Ok(reply) => Ok(reply.status.as_u16()),
+            Err(e) => Err(e.outcome()),
+        });
+        let mut reply = exchanged?;
         crate::upstream::redact::reply(
             &mut reply,
             &crate::upstream::redact::secrets(&prepared.placements),
