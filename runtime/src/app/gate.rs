@@ -91,146 +91,85 @@ fn peek(body: &[u8]) -> RpcInfo {
     #[derive(Deserialize)]
     struct Params {
         name: Option<String>,
-        arguments: Option<Arguments>,
-        #[serde(rename = "_meta")]
-        meta: Option<Meta>,
-    }
-    /// The trace context keys of `_meta` when they are strings; anything else, and the rest
-    /// of `_meta`, is skipped unread.
-    #[derive(Default)]
-    struct Meta {
-        traceparent: Option<String>,
-        tracestate: Option<String>,
-    }
-    impl<'de> Deserialize<'de> for Meta {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct Keys;
-            impl<'de> Visitor<'de> for Keys {
-                type Value = Meta;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("_meta")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
-                    let mut meta = Meta::default();
-                    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                        let slot = match key.as_ref() {
-                            "traceparent" => &mut meta.traceparent,
-                            "tracestate" => &mut meta.tracestate,
-                            _ => {
-                                map.next_value::<IgnoredAny>()?;
-                                continue;
-                            }
-                        };
-                        *slot = map.next_value::<Text>()?.0;
-                    }
-                    Ok(meta)
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Meta, A::Error> {
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    Ok(Meta::default())
-                }
-                fn visit_unit<E>(self) -> Result<Meta, E> {
-                    Ok(Meta::default())
-                }
-                fn visit_str<E>(self, _: &str) -> Result<Meta, E> {
-                    Ok(Meta::default())
-                }
-                fn visit_bool<E>(self, _: bool) -> Result<Meta, E> {
-                    Ok(Meta::default())
-                }
-                fn visit_u64<E>(self, _: u64) -> Result<Meta, E> {
-                    Ok(Meta::default())
-                }
-                fn visit_i64<E>(self, _: i64) -> Result<Meta, E> {
-                    Ok(Meta::default())
-                }
-                fn visit_f64<E>(self, _: f64) -> Result<Meta, E> {
-                    Ok(Meta::default())
-                }
-            }
-            deserializer.deserialize_any(Keys)
-        }
-    }
-    /// A string value; any other is skipped unread.
-    struct Text(Option<String>);
-    impl<'de> Deserialize<'de> for Text {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            Ok(Text(match deserializer.deserialize_any(Scalar)? {
-                Some(Value::String(text)) => Some(text),
-                _ => None,
-            }))
-        }
-    }
-    /// `arguments.operation` when it is a string; the rest of `arguments`, whatever its
-    /// type, is skipped unread.
-    struct Arguments {
+        /// `arguments.operation`.
+        #[serde(default, rename = "arguments", deserialize_with = "operation")]
         operation: Option<String>,
+        /// `_meta.traceparent` and `_meta.tracestate`.
+        #[serde(default, rename = "_meta", deserialize_with = "trace_context")]
+        trace: [Option<String>; 2],
     }
-    impl<'de> Deserialize<'de> for Arguments {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct Fields;
-            impl<'de> Visitor<'de> for Fields {
-                type Value = Arguments;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("tool arguments")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arguments, A::Error> {
-                    let mut operation = None;
-                    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                        if key == "operation" {
-                            let value = map.next_value::<Value>()?;
-                            operation = value.as_str().map(str::to_owned);
-                        } else {
-                            map.next_value::<IgnoredAny>()?;
+    fn operation<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let [operation] = d.deserialize_any(Strings(["operation"]))?;
+        Ok(operation)
+    }
+    fn trace_context<'de, D: Deserializer<'de>>(d: D) -> Result<[Option<String>; 2], D::Error> {
+        d.deserialize_any(Strings(["traceparent", "tracestate"]))
+    }
+    /// The string values at these keys of an object; other values and keys, and a value of
+    /// any other JSON type, are skipped unread.
+    struct Strings<const N: usize>([&'static str; N]);
+    impl<'de, const N: usize> Visitor<'de> for Strings<N> {
+        type Value = [Option<String>; N];
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = [const { None }; N];
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match self.0.iter().position(|k| *k == key) {
+                    Some(i) => {
+                        found[i] = match map.next_value::<Scalar>()?.0 {
+                            Some(Value::String(text)) => Some(text),
+                            _ => None,
                         }
                     }
-                    Ok(Arguments { operation })
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Arguments, A::Error> {
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_unit<E>(self) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_str<E>(self, _: &str) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_bool<E>(self, _: bool) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_u64<E>(self, _: u64) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_i64<E>(self, _: i64) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_f64<E>(self, _: f64) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
+                    None => map.next_value::<IgnoredAny>().map(drop)?,
                 }
             }
-            deserializer.deserialize_any(Fields)
+            Ok(found)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok([const { None }; N])
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
         }
     }
     #[derive(Deserialize)]
     struct Message {
         method: Option<String>,
         params: Option<Params>,
-        id: Option<Id>,
+        id: Option<Scalar>,
     }
-    /// A string or number id; anything else is skipped unread.
-    struct Id(Option<Value>);
-    impl<'de> Deserialize<'de> for Id {
+    /// A string or a number (the request id, a `_meta` value); anything else, skipped
+    /// unread, as nothing.
+    struct Scalar(Option<Value>);
+    impl<'de> Deserialize<'de> for Scalar {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            deserializer.deserialize_any(Scalar).map(Id)
+            deserializer.deserialize_any(ScalarVisitor).map(Scalar)
         }
     }
-    /// A string or a number as a value; anything else, skipped unread, as nothing.
-    struct Scalar;
-    impl<'de> Visitor<'de> for Scalar {
+    struct ScalarVisitor;
+    impl<'de> Visitor<'de> for ScalarVisitor {
         type Value = Option<Value>;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a JSON-RPC id")
+            f.write_str("a string or a number")
         }
         fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
             Ok(Some(n.into()))
@@ -259,21 +198,15 @@ fn peek(body: &[u8]) -> RpcInfo {
     let Ok(message) = serde_json::from_slice::<Message>(body) else {
         return RpcInfo::default();
     };
-    let (meta, params) = match message.params {
+    let (tool, operation, [traceparent, tracestate]) = match message.params {
         Some(Params {
             name,
-            arguments,
-            meta,
-        }) => (meta, Some((name, arguments))),
-        None => (None, None),
+            operation,
+            trace,
+        }) if message.method.as_deref() == Some("tools/call") => (name, operation, trace),
+        Some(Params { trace, .. }) => (None, None, trace),
+        None => (None, None, [None, None]),
     };
-    let (tool, operation) = match (message.method.as_deref(), params) {
-        (Some("tools/call"), Some((name, arguments))) => {
-            (name, arguments.and_then(|a| a.operation))
-        }
-        _ => (None, None),
-    };
-    let (traceparent, tracestate) = meta.map_or((None, None), |m| (m.traceparent, m.tracestate));
     RpcInfo {
         method: message.method,
         tool,
