@@ -552,7 +552,12 @@ async fn serve(
     // The span starts now that the body may have named its parent; refusals below end it.
     let traced = telemetry::Rpc {
         method: rpc.method.as_deref(),
-        tool: gate.served_tool(rpc),
+        // A name the span may carry, looked up only for one.
+        tool: if gate.tracing.exporting() {
+            gate.served_tool(rpc)
+        } else {
+            None
+        },
         id: rpc.id.as_ref(),
         traceparent: rpc.traceparent.as_deref(),
         tracestate: rpc.tracestate.as_deref(),

@@ -2,7 +2,8 @@
 //! specification gives them (Environment Variable Specification, OTLP Exporter
 //! Configuration). Spans are exported when an OTLP endpoint is set or `OTEL_TRACES_EXPORTER`
 //! says `otlp`; `OTEL_TRACES_EXPORTER=none` or `OTEL_SDK_DISABLED=true` turn export off.
-//! A value this server cannot honour stops it at startup, naming the variable.
+//! A value this server cannot honour stops it at startup, naming the variable: other
+//! protocols and exporters, compression, certificate files.
 //!
 //! The SDK reads the rest from the process environment itself: `OTEL_EXPORTER_OTLP_HEADERS`
 //! (and `_TRACES_HEADERS`), `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
@@ -78,6 +79,7 @@ impl Settings {
         };
         // Checked even when export is off, so a typo does not wait for the day it is turned on.
         protocol(&get)?;
+        unsupported(&get)?;
         let endpoint = match (traces_endpoint, endpoint) {
             // The signal's own endpoint is used as written; the general one gets the path.
             (Some(url), _) => checked_url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)?,
@@ -158,6 +160,38 @@ fn protocol(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
                     format!("{value:?}: grpc, http/protobuf or http/json"),
                 )),
             };
+        }
+    }
+    Ok(())
+}
+
+/// Settings of the specification this server does not implement: refused rather than
+/// ignored, so nobody believes spans are compressed, or checked against a private CA.
+fn unsupported(get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    for var in [
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+    ] {
+        match get(var) {
+            Some(v) if !v.eq_ignore_ascii_case("none") => {
+                return Err(error(var, format!("{v:?} is not supported: none")));
+            }
+            _ => {}
+        }
+    }
+    for var in [
+        "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    ] {
+        if get(var).is_some() {
+            return Err(error(
+                var,
+                "is not supported: the collector's certificate is checked against the platform's roots, without a client certificate",
+            ));
         }
     }
     Ok(())
@@ -310,6 +344,8 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "0"),
             ("OTEL_SDK_DISABLED", "yes"),
             ("OTEL_PROPAGATORS", "b3"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/ca.pem"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}: {err}");
