@@ -206,7 +206,11 @@ impl<'a> RequestTrace<'a> {
             span.set_status(Status::error(format!("HTTP {}", ended.http_status)));
         } else if let Some((outcome, true)) = ended.tool_outcome {
             span.set_attribute(KeyValue::new("error.type", "tool_error"));
-            span.set_status(Status::error(outcome.to_owned()));
+            let description = match outcome.parse::<u16>() {
+                Ok(status) => format!("upstream status {status}"),
+                Err(_) => outcome.to_owned(),
+            };
+            span.set_status(Status::error(description));
         }
         span.end();
     }
