@@ -448,12 +448,15 @@ impl ServerHandler for McpServer {
             .map(CallerToken::as_str);
         let caller = principal.and_then(|p| p.subject.clone());
         let call_log = parts.and_then(|parts| parts.extensions.get::<CallLog>());
-        let running = self.run(i, arguments, principal, caller_token);
-        // The upstream request joins the trace the HTTP gate started, or the caller's.
-        let (result, outcome) = match parts.and_then(|p| p.extensions.get::<CallContext>()) {
-            Some(CallContext(cx)) => running.with_context(cx.clone()).await,
-            None => running.await,
-        };
+        // The upstream request joins the trace the HTTP gate started, or the caller's. One
+        // path either way: two would hold this call's (large) future twice over.
+        let trace = parts
+            .and_then(|p| p.extensions.get::<CallContext>())
+            .map_or_else(opentelemetry::Context::new, |CallContext(cx)| cx.clone());
+        let (result, outcome) = self
+            .run(i, arguments, principal, caller_token)
+            .with_context(trace)
+            .await;
         match call_log {
             Some(log) => {
                 let _ = log.0.set(CallOutcome {

@@ -239,8 +239,9 @@ fn request_id(id: &Value) -> Option<String> {
     }
 }
 
-/// One upstream request's span (exporting), or nothing.
-pub struct ClientSpan(Option<opentelemetry_sdk::trace::Span>);
+/// One upstream request's span (exporting), or nothing. Boxed: it lives across the request's
+/// awaits, and unboxed it would add its few hundred bytes to every call's future.
+pub struct ClientSpan(Option<Box<opentelemetry_sdk::trace::Span>>);
 
 impl ClientSpan {
     /// Starts the span of one upstream request in the call's context, and writes the trace
@@ -288,7 +289,7 @@ impl ClientSpan {
             let cx = Context::new().with_remote_span_context(span.span_context().clone());
             inject(&cx, headers);
         }
-        Self(Some(span))
+        Self(Some(Box::new(span)))
     }
 
     /// The upstream's status, or why there was none (`upstream_timeout`, …); then the end.
