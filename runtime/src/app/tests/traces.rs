@@ -36,6 +36,22 @@ fn attribute(span: &SpanData, key: &str) -> Option<String> {
         .map(|kv| kv.value.to_string())
 }
 
+/// The app over `MIXED_TOOLS` in challenge `mode`, its spans recorded as they end; the issuer
+/// must live as long as the app.
+async fn exporting(mode: &str) -> (Router, Recorded, TestIssuer) {
+    let issuer = TestIssuer::start().await;
+    let (tracing, spans) = crate::telemetry::recording();
+    let app = app_traced(catalog(MIXED_TOOLS), mode, &issuer, &[], tracing).await;
+    (app, spans, issuer)
+}
+
+type Recorded = std::sync::Arc<std::sync::Mutex<Vec<SpanData>>>;
+
+/// The spans recorded so far, taken.
+fn taken(spans: &Recorded) -> Vec<SpanData> {
+    std::mem::take(&mut *spans.lock().unwrap())
+}
+
 #[tokio::test]
 async fn without_export_the_callers_context_passes_through_and_none_is_made_up() {
     let issuer = TestIssuer::start().await;
@@ -86,12 +102,10 @@ async fn without_export_the_callers_context_passes_through_and_none_is_made_up()
 
 #[tokio::test]
 async fn a_tool_call_makes_a_server_span_and_a_client_span_in_the_callers_trace() {
-    let issuer = TestIssuer::start().await;
-    let (tracing, spans) = crate::telemetry::recording();
-    let app = app_traced(catalog(MIXED_TOOLS), "tool", &issuer, &[], tracing).await;
+    let (app, spans, _issuer) = exporting("tool").await;
     let header = [("traceparent", traceparent(CALLER_TRACE, CALLER_SPAN))];
     let seen = call_open(&app, &header, None).await;
-    let spans = std::mem::take(&mut *spans.lock().unwrap());
+    let spans = taken(&spans);
     let [client, server] = spans.as_slice() else {
         panic!("two spans expected: {spans:#?}");
     };
@@ -165,13 +179,11 @@ async fn a_tool_call_makes_a_server_span_and_a_client_span_in_the_callers_trace(
 
 #[tokio::test]
 async fn meta_context_is_the_parent_and_the_header_a_link() {
-    let issuer = TestIssuer::start().await;
-    let (tracing, spans) = crate::telemetry::recording();
-    let app = app_traced(catalog(MIXED_TOOLS), "tool", &issuer, &[], tracing).await;
+    let (app, spans, _issuer) = exporting("tool").await;
     let header = [("traceparent", traceparent(CALLER_TRACE, CALLER_SPAN))];
     let meta = json!({"traceparent": traceparent(META_TRACE, META_SPAN), "tracestate": "rojo=1"});
     let seen = call_open(&app, &header, Some(meta)).await;
-    let spans = std::mem::take(&mut *spans.lock().unwrap());
+    let spans = taken(&spans);
     let server = spans
         .iter()
         .find(|s| s.span_kind == SpanKind::Server)
@@ -194,11 +206,9 @@ async fn meta_context_is_the_parent_and_the_header_a_link() {
 
 #[tokio::test]
 async fn without_a_caller_context_the_server_starts_the_trace() {
-    let issuer = TestIssuer::start().await;
-    let (tracing, spans) = crate::telemetry::recording();
-    let app = app_traced(catalog(MIXED_TOOLS), "tool", &issuer, &[], tracing).await;
+    let (app, spans, _issuer) = exporting("tool").await;
     let seen = call_open(&app, &[], None).await;
-    let spans = std::mem::take(&mut *spans.lock().unwrap());
+    let spans = taken(&spans);
     let server = spans
         .iter()
         .find(|s| s.span_kind == SpanKind::Server)
@@ -218,9 +228,7 @@ async fn without_a_caller_context_the_server_starts_the_trace() {
 
 #[tokio::test]
 async fn refusals_and_tool_errors_mark_the_span_as_an_error() {
-    let issuer = TestIssuer::start().await;
-    let (tracing, spans) = crate::telemetry::recording();
-    let app = app_traced(catalog(MIXED_TOOLS), "http", &issuer, &[], tracing).await;
+    let (app, spans, _issuer) = exporting("http").await;
     // A forged token: refused before the body is read.
     let answer = post(&app, Some("not-a-token"), call("guarded")).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
@@ -232,7 +240,7 @@ async fn refusals_and_tool_errors_mark_the_span_as_an_error() {
                      "params": {"name": "open", "arguments": {"id": "x"}}});
     let answer = post(&app, None, bad).await;
     assert_eq!(answer.body["result"]["isError"], true);
-    let spans = std::mem::take(&mut *spans.lock().unwrap());
+    let spans = taken(&spans);
     let summary: Vec<(String, Option<String>, Status)> = spans
         .iter()
         .map(|s| {
