@@ -8,6 +8,7 @@ and the upstream (Prism, which logs each request's headers) receives the caller'
   the client span. No token, argument value or full URL in any attribute.
 - The same with `traceparent` in `params._meta` (MCP 2026-07-28) and a different one in the
   header: `_meta` is the parent, the header a link.
+- Spans still queued when the server gets SIGTERM are sent before it exits (0).
 - Export off (`OTEL_TRACES_EXPORTER=none`, endpoint still set): nothing reaches the receiver;
   the caller's `traceparent` still reaches the upstream unchanged; without one, none is made up.
 """
@@ -35,14 +36,15 @@ def receiver():
 
 
 def start(workdir, auth_server, prism, label: str, env: dict[str, str]):
-    base, _ = support.launch_mcp_server(
+    """A Petstore server at Prism with these settings: its /mcp URL and its process."""
+    base, proc = support.launch_mcp_server(
         server_binary(), f"mcp server (traces, {label})", workdir / f"mcp-server-traces-{label}.log", {
             "AUTHORIZATION_SERVER_URL": auth_server.issuer,
             "UPSTREAM_BASE_URL": prism.base_url,
             "UPSTREAM_API_KEY": "special-key",
             **env,
         })
-    return f"{base}/mcp"
+    return f"{base}/mcp", proc
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def exporting(workdir, auth_server, prism, receiver):
     return start(workdir, auth_server, prism, "exporting", {
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
-    })
+    })[0]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def not_exporting(workdir, auth_server, prism, receiver):
     return start(workdir, auth_server, prism, "off", {
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "OTEL_TRACES_EXPORTER": "none",
-    })
+    })[0]
 
 
 def ids() -> tuple[str, str]:
@@ -203,3 +205,19 @@ def test_export_off_sends_nothing_and_passes_the_callers_context_on(not_exportin
     receiver.wait_for(lambda s: False, timeout=0.5)
     assert receiver.state.posts == posts
     assert not [s for s in receiver.spans() if s.trace_id == trace_id]
+
+
+def test_spans_still_queued_are_sent_when_the_server_stops(workdir, auth_server, prism, receiver):
+    # A batch delay longer than the test: the spans leave only because the server flushes
+    # them on SIGTERM.
+    url, proc = start(workdir, auth_server, prism, "flush", {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "600000",
+    })
+    trace_id, parent = ids()
+    call(url, token_for(auth_server, url), prism, headers={"traceparent": f"00-{trace_id}-{parent}-01"})
+    assert not [s for s in receiver.spans() if s.trace_id == trace_id], "exported before the stop"
+    proc.stop()
+    assert proc.proc.returncode == 0, proc.log_tail()
+    server, client = trace_of(receiver, trace_id)
+    assert server.parent_span_id == parent and client.parent_span_id == server.span_id
