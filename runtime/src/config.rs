@@ -68,6 +68,8 @@ pub struct Config {
     pub mode: ToolMode,
     /// Sent with upstream requests: the server's name and its project's version.
     pub user_agent: String,
+    /// Spans and trace context (`OTEL_*`, started by `lib.rs` with the async runtime).
+    pub tracing: crate::telemetry::Tracing,
     /// The environment the settings came from, for the parts with settings of their own.
     pub env: Environment,
 }
@@ -515,6 +517,7 @@ impl Config {
             list_by_scope,
             mode,
             user_agent: format!("{}/{}", catalog.server_name, env!("CARGO_PKG_VERSION")),
+            tracing: crate::telemetry::Tracing::default(),
             env: Environment::default(),
         })
     }

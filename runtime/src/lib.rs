@@ -21,6 +21,7 @@ pub mod hooks_api;
 mod outbound;
 mod reply;
 mod search;
+mod telemetry;
 mod validate;
 // 2. who the caller is;
 mod auth;
@@ -59,6 +60,12 @@ HEADER_TIMEOUT_SECS, BODY_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_CONCURRENT_REQ
 MAX_CONNECTIONS, ARGUMENT_MAX_DEPTH, ARGUMENT_MAX_ITEMS, ARGUMENT_MAX_MEMBERS,
 ARGUMENT_MAX_STRING_BYTES, ARGUMENT_MAX_VALUES, LIST_TTL_SECS, TOOL_MODE, TOOLSETS,
 LIST_BY_SCOPE.
+Traces (OTLP over HTTP/protobuf) are exported when OTEL_EXPORTER_OTLP_ENDPOINT or
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, or OTEL_TRACES_EXPORTER=otlp; also read:
+OTEL_TRACES_EXPORTER (otlp|none), OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_HEADERS (each also
+as OTEL_EXPORTER_OTLP_TRACES_*), OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG,
+OTEL_BSP_*.
 See README.md.";
 
 /// The server's `main`: arguments, logging, configuration, then serving until stopped.
@@ -115,6 +122,14 @@ fn serve(catalog: &'static Catalog, hooks: Arc<dyn Hooks>, version: &'static str
         }
     };
     config.user_agent = format!("{}/{version}", catalog.server_name);
+    let telemetry =
+        match telemetry::Settings::from_lookup(|n| config.env.get(n), catalog.server_name) {
+            Ok(settings) => settings,
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -125,6 +140,15 @@ fn serve(catalog: &'static Catalog, hooks: Arc<dyn Hooks>, version: &'static str
             return ExitCode::FAILURE;
         }
     };
+    let telemetry = match telemetry::Telemetry::start(&telemetry, version, runtime.handle().clone())
+    {
+        Ok(telemetry) => telemetry,
+        Err(message) => {
+            tracing::error!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    config.tracing = telemetry.tracing();
     let result = runtime.block_on(async {
         if stdio {
             app::run_stdio(catalog, config, hooks).await
@@ -132,6 +156,8 @@ fn serve(catalog: &'static Catalog, hooks: Arc<dyn Hooks>, version: &'static str
             app::run_http(catalog, config, hooks).await
         }
     });
+    // Serving has ended; the runtime still runs the last export.
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

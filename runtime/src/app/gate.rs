@@ -32,6 +32,7 @@ use crate::catalog::{Catalog, CatalogRole, ToolMode, ToolSpec};
 use crate::config::{Bounds, ChallengeMode};
 use crate::mcp::listing;
 use crate::mcp::server::CallLog;
+use crate::telemetry::{self, RequestTrace, Tracing};
 use crate::upstream::credentials::CallerToken;
 use crate::validate::{self, Limits};
 
@@ -63,6 +64,8 @@ pub struct Gate {
     message_limits: Limits,
     /// `RATE_LIMIT_PER_MINUTE`: tool calls each caller may make.
     rate_limit: Option<RateLimit>,
+    /// The span of each request, and the trace context it passes on.
+    tracing: Tracing,
 }
 
 /// Who the request is from, as far as its headers tell.
@@ -83,6 +86,9 @@ struct RpcInfo {
     operation: Option<String>,
     /// The request id, when it is a string or a number.
     id: Option<Value>,
+    /// `params._meta.traceparent` and `tracestate` (W3C trace context, MCP 2026-07-28).
+    traceparent: Option<String>,
+    tracestate: Option<String>,
 }
 
 /// Reads the fields the gate needs, skipping the rest unbuilt (the body may be over a limit).
@@ -90,114 +96,129 @@ fn peek(body: &[u8]) -> RpcInfo {
     #[derive(Deserialize)]
     struct Params {
         name: Option<String>,
-        arguments: Option<Arguments>,
-    }
-    /// `arguments.operation` when it is a string; the rest of `arguments`, whatever its
-    /// type, is skipped unread.
-    struct Arguments {
+        /// `arguments.operation`.
+        #[serde(default, rename = "arguments", deserialize_with = "operation")]
         operation: Option<String>,
+        /// `_meta.traceparent` and `_meta.tracestate`.
+        #[serde(default, rename = "_meta", deserialize_with = "trace_context")]
+        trace: [Option<String>; 2],
     }
-    impl<'de> Deserialize<'de> for Arguments {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct Fields;
-            impl<'de> Visitor<'de> for Fields {
-                type Value = Arguments;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("tool arguments")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arguments, A::Error> {
-                    let mut operation = None;
-                    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                        if key == "operation" {
-                            let value = map.next_value::<Value>()?;
-                            operation = value.as_str().map(str::to_owned);
-                        } else {
-                            map.next_value::<IgnoredAny>()?;
+    fn operation<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let [operation] = d.deserialize_any(Strings(["operation"]))?;
+        Ok(operation)
+    }
+    fn trace_context<'de, D: Deserializer<'de>>(d: D) -> Result<[Option<String>; 2], D::Error> {
+        d.deserialize_any(Strings(["traceparent", "tracestate"]))
+    }
+    /// The string values at these keys of an object; other values and keys, and a value of
+    /// any other JSON type, are skipped unread.
+    struct Strings<const N: usize>([&'static str; N]);
+    impl<'de, const N: usize> Visitor<'de> for Strings<N> {
+        type Value = [Option<String>; N];
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = [const { None }; N];
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match self.0.iter().position(|k| *k == key) {
+                    Some(i) => {
+                        found[i] = match map.next_value::<Scalar>()?.0 {
+                            Some(Value::String(text)) => Some(text),
+                            _ => None,
                         }
                     }
-                    Ok(Arguments { operation })
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Arguments, A::Error> {
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_unit<E>(self) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_str<E>(self, _: &str) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_bool<E>(self, _: bool) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_u64<E>(self, _: u64) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_i64<E>(self, _: i64) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
-                }
-                fn visit_f64<E>(self, _: f64) -> Result<Arguments, E> {
-                    Ok(Arguments { operation: None })
+                    None => map.next_value::<IgnoredAny>().map(drop)?,
                 }
             }
-            deserializer.deserialize_any(Fields)
+            Ok(found)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok([const { None }; N])
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok([const { None }; N])
         }
     }
     #[derive(Deserialize)]
     struct Message {
         method: Option<String>,
         params: Option<Params>,
-        id: Option<Id>,
+        id: Option<Scalar>,
     }
-    /// A string or number id; anything else is skipped unread.
-    struct Id(Option<Value>);
-    impl<'de> Deserialize<'de> for Id {
+    /// A string or a number (the request id, a `_meta` value); anything else, skipped
+    /// unread, as nothing.
+    struct Scalar(Option<Value>);
+    impl<'de> Deserialize<'de> for Scalar {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct Scalar;
-            impl<'de> Visitor<'de> for Scalar {
-                type Value = Option<Value>;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("a JSON-RPC id")
-                }
-                fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
-                    Ok(Some(n.into()))
-                }
-                fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
-                    Ok(Some(n.into()))
-                }
-                fn visit_f64<E>(self, n: f64) -> Result<Self::Value, E> {
-                    Ok(Some(n.into()))
-                }
-                fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                    Ok(Some(text.into()))
-                }
-                fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                    Ok(None)
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    Ok(None)
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                    Ok(None)
-                }
-            }
-            deserializer.deserialize_any(Scalar).map(Id)
+            deserializer.deserialize_any(ScalarVisitor).map(Scalar)
+        }
+    }
+    struct ScalarVisitor;
+    impl<'de> Visitor<'de> for ScalarVisitor {
+        type Value = Option<Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or a number")
+        }
+        fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+            Ok(Some(n.into()))
+        }
+        fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+            Ok(Some(n.into()))
+        }
+        fn visit_f64<E>(self, n: f64) -> Result<Self::Value, E> {
+            Ok(Some(n.into()))
+        }
+        fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+            Ok(Some(text.into()))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
         }
     }
     let Ok(message) = serde_json::from_slice::<Message>(body) else {
         return RpcInfo::default();
     };
-    let (tool, operation) = match (message.method.as_deref(), message.params) {
-        (Some("tools/call"), Some(p)) => (p.name, p.arguments.and_then(|a| a.operation)),
-        _ => (None, None),
+    let (tool, operation, [traceparent, tracestate]) = match message.params {
+        Some(Params {
+            name,
+            operation,
+            trace,
+        }) if message.method.as_deref() == Some("tools/call") => (name, operation, trace),
+        Some(Params { trace, .. }) => (None, None, trace),
+        None => (None, None, [None, None]),
     };
     RpcInfo {
         method: message.method,
         tool,
         operation,
         id: message.id.and_then(|id| id.0),
+        traceparent,
+        tracestate,
     }
 }
 
@@ -233,6 +254,28 @@ impl Gate {
                 .arguments
                 .for_message(usize::from(tool_mode == ToolMode::Catalog)),
             rate_limit: None,
+            tracing: Tracing::default(),
+        }
+    }
+
+    /// Spans for each request, and the trace context passed on (default: passed through).
+    pub fn with_tracing(mut self, tracing: Tracing) -> Self {
+        self.tracing = tracing;
+        self
+    }
+
+    /// The tool a `tools/call` names, when this server serves it: a name of its own, safe
+    /// for a span.
+    fn served_tool(&self, rpc: &RpcInfo) -> Option<&'static str> {
+        let tool = rpc.tool.as_deref()?;
+        match self.tool_mode {
+            ToolMode::Tools => self.called_operation(rpc).map(|spec| spec.name),
+            ToolMode::Catalog => self
+                .catalog
+                .catalog_tools
+                .iter()
+                .find(|t| t.name == tool)
+                .map(|t| t.name),
         }
     }
 
@@ -487,7 +530,8 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
     };
     let mut rpc = RpcInfo::default();
     let call_log = CallLog::default();
-    let serving = serve(&gate, request, next, &mut rpc, &call_log);
+    let mut trace = RequestTrace::begin(&gate.tracing, &http_method, request.headers());
+    let serving = serve(&gate, request, next, &mut rpc, &call_log, &mut trace);
     let response = match tokio::time::timeout(gate.request_timeout, serving).await {
         Ok(response) => response,
         Err(_) => {
@@ -497,6 +541,10 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
     };
     // One line per request: the tool call's own outcome joins it when the handler ran one.
     let call = call_log.get();
+    trace.finish(telemetry::Ended {
+        http_status: response.status().as_u16(),
+        tool_outcome: call.map(|c| (c.outcome.as_str(), c.is_error)),
+    });
     tracing::info!(
         method = %http_method,
         rpc = rpc.method.as_deref().unwrap_or("-"),
@@ -517,6 +565,7 @@ async fn serve(
     next: Next,
     rpc: &mut RpcInfo,
     call_log: &CallLog,
+    trace: &mut RequestTrace<'_>,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
     let caller = match gate.authenticate(&mut parts).await {
@@ -543,6 +592,22 @@ async fn serve(
     // may turn a small body into a huge tree.
     let bounded = gate.message_limits.check_json(&bytes);
     *rpc = peek(&bytes);
+    // The span starts now that the body may have named its parent; refusals below end it.
+    let traced = telemetry::Rpc {
+        method: rpc.method.as_deref(),
+        // A name the span may carry, looked up only for one.
+        tool: if gate.tracing.exporting() {
+            gate.served_tool(rpc)
+        } else {
+            None
+        },
+        id: rpc.id.as_ref(),
+        traceparent: rpc.traceparent.as_deref(),
+        tracestate: rpc.tracestate.as_deref(),
+    };
+    if let Some(context) = trace.call_context(&traced) {
+        parts.extensions.insert(context);
+    }
     if let Err(violation) = bounded {
         // Through call_operation, the operation's own arguments are one level further in,
         // and the operation is what the caller should hear about.
@@ -628,6 +693,7 @@ mod tests {
             tool: Some("get_pet".into()),
             operation: None,
             id: Some(1.into()),
+            ..RpcInfo::default()
         };
         assert_eq!(peek(call), expected);
         // Catalog mode's call_operation names the operation inside its arguments.
@@ -637,6 +703,7 @@ mod tests {
             tool: Some("call_operation".into()),
             operation: Some("get_pet".into()),
             id: Some("a".into()),
+            ..RpcInfo::default()
         };
         assert_eq!(peek(call), expected);
         for odd in [r#""text""#, "[1,{}]", "null", "7", r#"{"operation":3}"#] {
@@ -651,6 +718,30 @@ mod tests {
         let odd_id = br#"{"id":{"a":[1]},"method":"ping","params":{"x":[[1]]}}"#;
         assert_eq!(peek(odd_id).method.as_deref(), Some("ping"));
         assert_eq!(peek(odd_id).id, None);
+    }
+
+    #[test]
+    fn peeks_trace_context_in_meta() {
+        let call = br#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_pet","arguments":{"traceparent":"arg"},"_meta":{"progressToken":[1,{}],"traceparent":"00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01","tracestate":"rojo=1"}}}"#;
+        let seen = peek(call);
+        assert_eq!(seen.tool.as_deref(), Some("get_pet"));
+        assert_eq!(
+            seen.traceparent.as_deref(),
+            Some("00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01")
+        );
+        assert_eq!(seen.tracestate.as_deref(), Some("rojo=1"));
+        // Not strings: ignored, the rest of the message still read.
+        let odd = br#"{"method":"tools/list","params":{"_meta":{"traceparent":{"a":[1]},"tracestate":7}}}"#;
+        let seen = peek(odd);
+        assert_eq!(seen.method.as_deref(), Some("tools/list"));
+        assert_eq!((seen.traceparent, seen.tracestate), (None, None));
+        // A list method's params without `_meta`, and `_meta` that is no object.
+        assert_eq!(peek(br#"{"method":"ping","params":{}}"#).traceparent, None);
+        let seen = peek(br#"{"method":"ping","params":{"_meta":3}}"#);
+        assert_eq!(
+            (seen.method.as_deref(), seen.traceparent),
+            (Some("ping"), None)
+        );
     }
 
     #[test]

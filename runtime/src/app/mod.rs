@@ -65,7 +65,8 @@ fn build_upstream(
             config.upstream_max_concurrent,
             config.upstream_queue_timeout,
         )
-        .with_hooks(hooks))
+        .with_hooks(hooks)
+        .with_tracing(config.tracing.clone()))
 }
 
 /// Caching hints for the answers that never change while the server runs: shared by any

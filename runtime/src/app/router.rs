@@ -67,7 +67,8 @@ pub fn router(
             config.served.clone(),
             &config.bounds,
         )
-        .with_rate_limit(config.rate_limit.as_ref().map(RateLimit::new)),
+        .with_rate_limit(config.rate_limit.as_ref().map(RateLimit::new))
+        .with_tracing(config.tracing.clone()),
     );
     let mcp = Router::new()
         .route("/mcp", any(serve_mcp))

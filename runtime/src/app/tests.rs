@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::catalog::*;
+use crate::telemetry::Tracing;
 use crate::testkit::{TestIssuer, echo_upstream};
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -86,6 +87,17 @@ async fn app_with(
     issuer: &TestIssuer,
     settings: &[(&'static str, &str)],
 ) -> Router {
+    app_traced(catalog, mode, issuer, settings, Tracing::default()).await
+}
+
+/// [`app_with`], making spans (or not) as `tracing` says.
+async fn app_traced(
+    catalog: &'static Catalog,
+    mode: &str,
+    issuer: &TestIssuer,
+    settings: &[(&'static str, &str)],
+    tracing: Tracing,
+) -> Router {
     let upstream_base = echo_upstream().await;
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("AUTHORIZATION_SERVER_URL", issuer.url.clone()),
@@ -94,7 +106,8 @@ async fn app_with(
         ("AUTH_CHALLENGE", mode.to_owned()),
     ]);
     vars.extend(settings.iter().map(|(k, v)| (*k, v.to_string())));
-    let config = Config::from_lookup(catalog, |k| vars.get(k).cloned()).unwrap();
+    let mut config = Config::from_lookup(catalog, |k| vars.get(k).cloned()).unwrap();
+    config.tracing = tracing.clone();
     let resource = Url::parse(&config.resource).unwrap();
     let challenger = Challenger::new(metadata::metadata_url(&resource));
     let keys = KeyStore::new(&issuer.url, reqwest::Client::new());
@@ -105,7 +118,8 @@ async fn app_with(
         .with_max_concurrent(
             config.upstream_max_concurrent,
             config.upstream_queue_timeout,
-        );
+        )
+        .with_tracing(tracing);
     let server = McpServer::new(
         catalog,
         upstream,
@@ -1154,3 +1168,5 @@ async fn calls_beyond_the_upstream_cap_wait_then_answer_busy() {
     assert_eq!(first.body["result"]["isError"], false, "{}", first.body);
     assert_eq!(second.body["result"]["isError"], false, "{}", second.body);
 }
+
+mod traces;

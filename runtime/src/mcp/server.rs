@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
+use opentelemetry::context::FutureExt as _;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, DiscoverResult,
     Implementation, ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion,
@@ -24,6 +25,7 @@ use crate::mcp::catalog_mode::{self, CatalogMode};
 use crate::mcp::listing;
 use crate::mcp::outcome;
 use crate::search::Index;
+use crate::telemetry::CallContext;
 use crate::upstream::Upstream;
 use crate::upstream::credentials::{CallerToken, Grant};
 use crate::validate::{self, Limits, ToolSchemas};
@@ -107,6 +109,8 @@ pub struct CallOutcome {
     pub outcome: String,
     /// The token's subject: who called, never the token.
     pub caller: Option<String>,
+    /// The result was an error (`isError`), whatever the upstream status.
+    pub is_error: bool,
 }
 
 impl CallLog {
@@ -444,13 +448,22 @@ impl ServerHandler for McpServer {
             .map(CallerToken::as_str);
         let caller = principal.and_then(|p| p.subject.clone());
         let call_log = parts.and_then(|parts| parts.extensions.get::<CallLog>());
-        let (result, outcome) = self.run(i, arguments, principal, caller_token).await;
+        // The upstream request joins the trace the HTTP gate started, or the caller's. One
+        // path either way: two would hold this call's (large) future twice over.
+        let trace = parts
+            .and_then(|p| p.extensions.get::<CallContext>())
+            .map_or_else(opentelemetry::Context::new, |CallContext(cx)| cx.clone());
+        let (result, outcome) = self
+            .run(i, arguments, principal, caller_token)
+            .with_context(trace)
+            .await;
         match call_log {
             Some(log) => {
                 let _ = log.0.set(CallOutcome {
                     tool: name,
                     outcome,
                     caller,
+                    is_error: result.is_error == Some(true),
                 });
             }
             None => tracing::info!(

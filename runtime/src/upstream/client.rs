@@ -21,6 +21,7 @@ use crate::config::{
 use crate::hooks_api::{self, Hooks, NoHooks};
 use crate::outbound::Failure;
 pub use crate::reply::Reply;
+use crate::telemetry::{ClientSpan, Tracing};
 use crate::upstream::body::{self, Part, Payload};
 use crate::upstream::credentials::{Credentials, Grant, Placement, Prepared};
 use crate::upstream::encode::{self, enc};
@@ -44,6 +45,8 @@ pub struct Upstream {
     max_concurrent: usize,
     /// How long a request waits for a permit (`UPSTREAM_QUEUE_TIMEOUT_SECS`).
     queue_timeout: Duration,
+    /// A span per request, and the trace context written onto it.
+    tracing: Tracing,
 }
 
 /// The HTTP client for upstream calls. `timeout` bounds the whole exchange, reading the body
@@ -80,6 +83,7 @@ impl Upstream {
             credentials,
             max_bytes: DEFAULT_UPSTREAM_MAX_BYTES,
             hooks: Arc::new(NoHooks),
+            tracing: Tracing::default(),
             slots: Arc::new(Semaphore::new(DEFAULT_UPSTREAM_MAX_CONCURRENT)),
             max_concurrent: DEFAULT_UPSTREAM_MAX_CONCURRENT,
             queue_timeout: DEFAULT_UPSTREAM_QUEUE_TIMEOUT,
@@ -114,6 +118,13 @@ impl Upstream {
     /// The user's hooks, run around every upstream request (none by default).
     pub fn with_hooks(mut self, hooks: Arc<dyn Hooks>) -> Self {
         self.hooks = hooks;
+        self
+    }
+
+    /// Spans for upstream requests, and the trace context they carry (default: the caller's,
+    /// passed through).
+    pub fn with_tracing(mut self, tracing: Tracing) -> Self {
+        self.tracing = tracing;
         self
     }
 
@@ -194,16 +205,37 @@ impl Upstream {
                 Failure::from(e)
             ))
         })?;
-        hooks_api::before(self.hooks.as_ref(), tool, args, &mut request)
-            .map_err(UpstreamError::Hook)?;
-        let slot = self.slot().await?;
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .map_err(|e| UpstreamError::Send(e.into()))?;
-        let mut reply = read_reply(response, self.max_bytes).await?;
+        // Before the hooks, which may still change or drop what it writes.
+        let method = request.method().clone();
+        let span = ClientSpan::start(
+            &self.tracing,
+            &method,
+            binding.path,
+            self.base_url.as_ref(),
+            request.headers_mut(),
+        );
+        if let Err(refused) = hooks_api::before(self.hooks.as_ref(), tool, args, &mut request) {
+            let refused = UpstreamError::Hook(refused);
+            span.end(Err(refused.outcome()));
+            return Err(refused);
+        }
+        let slot = match self.slot().await {
+            Ok(slot) => slot,
+            Err(busy) => {
+                span.end(Err(busy.outcome()));
+                return Err(busy);
+            }
+        };
+        let exchanged = match self.http.execute(request).await {
+            Ok(response) => read_reply(response, self.max_bytes).await,
+            Err(e) => Err(UpstreamError::Send(e.into())),
+        };
         drop(slot);
+        span.end(match &exchanged {
+            Ok(reply) => Ok(reply.status.as_u16()),
+            Err(e) => Err(e.outcome()),
+        });
+        let mut reply = exchanged?;
         crate::upstream::redact::reply(
             &mut reply,
             &crate::upstream::redact::secrets(&prepared.placements),
