@@ -18,6 +18,8 @@ mod cache;
 pub mod catalog;
 mod config;
 pub mod hooks_api;
+mod logging;
+mod metrics;
 mod outbound;
 mod reply;
 mod search;
@@ -38,8 +40,6 @@ use std::sync::Arc;
 
 use catalog::Catalog;
 use hooks_api::Hooks;
-
-use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "\
 Usage: {name} [--stdio | --healthcheck]
@@ -100,7 +100,7 @@ fn serve(catalog: &'static Catalog, hooks: Arc<dyn Hooks>, version: &'static str
     if healthcheck {
         return check_health(&env);
     }
-    if let Err(message) = init_logging(env.get("RUST_LOG")) {
+    if let Err(message) = logging::init(&env) {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
     }
@@ -129,6 +129,8 @@ fn serve(catalog: &'static Catalog, hooks: Arc<dyn Hooks>, version: &'static str
             app::run_http(catalog, config, hooks).await
         }
     });
+    // Requests still running past the shutdown grace period are dropped, not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -151,22 +153,6 @@ fn check_health(env: &config::Environment) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stderr in every mode: on stdio, stdout carries the protocol.
-fn init_logging(rust_log: Option<String>) -> Result<(), String> {
-    let filter = match rust_log {
-        Some(spec) => {
-            EnvFilter::try_new(&spec).map_err(|e| format!("invalid RUST_LOG {spec:?}: {e}"))?
-        }
-        None => EnvFilter::new("info,rmcp=warn"),
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init()
-        .map_err(|e| format!("cannot start logging: {e}"))
 }
 
 #[cfg(test)]

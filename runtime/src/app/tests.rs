@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::catalog::*;
-use crate::testkit::{TestIssuer, echo_upstream};
+use crate::testkit::{READ, TestIssuer, echo_upstream, tool};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
@@ -12,41 +12,6 @@ use std::collections::HashMap;
 use tower::ServiceExt;
 
 const RESOURCE: &str = "http://127.0.0.1:8000/mcp";
-const READ: Annotations = Annotations {
-    read_only: true,
-    destructive: false,
-    idempotent: true,
-    open_world: true,
-};
-const fn tool(name: &'static str, access: Access) -> ToolSpec {
-    ToolSpec {
-        name,
-        title: None,
-        description: "test tool",
-        input_schema: r#"{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}"#,
-        output: None,
-        group: "test",
-        annotations: READ,
-        access,
-        http: HttpBinding {
-            method: "GET",
-            path: "/items/{id}",
-            params: &[Param {
-                arg: "id",
-                name: "id",
-                location: Location::Path,
-                required: true,
-                style: Style::Simple,
-                explode: false,
-                allow_reserved: false,
-            }],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
-    }
-}
 static MIXED_TOOLS: &[ToolSpec] = &[
     tool(
         "open",
