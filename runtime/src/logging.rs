@@ -2,7 +2,9 @@
 //! `RUST_LOG`, as text lines or, with `LOG_FORMAT=json`, one JSON object a line for log
 //! collectors. What is logged is the same either way, and never holds a token.
 
+use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::{ConfigError, Environment};
 
@@ -37,22 +39,36 @@ pub fn init(env: &Environment) -> Result<(), String> {
         }
         None => EnvFilter::new("info,rmcp=warn"),
     };
+    tracing::subscriber::set_global_default(subscriber(filter, format, std::io::stderr))
+        .map_err(|e| format!("cannot start logging: {e}"))
+}
+
+/// The log lines in `format`, written to `writer`.
+pub fn subscriber<W>(
+    filter: EnvFilter,
+    format: Format,
+    writer: W,
+) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_target(false);
-    let started = match format {
-        Format::Text => builder.try_init(),
+    match format {
+        Format::Text => Box::new(builder.finish()),
         // Fields at the top level beside `timestamp`, `level` and `message`, as collectors
         // index them; no span list (the server's lines carry their own fields).
-        Format::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .try_init(),
-    };
-    started.map_err(|e| format!("cannot start logging: {e}"))
+        Format::Json => Box::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .finish(),
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -180,3 +180,143 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::sync::oneshot;
+
+    use super::*;
+    use crate::validate::Limits;
+
+    fn bounds() -> Bounds {
+        Bounds {
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(60),
+            max_requests: 8,
+            max_connections: 8,
+            arguments: Limits::DEFAULT,
+        }
+    }
+
+    /// A server whose `/sleep/MS` answers after MS milliseconds, draining within `grace`
+    /// once `stop` fires; the task ends with how the drain went.
+    async fn server(
+        grace: Duration,
+    ) -> (
+        String,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<Drained>,
+    ) {
+        let app = Router::new().route(
+            "/sleep/{ms}",
+            get(
+                |axum::extract::Path(ms): axum::extract::Path<u64>| async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    "done"
+                },
+            ),
+        );
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = socket.local_addr().unwrap().to_string();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            serve(socket, app, &bounds(), grace, async move {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        (address, stop, task)
+    }
+
+    /// Sends one request on a new connection; the raw answer.
+    async fn get_raw(address: &str, path: &str) -> std::io::Result<String> {
+        let mut stream = TcpStream::connect(address).await?;
+        let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await?;
+        Ok(answer)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_in_flight_finish_and_get_connection_close() {
+        let (address, stop, task) = server(Duration::from_secs(10)).await;
+        let in_flight = tokio::spawn({
+            let address = address.clone();
+            async move { get_raw(&address, "/sleep/500").await }
+        });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let stopped = Instant::now();
+        stop.send(()).unwrap();
+        // The answer comes whole, and says the connection closes; the listener is gone.
+        let answer = in_flight.await.unwrap().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains("connection: close"), "{answer}");
+        assert!(answer.ends_with("done"), "{answer}");
+        assert_eq!(task.await.unwrap(), Drained::Complete);
+        assert!(stopped.elapsed() < Duration::from_secs(2));
+        assert!(
+            TcpStream::connect(&address).await.is_err(),
+            "still accepting"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_longer_than_the_grace_period_is_cut() {
+        let grace = Duration::from_millis(300);
+        let (address, stop, task) = server(grace).await;
+        let slow = tokio::spawn({
+            let address = address.clone();
+            async move { get_raw(&address, "/sleep/30000").await }
+        });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let stopped = Instant::now();
+        stop.send(()).unwrap();
+        assert_eq!(task.await.unwrap(), Drained::Cut(1));
+        let took = stopped.elapsed();
+        assert!(
+            took >= grace && took < grace + Duration::from_secs(1),
+            "{took:?}"
+        );
+        // The process ends the runtime next, which drops the connection; here it is
+        // still open (its task lives on in the test's runtime).
+        slow.abort();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn idle_keep_alive_connections_are_closed_at_once() {
+        let (address, stop, task) = server(Duration::from_secs(10)).await;
+        let mut idle = TcpStream::connect(&address).await.unwrap();
+        idle.write_all(b"GET /sleep/0 HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = [0u8; 512];
+        let n = idle.read(&mut first).await.unwrap();
+        assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+        let stopped = Instant::now();
+        stop.send(()).unwrap();
+        // The server closes it: the read sees the end of the stream.
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(2), idle.read_to_end(&mut rest)).await;
+        assert!(matches!(read, Ok(Ok(0))), "{read:?}");
+        assert_eq!(task.await.unwrap(), Drained::Complete);
+        assert!(stopped.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn grace_is_seconds_from_zero_to_an_hour() {
+        let with = |value: Option<&str>| grace_from(|_| value.map(str::to_owned));
+        assert_eq!(with(None), Ok(DEFAULT_GRACE));
+        assert_eq!(with(Some("0")), Ok(Duration::ZERO));
+        assert_eq!(with(Some("2.5")), Ok(Duration::from_millis(2500)));
+        for bad in ["-1", "3601", "soon"] {
+            let error = with(Some(bad)).unwrap_err();
+            assert_eq!(error.var, "SHUTDOWN_GRACE_SECS", "{bad}");
+        }
+    }
+}
