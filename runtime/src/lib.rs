@@ -44,7 +44,11 @@ use hooks_api::Hooks;
 const USAGE: &str = "\
 Usage: {name} [--stdio | --healthcheck]
 
-Serves the MCP tools of this API over Streamable HTTP at /mcp (default) or over stdio.
+Serves the MCP tools of this API over Streamable HTTP at /mcp (default) or over stdio, with
+GET /healthz (alive) and GET /readyz (ready for traffic) beside it and Prometheus metrics at
+GET /metrics on METRICS_ADDR (default 127.0.0.1:9464, `off` for none). On SIGTERM it turns
+/readyz to 503, stops accepting, lets requests in flight finish within SHUTDOWN_GRACE_SECS
+(default 60) and exits 0.
 --healthcheck asks a server started with the same environment for GET /healthz (at HOST, or
 loopback when HOST is 0.0.0.0 or ::, and PORT) and exits 0 when it answers 200 within 3 s,
 else 1: a container HEALTHCHECK for an image without curl.
@@ -53,6 +57,7 @@ UPSTREAM_BASE_URL, UPSTREAM_TIMEOUT_SECS, UPSTREAM_MAX_RESPONSE_BYTES, the upstr
 credential variables, AUTH_CHALLENGE (tool|http), ALLOW_INSECURE_ISSUER, JWKS_MAX_STALE_SECS,
 TOKEN_INTROSPECTION_CLIENT_ID, TOKEN_INTROSPECTION_CLIENT_SECRET, TOKEN_INTROSPECTION_URL,
 TOKEN_INTROSPECTION_MAX_PER_SEC, ALLOWED_ORIGINS, ALLOWED_HOSTS, HOST, PORT, RUST_LOG,
+LOG_FORMAT (text|json), METRICS_ADDR, SHUTDOWN_GRACE_SECS,
 HEADER_TIMEOUT_SECS, BODY_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_CONCURRENT_REQUESTS,
 MAX_CONNECTIONS, ARGUMENT_MAX_DEPTH, ARGUMENT_MAX_ITEMS, ARGUMENT_MAX_MEMBERS,
 ARGUMENT_MAX_STRING_BYTES, ARGUMENT_MAX_VALUES, LIST_TTL_SECS, TOOL_MODE, TOOLSETS, LIST_BY_SCOPE.

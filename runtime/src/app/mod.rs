@@ -205,10 +205,8 @@ pub async fn run_http(
         shutdown.child_token(),
     )
     .merge(readiness::route(Arc::clone(&readiness)));
-    if let Some((address, metrics)) = metrics {
-        let bound = metrics_listener::start(address, Arc::clone(&metrics), &config.bounds).await?;
-        tracing::info!(address = %bound, "serving Prometheus metrics at /metrics");
-        app = app.layer(Extension(metrics));
+    if let Some((_, metrics)) = &metrics {
+        app = app.layer(Extension(Arc::clone(metrics)));
     }
 
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
@@ -222,6 +220,10 @@ pub async fn run_http(
     let address = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    if let Some((address, metrics)) = metrics {
+        let bound = metrics_listener::start(address, metrics, &config.bounds).await?;
+        tracing::info!(address = %bound, "serving Prometheus metrics at /metrics");
+    }
     tracing::info!(
         %address,
         resource = %config.resource,
