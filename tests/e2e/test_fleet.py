@@ -251,26 +251,35 @@ def test_three_replicas_behind_nginx_one_drained_mid_run(workdir, auth_server):
         code = await anyio.to_thread.run_sync(lambda: drained.proc.proc.wait(timeout=GRACE_SECS + 5))
         signal_info.update(exit_code=code, exited_after=time.monotonic() - signal_info["at"])
 
-    async def scenario(client):
-        limit = anyio.Semaphore(CONCURRENCY)
+    async def one(client, i: int):
+        try:
+            results[i] = await client.call_tool(TOOL, {"petId": i + 1})
+        except Exception as e:  # noqa: BLE001 (every failure is reported below)
+            errors.append(f"call {i}: {type(e).__name__}: {e}")
+            results[i] = None
 
-        async def one(i: int):
-            async with limit:
-                try:
-                    results[i] = await client.call_tool(TOOL, {"petId": i + 1})
-                except Exception as e:  # noqa: BLE001 (every failure is reported below)
-                    errors.append(f"call {i}: {type(e).__name__}: {e}")
-                    results[i] = None
+    async def first(client):
+        await one(client, 0)
 
+    remaining = iter(range(1, CALLS))
+
+    async def worker(client):
+        for i in remaining:
+            await one(client, i)
+
+    async def run_all():
         # The first call signs in (401 → metadata → registration → PKCE → token), alone.
-        await one(0)
+        await support.with_mcp_client(f"{public}/mcp", first, auth=provider)
+        # Then 8 clients at once: the SDK's OAuth provider sends one request at a time, so
+        # each client has its own, all with the token the sign-in stored.
         async with anyio.create_task_group() as group:
             group.start_soon(terminate_mid_run)
-            for i in range(1, CALLS):
-                group.start_soon(one, i)
+            for _ in range(CONCURRENCY):
+                signed_in = oauth_provider(f"{public}/mcp", storage, browser_log)
+                group.start_soon(lambda auth=signed_in: support.with_mcp_client(f"{public}/mcp", worker, auth=auth))
 
     started = time.monotonic()
-    support.run(lambda: support.with_mcp_client(f"{public}/mcp", scenario, auth=provider))
+    support.run(run_all)
     took = time.monotonic() - started
     upstream.stop()
 
@@ -281,6 +290,7 @@ def test_three_replicas_behind_nginx_one_drained_mid_run(workdir, auth_server):
         assert result is not None and not result.is_error, f"call {i}: {result_text(result)}"
         assert result_json(result)["id"] == i + 1
     assert browser_log and browser_log[0].startswith(f"{auth_server.issuer}/auth?"), "no OAuth flow"
+    assert len(browser_log) == 2, f"signed in more than once: {browser_log[::2]}"
     token = storage.tokens.access_token
     assert auth_server.key.verify(token, audience=f"{public}/mcp", issuer=auth_server.issuer)
 
@@ -322,6 +332,8 @@ def test_three_replicas_behind_nginx_one_drained_mid_run(workdir, auth_server):
     for text in [replicas[0].scrape(), replicas[2].scrape(), signal_info["before"]]:
         assert token[:40] not in text and "e2e-user" not in text
 
+    nginx_errors = (workdir / "nginx" / "error.log").read_text()
+    refused = nginx_errors.count("Connection refused")
     excerpt = [line for line in replicas[0].scrape().splitlines()
                if TOOL in line and ("_total" in line or "_count" in line or 'le="0.25"' in line)]
     support.REPORTS.append(("replicas behind nginx (test_fleet.py)", [
@@ -332,6 +344,10 @@ def test_three_replicas_behind_nginx_one_drained_mid_run(workdir, auth_server):
         f"replica {DRAINED}: SIGTERM with {signal_info['in_flight']} calls in flight, "
         f"{len(after)} calls finished after it, exit code {signal_info['exit_code']} after "
         f"{signal_info['exited_after']:.2f} s (SHUTDOWN_GRACE_SECS={GRACE_SECS})",
+        f"replica {DRAINED}: /readyz after the signal: {signal_info['readyz']}; "
+        f"{len(signal_info['scrapes'])} scrapes while draining, the last with "
+        f"{in_flight(signal_info['scrapes'][-1]) if signal_info['scrapes'] else '-'} in flight",
+        f"nginx: {refused} connections refused by the drained replica, each sent to another",
         "replica 0 metrics excerpt:", *excerpt,
     ]))
 
