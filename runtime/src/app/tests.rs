@@ -1194,3 +1194,42 @@ async fn json_logs_are_one_object_a_line_without_the_token() {
         "a token in the log"
     );
 }
+
+#[tokio::test]
+async fn catalog_mode_counts_operations_and_its_own_tools() {
+    let issuer = TestIssuer::start().await;
+    let catalog = catalog_mode();
+    let metrics = Arc::new(crate::metrics::Metrics::new(catalog, "1").unwrap());
+    let app = app_with(catalog, "tool", &issuer, &[])
+        .await
+        .layer(Extension(Arc::clone(&metrics)));
+    let search = tool_call("search_operations", json!({"query": "items"}));
+    assert_eq!(post(&app, None, search).await.status, StatusCode::OK);
+    let open = call_operation("open", json!({"id": 1}));
+    assert_eq!(post(&app, None, open).await.status, StatusCode::OK);
+    let guarded = call_operation("guarded", json!({"id": 1}));
+    assert_eq!(post(&app, None, guarded).await.status, StatusCode::OK);
+    let describe = tool_call("describe_operation", json!({}));
+    assert_eq!(post(&app, None, describe).await.status, StatusCode::OK);
+
+    let text = metrics.render().unwrap();
+    for (series, value) in [
+        (
+            r#"mcp_tool_calls_total{outcome="ok",tool="search_operations"}"#,
+            1.0,
+        ),
+        (r#"mcp_tool_calls_total{outcome="ok",tool="open"}"#, 1.0),
+        (
+            r#"mcp_tool_calls_total{outcome="refused_no_token",tool="guarded"}"#,
+            1.0,
+        ),
+        (
+            r#"mcp_tool_calls_total{outcome="tool_error",tool="describe_operation"}"#,
+            1.0,
+        ),
+        (r#"mcp_auth_refusals_total{reason="no_token"}"#, 1.0),
+    ] {
+        assert_eq!(sample(&text, series), value, "{series}");
+    }
+    assert!(!text.contains(r#"tool="call_operation""#), "{text}");
+}
