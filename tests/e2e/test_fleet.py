@@ -334,8 +334,10 @@ def test_three_replicas_behind_nginx_one_drained_mid_run(workdir, auth_server):
 
     nginx_errors = (workdir / "nginx" / "error.log").read_text()
     refused = nginx_errors.count("Connection refused")
-    excerpt = [line for line in replicas[0].scrape().splitlines()
-               if TOOL in line and ("_total" in line or "_count" in line or 'le="0.25"' in line)]
+    excerpt = [line for line in replicas[0].scrape().splitlines() if not line.startswith("#") and (
+        (TOOL in line and ("_total" in line or "_count" in line or 'le="0.25"' in line))
+        or line.startswith(("mcp_requests_in_flight", "mcp_auth_refusals_total", "mcp_jwks_fetches_total",
+                            "mcp_server_info")))]
     support.REPORTS.append(("replicas behind nginx (test_fleet.py)", [
         f"{CALLS} calls, {CONCURRENCY} at a time, upstream {UPSTREAM_DELAY} s per reply: {took:.1f} s, "
         f"{len(errors)} failed",

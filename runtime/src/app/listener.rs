@@ -1,11 +1,12 @@
 //! The listener: accepts connections within bounds (header-read timeout, a connection cap)
 //! and drains on SIGTERM or Ctrl-C: it stops accepting (the connections the kernel already
-//! took are still served), answers what is in flight with `Connection: close`, closes idle
-//! keep-alive connections, and waits for the open ones at most `SHUTDOWN_GRACE_SECS`.
+//! took are still served), answers what is in flight, and the first request of connections
+//! opened just before, with `Connection: close`, closes idle keep-alive connections, and
+//! waits for the open ones at most `SHUTDOWN_GRACE_SECS`.
 
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -49,25 +50,41 @@ struct Connections {
     http: hyper::server::conn::http1::Builder,
     app: Router,
     closed: watch::Receiver<bool>,
+    header_timeout: Duration,
 }
 
 impl Connections {
     /// Serves one connection on a task of its own; from the moment the listener closes (now,
     /// or later) it ends after the request it is reading or answering.
     fn spawn(&self, stream: TcpStream, permit: OwnedSemaphorePermit) {
-        let connection = self.http.serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(self.app.clone()),
-        );
+        let mut http = self.http.clone();
+        let app = self.app.clone();
         let mut closed = self.closed.clone();
+        let header_timeout = self.header_timeout;
         tokio::spawn(async move {
             let _permit = permit;
+            // hyper drops a connection shut down before it read a byte: a client that
+            // connected just before a SIGTERM would see its request refused unanswered. So
+            // hyper gets the connection with its first bytes (which must come within the
+            // header timeout, as the rest of the headers must then). `peek`, as `readable`
+            // may wake before any byte.
+            let accepted = Instant::now();
+            let mut first = [0u8; 1];
+            let arrived = tokio::time::timeout(header_timeout, stream.peek(&mut first)).await;
+            if !matches!(arrived, Ok(Ok(n)) if n > 0) {
+                return;
+            }
+            // The header timeout counts from the connection, as it did without the wait.
+            let left = header_timeout.saturating_sub(accepted.elapsed());
+            http.header_read_timeout(left.max(Duration::from_millis(1)));
+            let connection =
+                http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
             let mut connection = pin!(connection);
-            if !*closed.borrow_and_update() {
-                tokio::select! {
-                    _ = connection.as_mut() => return,
-                    _ = closed.changed() => {}
-                }
+            tokio::select! {
+                // The connection first: its first poll reads what arrived.
+                biased;
+                _ = connection.as_mut() => return,
+                _ = closed.wait_for(|closed| *closed) => {}
             }
             connection.as_mut().graceful_shutdown();
             let _ = connection.await;
@@ -90,7 +107,12 @@ pub async fn serve(
         .header_read_timeout(bounds.header_timeout);
     let slots = Arc::new(Semaphore::new(bounds.max_connections));
     let (closing, closed) = watch::channel(false);
-    let connections = Connections { http, app, closed };
+    let connections = Connections {
+        http,
+        app,
+        closed,
+        header_timeout: bounds.header_timeout,
+    };
     let mut stop = pin!(stop);
     loop {
         let permit = tokio::select! {
@@ -183,8 +205,6 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::sync::oneshot;
@@ -264,6 +284,25 @@ mod tests {
             TcpStream::connect(&address).await.is_err(),
             "still accepting"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_connected_before_the_stop_is_answered_after_it() {
+        let (address, stop, task) = server(Duration::from_secs(10)).await;
+        // Connected (accepted, or still in the listen queue) but nothing sent yet.
+        let mut early = TcpStream::connect(&address).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stop.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        early
+            .write_all(b"GET /sleep/0 HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        early.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+        assert!(answer.contains("connection: close"), "{answer}");
+        assert_eq!(task.await.unwrap(), Drained::Complete);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
