@@ -168,7 +168,8 @@ impl Verifier {
         self
     }
 
-    /// Counts key fetches and introspections in `counters` (after `with_introspection`).
+    /// Counts key fetches and introspections in `counters` (after `with_introspection`,
+    /// before `readiness` shares the introspector).
     pub fn with_counters(mut self, counters: AuthCounters) -> Self {
         self.keys.count_with(counters.clone());
         if let Some(introspector) = self.introspector.as_mut().and_then(Arc::get_mut) {
