@@ -85,20 +85,6 @@ cleanup() {
 trap cleanup EXIT
 
 # --- what it needs ------------------------------------------------------------------------
-need_debian() {
-  local missing=() tool
-  for tool in wrk nginx; do
-    command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || missing+=("$tool")
-  done
-  ((${#missing[@]})) || return 0
-  if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
-    die "needs ${missing[*]} (Debian: apt-get install wrk nginx-light)"
-  fi
-  say "installing ${missing[*]} from Debian packages (apt-get install wrk nginx-light)"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light; } >&2; then
-    die "apt-get install wrk nginx-light failed"
-  fi
-}
 nginx_bin() { command -v nginx || echo /usr/sbin/nginx; }
 
 # A cached install: runs "$@" into $dest once (under a lock), marked complete at the end.
@@ -332,8 +318,9 @@ start_ours() {
   local name=$1 binary=$2 port=$3
   shift 3
   url=http://127.0.0.1:$port/mcp
-  start "$name" env -i PATH="$PATH" HOST=127.0.0.1 PORT="$port" UPSTREAM_BASE_URL="$upstream" \
-    UPSTREAM_API_KEY="$API_KEY" "$@" "$binary"
+  # Metrics on (the default), each server on a port of its own.
+  start "$name" env -i PATH="$PATH" HOST=127.0.0.1 PORT="$port" METRICS_ADDR=127.0.0.1:0 \
+    UPSTREAM_BASE_URL="$upstream" UPSTREAM_API_KEY="$API_KEY" "$@" "$binary"
   wait_for 30 "$pid" curl -sf "http://127.0.0.1:$port/healthz" || die "$name did not start (log: $scratch/$name.log)"
 }
 
@@ -394,7 +381,7 @@ graph_startup() {
   local port start listening listed tools i rss
   port=$(free_port)
   start=$EPOCHREALTIME
-  start ms-graph env -i PATH="$PATH" HOST=127.0.0.1 PORT="$port" UPSTREAM_BASE_URL="$upstream" "$server_bin"
+  start ms-graph env -i PATH="$PATH" HOST=127.0.0.1 PORT="$port" METRICS_ADDR=127.0.0.1:0 UPSTREAM_BASE_URL="$upstream" "$server_bin"
   wait_for 30 "$pid" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || die "the MS Graph server did not start"
   listening=$EPOCHREALTIME
   for ((i = 0; i < 600; i++)); do
@@ -415,7 +402,7 @@ graph_startup() {
 for tool in curl jq python3 flock cargo; do
   command -v "$tool" >/dev/null || die "'$tool' is not on PATH"
 done
-need_debian
+"$repo/scripts/need-debian.sh" wrk:wrk nginx:nginx-light || die "wrk and nginx are needed"
 build_mcp_gen
 wanted fastmcp && install_fastmcp
 wanted rmcp-openapi && install_rmcp_openapi

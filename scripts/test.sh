@@ -16,6 +16,8 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "test peers"
 eval "$(scripts/peers.sh)"
+# The load balancer of the replica test (tests/e2e/test_fleet.py).
+scripts/need-debian.sh nginx:nginx-light
 
 step "workspace (generator, runtime, corpus checker): fmt, clippy, tests"
 cargo fmt --all -- --check

@@ -18,6 +18,8 @@ mod cache;
 pub mod catalog;
 mod config;
 pub mod hooks_api;
+mod logging;
+mod metrics;
 mod outbound;
 mod reply;
 mod search;
@@ -40,12 +42,14 @@ use std::sync::Arc;
 use catalog::Catalog;
 use hooks_api::Hooks;
 
-use tracing_subscriber::EnvFilter;
-
 const USAGE: &str = "\
 Usage: {name} [--stdio | --healthcheck]
 
-Serves the MCP tools of this API over Streamable HTTP at /mcp (default) or over stdio.
+Serves the MCP tools of this API over Streamable HTTP at /mcp (default) or over stdio, with
+GET /healthz (alive) and GET /readyz (ready for traffic) beside it and Prometheus metrics at
+GET /metrics on METRICS_ADDR (default 127.0.0.1:9464, `off` for none). On SIGTERM it turns
+/readyz to 503, stops accepting, lets requests in flight finish within SHUTDOWN_GRACE_SECS
+(default 60) and exits 0.
 --healthcheck asks a server started with the same environment for GET /healthz (at HOST, or
 loopback when HOST is 0.0.0.0 or ::, and PORT) and exits 0 when it answers 200 within 3 s,
 else 1: a container HEALTHCHECK for an image without curl.
@@ -56,6 +60,7 @@ RATE_LIMIT_BURST, RATE_LIMIT_CLIENT_IP_HEADER, the upstream credential variables
 AUTH_CHALLENGE (tool|http), ALLOW_INSECURE_ISSUER, JWKS_MAX_STALE_SECS,
 TOKEN_INTROSPECTION_CLIENT_ID, TOKEN_INTROSPECTION_CLIENT_SECRET, TOKEN_INTROSPECTION_URL,
 TOKEN_INTROSPECTION_MAX_PER_SEC, ALLOWED_ORIGINS, ALLOWED_HOSTS, HOST, PORT, RUST_LOG,
+LOG_FORMAT (text|json), METRICS_ADDR, SHUTDOWN_GRACE_SECS,
 HEADER_TIMEOUT_SECS, BODY_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, MAX_CONCURRENT_REQUESTS,
 MAX_CONNECTIONS, ARGUMENT_MAX_DEPTH, ARGUMENT_MAX_ITEMS, ARGUMENT_MAX_MEMBERS,
 ARGUMENT_MAX_STRING_BYTES, ARGUMENT_MAX_VALUES, LIST_TTL_SECS, TOOL_MODE, TOOLSETS,
@@ -110,7 +115,7 @@ fn serve(catalog: &'static Catalog, hooks: Arc<dyn Hooks>, version: &'static str
     if healthcheck {
         return check_health(&env);
     }
-    if let Err(message) = init_logging(env.get("RUST_LOG")) {
+    if let Err(message) = logging::init(&env) {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
     }
@@ -158,6 +163,8 @@ fn serve(catalog: &'static Catalog, hooks: Arc<dyn Hooks>, version: &'static str
     });
     // Serving has ended; the runtime still runs the last export.
     telemetry.shutdown();
+    // Requests still running past the shutdown grace period are dropped, not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -180,22 +187,6 @@ fn check_health(env: &config::Environment) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stderr in every mode: on stdio, stdout carries the protocol.
-fn init_logging(rust_log: Option<String>) -> Result<(), String> {
-    let filter = match rust_log {
-        Some(spec) => {
-            EnvFilter::try_new(&spec).map_err(|e| format!("invalid RUST_LOG {spec:?}: {e}"))?
-        }
-        None => EnvFilter::new("info,rmcp=warn"),
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init()
-        .map_err(|e| format!("cannot start logging: {e}"))
 }
 
 #[cfg(test)]

@@ -15,7 +15,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
-use crate::catalog::{Catalog, ToolMode, ToolSpec, UpstreamScheme};
+use crate::catalog::{
+    Access, Annotations, Catalog, HttpBinding, Location, Param, Style, ToolMode, ToolSpec,
+    UpstreamScheme,
+};
 
 pub const KID: &str = "test-key-1";
 
@@ -42,6 +45,42 @@ pub fn catalog(
     }))
 }
 
+pub const READ: Annotations = Annotations {
+    read_only: true,
+    destructive: false,
+    idempotent: true,
+    open_world: true,
+};
+/// A GET tool of `/items/{id}` with one required integer argument, `id`.
+pub const fn tool(name: &'static str, access: Access) -> ToolSpec {
+    ToolSpec {
+        name,
+        title: None,
+        description: "test tool",
+        input_schema: r#"{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}"#,
+        output: None,
+        group: "test",
+        annotations: READ,
+        access,
+        http: HttpBinding {
+            method: "GET",
+            path: "/items/{id}",
+            params: &[Param {
+                arg: "id",
+                name: "id",
+                location: Location::Path,
+                required: true,
+                style: Style::Simple,
+                explode: false,
+                allow_reserved: false,
+            }],
+            body: None,
+            credentials: &[],
+            required_headers: &[],
+            documents_redirects: false,
+        },
+    }
+}
 pub async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

@@ -12,13 +12,17 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import httpx2
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from mcp.client.auth import OAuthClientProvider
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
+
 import support
-from support import Process, SigningKey
+from support import MemoryTokenStorage, Process, SigningKey
 
 REPO = Path(__file__).resolve().parents[2]
 AS_SCRIPT = REPO / "tests" / "peers" / "authorization-server.mjs"
@@ -176,3 +180,25 @@ def secrets_in_log(log_text: str, token: str) -> list[str]:
     if len(token) >= 40 and token[:40] in log_text:
         found.append("prefix")
     return found
+
+
+def oauth_provider(server_url: str, storage: MemoryTokenStorage, browser_log: list) -> OAuthClientProvider:
+    """The Python SDK's OAuth client for `server_url`: discovery, dynamic registration, PKCE;
+    the scripted browser signs in on the AS's dev login page (`browser_log` keeps the
+    authorization URL and the response)."""
+    redirect_uri = f"http://127.0.0.1:{support.free_port()}/callback"  # nothing listens: the browser stops there
+
+    async def redirect_handler(authorization_url: str) -> None:
+        browser_log.append(authorization_url)
+        browser_log.append(await anyio.to_thread.run_sync(
+            support.browse_authorization, authorization_url, redirect_uri))
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        response = browser_log[-1]
+        return AuthorizationCodeResult(code=response.code, state=response.state, iss=response.iss)
+
+    metadata = OAuthClientMetadata(
+        client_name="mcp-gen e2e", redirect_uris=[redirect_uri],
+        grant_types=["authorization_code", "refresh_token"], response_types=["code"],
+        token_endpoint_auth_method="none")
+    return OAuthClientProvider(server_url, metadata, storage, redirect_handler, callback_handler)

@@ -47,6 +47,9 @@ def loopback_env(extra: dict[str, str | None] | None = None) -> dict[str, str]:
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         env.pop(name, None)
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    # The servers' metrics listener: any free port, not the shared default 9464 (several
+    # servers run at once here); launch_mcp_server names one to scrape.
+    env.setdefault("METRICS_ADDR", f"{LOOPBACK}:0")
     for name, value in (extra or {}).items():
         if value is None:
             env.pop(name, None)
@@ -134,12 +137,13 @@ def http_ok(url: str, expect: int = 200) -> Callable[[], bool]:
 def launch_mcp_server(binary: Path, name: str, log: Path,
                       env: dict[str, str | None]) -> tuple[str, Process]:
     """A generated MCP server on a free loopback port, named to itself by RESOURCE_SERVER_URL,
-    ready once /healthz answers; `env` adds to (or, with None, removes from) the shared settings.
-    Returns its base URL and process."""
+    ready once /healthz answers, its metrics on another free port; `env` adds to (or, with
+    None, removes from) the shared settings. Returns its base URL and process."""
     port = free_port()
     base = f"http://{LOOPBACK}:{port}"
     full = loopback_env({
         "RESOURCE_SERVER_URL": f"{base}/mcp",
+        "METRICS_ADDR": f"{LOOPBACK}:{free_port()}",
         "HOST": LOOPBACK,
         "PORT": str(port),
         "RUST_LOG": os.environ.get("RUST_LOG", "info"),

@@ -5,7 +5,9 @@ Offline, no cluster and no image registry needed:
   bundles, strictly (an unknown or misspelt field is an error), for the oldest Kubernetes
   the manifests promise (1.30: the preStop `sleep` action) and the newest it knows;
 - what a deployment relies on is read from the YAML: non-root pods with a read-only root
-  filesystem and no privileges, probes on /healthz, resources, spread, autoscaling and a
+  filesystem and no privileges, liveness on /healthz and readiness on /readyz, a metrics
+  port scraped on the pod and never published by the Service, a termination grace period
+  that covers SHUTDOWN_GRACE_SECS, resources, spread, autoscaling and a
   disruption budget that select the pods, no credential written in any manifest, the
   Secret holding exactly the credential variables the server reads;
 - the kustomization renders with `kubectl kustomize` (the base, and the overlay the
@@ -197,13 +199,38 @@ def check_probes_and_resources(deployment: dict) -> None:
         assert get["path"] in ("/healthz", "/readyz"), f"{probe} asks {get['path']}"
         assert get["port"] in ports or get["port"] in ports.values(), f"{probe}: no port {get['port']}"
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz", "liveness must not depend on readiness"
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz", "readiness must follow /readyz (keys, SIGTERM)"
     for kind in ("requests", "limits"):
         for resource in ("cpu", "memory"):
             assert c.get("resources", {}).get(kind, {}).get(resource), f"no {kind}.{resource}"
+    check_shutdown(deployment, {})
+
+
+def check_shutdown(deployment: dict, settings: dict[str, str]) -> None:
+    """The pod gets the preStop pause, then the server's own drain (SHUTDOWN_GRACE_SECS, 60 by
+    default, as long as the default REQUEST_TIMEOUT_SECS), then a moment to exit."""
+    c = container(deployment)
     pause = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
     grace = pod_spec(deployment).get("terminationGracePeriodSeconds", 30)
-    # The pause, then the longest request (REQUEST_TIMEOUT_SECS: 60 by default).
-    assert grace >= pause + 60, f"terminationGracePeriodSeconds {grace} < {pause} + 60"
+    drain = float(settings.get("SHUTDOWN_GRACE_SECS") or 60)
+    assert grace >= pause + drain + 2, f"terminationGracePeriodSeconds {grace} < {pause} + {drain} + 2"
+
+
+def check_metrics_port(deployment: dict, service: dict, settings: dict[str, str]) -> None:
+    """Metrics on a port of their own, where a scraper of the pods looks, never behind the
+    Service's public port."""
+    c = container(deployment)
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert "metrics" in ports, "no metrics containerPort"
+    host, _, port = settings.get("METRICS_ADDR", "").rpartition(":")
+    assert host == "0.0.0.0" and port == str(ports["metrics"]), \
+        f"METRICS_ADDR {settings.get('METRICS_ADDR')!r} is not 0.0.0.0:{ports['metrics']}"
+    annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+    assert annotations.get("prometheus.io/scrape") == "true", "prometheus.io/scrape"
+    assert annotations.get("prometheus.io/port") == str(ports["metrics"]), "prometheus.io/port"
+    assert annotations.get("prometheus.io/path") == "/metrics", "prometheus.io/path"
+    for published in service["spec"]["ports"]:
+        assert published["targetPort"] not in ("metrics", ports["metrics"]), "the Service publishes the metrics"
 
 
 def check_no_literal_secrets(deploy: Deploy, objects: list[dict]) -> None:
@@ -264,6 +291,13 @@ def test_pods_run_unprivileged(project):
 def test_probes_resources_and_shutdown(project):
     _, deploy = project
     check_probes_and_resources(deploy.one("Deployment"))
+    check_shutdown(deploy.one("Deployment"), deploy.settings)
+    assert deploy.settings.get("LOG_FORMAT") == "json", "log collectors read JSON lines"
+
+
+def test_metrics_are_scraped_on_the_pod_not_published(project):
+    _, deploy = project
+    check_metrics_port(deploy.one("Deployment"), deploy.one("Service"), deploy.settings)
 
 
 def test_replicas_spread_scale_and_survive_drains(project):
@@ -286,7 +320,7 @@ def test_replicas_spread_scale_and_survive_drains(project):
         assert s["labelSelector"]["matchLabels"] == selector
     assert service["spec"]["type"] == "ClusterIP" and service["spec"]["selector"] == selector
     (port,) = service["spec"]["ports"]
-    (http,) = container(deployment)["ports"]
+    (http,) = [p for p in container(deployment)["ports"] if p["name"] == "http"]
     assert (port["name"], port["port"], port["targetPort"]) == ("http", 80, "http")
     assert (http["name"], http["containerPort"]) == ("http", 8000)
     assert deploy.settings["PORT"] == str(http["containerPort"])
@@ -424,6 +458,19 @@ def test_the_checks_catch_broken_manifests(projects):
     broken(lambda d: container(d)["securityContext"]["capabilities"].update(drop=["NET_RAW"]),
            check_unprivileged, "drop ALL")
     broken(lambda d: container(d).pop("readinessProbe"), check_probes_and_resources, "readinessProbe")
+    broken(lambda d: container(d)["readinessProbe"]["httpGet"].update(path="/healthz"),
+           check_probes_and_resources, "readyz")
+    broken(lambda d: pod_spec(d).update(terminationGracePeriodSeconds=30), check_probes_and_resources,
+           "terminationGracePeriodSeconds")
+    service = deploy.one("Service")
+    metrics_check = lambda d: check_metrics_port(d, service, deploy.settings)  # noqa: E731
+    broken(lambda d: container(d)["ports"].pop(), metrics_check, "no metrics containerPort")
+    broken(lambda d: d["spec"]["template"]["metadata"]["annotations"].update({"prometheus.io/port": "8000"}),
+           metrics_check, "prometheus.io/port")
+    published = copy.deepcopy(service)
+    published["spec"]["ports"].append({"name": "metrics", "port": 9464, "targetPort": "metrics"})
+    with pytest.raises(AssertionError, match="publishes the metrics"):
+        check_metrics_port(deployment, published, deploy.settings)
     broken(lambda d: container(d)["resources"].pop("limits"), check_probes_and_resources, "limits")
     broken(lambda d: container(d).update(env=[{"name": "UPSTREAM_API_KEY", "value": "special-key"}]),
            lambda d: check_no_literal_secrets(deploy, [d]), "literal value")

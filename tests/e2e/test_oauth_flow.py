@@ -3,35 +3,11 @@ OAuthClientProvider does the whole dance by itself — 401 → protected-resourc
 metadata → dynamic registration → PKCE authorization (the scripted browser signs in on the dev
 login page) → token for this resource — and the call then reaches Prism with the API key."""
 
-import anyio
-import jwt
-from mcp.client.auth import OAuthClientProvider
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
-
-import support
+from auth_support import oauth_provider
 from support import (MemoryTokenStorage, RawMcp, call_tool, result_json, result_text, run,
                      with_mcp_client)
 
 PET_ID = 4242  # unique in this session, to find the upstream request in Prism's log
-
-
-def oauth_provider(server_url: str, storage: MemoryTokenStorage, browser_log: list) -> OAuthClientProvider:
-    redirect_uri = f"http://127.0.0.1:{support.free_port()}/callback"  # nothing listens: the browser stops there
-
-    async def redirect_handler(authorization_url: str) -> None:
-        browser_log.append(authorization_url)
-        browser_log.append(await anyio.to_thread.run_sync(
-            support.browse_authorization, authorization_url, redirect_uri))
-
-    async def callback_handler() -> AuthorizationCodeResult:
-        response = browser_log[-1]
-        return AuthorizationCodeResult(code=response.code, state=response.state, iss=response.iss)
-
-    metadata = OAuthClientMetadata(
-        client_name="mcp-gen e2e", redirect_uris=[redirect_uri],
-        grant_types=["authorization_code", "refresh_token"], response_types=["code"],
-        token_endpoint_auth_method="none")
-    return OAuthClientProvider(server_url, metadata, storage, redirect_handler, callback_handler)
 
 
 def test_sdk_oauth_flow_then_tool_call(server_http, auth_server, prism):

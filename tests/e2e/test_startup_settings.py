@@ -86,3 +86,20 @@ def test_auth_none_off_loopback_warns_about_its_credentials(workdir):
         "UPSTREAM_BASE_URL": "http://127.0.0.1:9"})
     srv.proc.stop()
     assert NOAUTH_WARNING not in srv.proc.log_text()
+
+
+def test_operations_settings_are_checked_at_startup():
+    """LOG_FORMAT, METRICS_ADDR and SHUTDOWN_GRACE_SECS: a bad value, or a metrics address in
+    use, stops the server with an error naming the variable."""
+    import socket
+    with socket.socket() as taken:
+        taken.bind((support.LOOPBACK, 0))
+        taken.listen()
+        busy = f"{support.LOOPBACK}:{taken.getsockname()[1]}"
+        for env, named in [({"LOG_FORMAT": "yaml"}, "LOG_FORMAT"),
+                           ({"METRICS_ADDR": "localhost:9464"}, "METRICS_ADDR"),
+                           ({"SHUTDOWN_GRACE_SECS": "-1"}, "SHUTDOWN_GRACE_SECS"),
+                           ({"HOST": support.LOOPBACK, "METRICS_ADDR": busy}, f"METRICS_ADDR={busy}")]:
+            code, log = run_to_exit(server_binary(), {"RESOURCE_SERVER_URL": "https://mcp.example.com/mcp", **env})
+            print(f"STARTUP | {env} | exit {code} | {log.strip()[-160:]}")
+            assert code != 0 and named in log, (env, log)

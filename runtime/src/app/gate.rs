@@ -1,7 +1,8 @@
 //! The axum middleware in front of `/mcp`: verifies the bearer token, answers with HTTP
 //! challenges where the design asks for them, hands the verified [`Principal`] to the MCP
 //! handler through request extensions, adds top-level `securitySchemes` to `tools/list`
-//! responses, and writes one access-log line per request. It also bounds what one request
+//! responses, writes one access-log line per request and counts it in the metrics (when the
+//! app carries an `Arc<Metrics>` extension). It also bounds what one request
 //! may cost: concurrent requests, time to send the body and to answer, the size and shape of
 //! the JSON; the token is checked before the body is read.
 
@@ -31,7 +32,8 @@ use crate::auth::{self, Bearer, Principal, Verifier};
 use crate::catalog::{Catalog, CatalogRole, ToolMode, ToolSpec};
 use crate::config::{Bounds, ChallengeMode};
 use crate::mcp::listing;
-use crate::mcp::server::CallLog;
+use crate::mcp::server::{CallLog, CallOutcome};
+use crate::metrics::{Metrics, Outcome, Refusal};
 use crate::telemetry::{self, RequestTrace, Tracing};
 use crate::upstream::credentials::CallerToken;
 use crate::validate::{self, Limits};
@@ -89,6 +91,14 @@ struct RpcInfo {
     /// `params._meta.traceparent` and `tracestate` (W3C trace context, MCP 2026-07-28).
     traceparent: Option<String>,
     tracestate: Option<String>,
+}
+
+/// A `tools/call` the gate answered itself (a refusal, arguments over a limit, a timeout),
+/// left in the response's extensions for the metrics.
+#[derive(Clone)]
+struct GateAnswer {
+    tool: String,
+    outcome: Outcome,
 }
 
 /// Reads the fields the gate needs, skipping the rest unbuilt (the body may be over a limit).
@@ -313,6 +323,16 @@ impl Gate {
         response
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
+        // Counted as the operation it would have run (the metrics keep catalog names only).
+        let tool = self
+            .called_operation(rpc)
+            .map(|spec| spec.name.to_owned())
+            .or_else(|| rpc.tool.clone())
+            .unwrap_or_default();
+        response.extensions_mut().insert(GateAnswer {
+            tool,
+            outcome: Outcome::RateLimited,
+        });
         Some(response)
     }
 
@@ -331,12 +351,14 @@ impl Gate {
             );
             let description = "Access tokens are accepted only in the Authorization header.";
             let challenge = self.challenger.invalid_request(description);
-            return Err(refuse(
+            let mut refusal = refuse(
                 StatusCode::UNAUTHORIZED,
                 "invalid_request",
                 description,
                 &challenge,
-            ));
+            );
+            refusal.extensions_mut().insert(Refusal::TokenInQuery);
+            return Err(refusal);
         }
         let mut caller_token = None;
         let principal = match auth::bearer(&parts.headers) {
@@ -434,12 +456,17 @@ impl Gate {
                     reason = refusal.error,
                     "tool call refused"
                 );
-                return Err(refuse(
+                let mut response = refuse(
                     refusal.status,
                     refusal.error,
                     &refusal.message,
                     &refusal.challenge,
-                ));
+                );
+                response.extensions_mut().insert(GateAnswer {
+                    tool: spec.name.to_owned(),
+                    outcome: Outcome::refused(refusal.error),
+                });
+                return Err(response);
             }
         }
         if let Some(principal) = principal {
@@ -477,7 +504,26 @@ fn refuse(status: StatusCode, error: &str, description: &str, challenge: &str) -
     if let Ok(value) = HeaderValue::from_str(challenge) {
         response.headers_mut().insert(WWW_AUTHENTICATE, value);
     }
+    response.extensions_mut().insert(Refusal::of_error(error));
     response
+}
+
+/// Counts one request to `/mcp`: its refusal, its tool call.
+fn count(metrics: &Metrics, call: Option<&CallOutcome>, response: &Response, elapsed: Duration) {
+    let refusal = response.extensions().get::<Refusal>().copied();
+    if let Some(reason) = refusal.or_else(|| call.and_then(|c| c.kind.refusal())) {
+        metrics.refused(reason);
+    }
+    if let Some(call) = call {
+        metrics.tool_call(call.index, call.kind, elapsed);
+        if let Some((class, took)) = call.upstream {
+            metrics.upstream_request(call.index, class, took);
+        }
+    } else if let Some(answer) = response.extensions().get::<GateAnswer>()
+        && let Some(index) = metrics.index_of(&answer.tool)
+    {
+        metrics.tool_call(index, answer.outcome, elapsed);
+    }
 }
 
 /// A plain-text answer that is not about authorization.
@@ -528,6 +574,8 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
             .insert(RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     };
+    let metrics = request.extensions().get::<Arc<Metrics>>().cloned();
+    let _in_flight = metrics.as_deref().map(Metrics::in_flight);
     let mut rpc = RpcInfo::default();
     let call_log = CallLog::default();
     let mut trace = RequestTrace::begin(&gate.tracing, &http_method, request.headers());
@@ -536,7 +584,18 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(tool = ?rpc.tool, "request timed out (REQUEST_TIMEOUT_SECS)");
-            plain(StatusCode::GATEWAY_TIMEOUT, "request timed out")
+            let mut response = plain(StatusCode::GATEWAY_TIMEOUT, "request timed out");
+            let tool = match gate.tool_mode {
+                ToolMode::Catalog => rpc.operation.as_ref().or(rpc.tool.as_ref()),
+                ToolMode::Tools => rpc.tool.as_ref(),
+            };
+            if let Some(tool) = tool {
+                response.extensions_mut().insert(GateAnswer {
+                    tool: tool.clone(),
+                    outcome: Outcome::RequestTimeout,
+                });
+            }
+            response
         }
     };
     // One line per request: the tool call's own outcome joins it when the handler ran one.
@@ -555,6 +614,9 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
         latency_ms = started.elapsed().as_millis() as u64,
         "mcp request"
     );
+    if let Some(metrics) = &metrics {
+        count(metrics, call, &response, started.elapsed());
+    }
     response
 }
 
@@ -623,7 +685,12 @@ async fn serve(
         {
             tracing::info!(tool, %inside, "arguments over a limit");
             let text = validate::over_limit(tool, &inside);
-            return tool_error(rpc.id.clone(), text, &parts.headers);
+            let mut response = tool_error(rpc.id.clone(), text, &parts.headers);
+            response.extensions_mut().insert(GateAnswer {
+                tool: tool.to_owned(),
+                outcome: Outcome::InvalidArguments,
+            });
+            return response;
         }
         tracing::info!(%violation, "request over a limit");
         return plain(

@@ -5,25 +5,32 @@
 //! - `gate`: bounds and authenticates every request to `/mcp`;
 //! - `cors`: which browser origins may call `/mcp`;
 //! - `rate_limit`: how many tool calls each caller may make;
-//! - `listener`: accepting connections within bounds, draining on shutdown;
+//! - `listener`: accepting connections within bounds, draining on shutdown
+//!   (`SHUTDOWN_GRACE_SECS`);
+//! - `readiness`: `/readyz`;
+//! - `metrics_listener`: `/metrics` on `METRICS_ADDR`;
 //! - `healthcheck`: `--healthcheck`, the server asking its own `/healthz`.
 
 mod cors;
 pub(crate) mod gate;
 pub(crate) mod healthcheck;
 mod listener;
+mod metrics_listener;
 pub(crate) mod rate_limit;
+mod readiness;
 mod router;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
+use axum::Extension;
 use reqwest::Url;
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::listener::{serve, shutdown_signal};
+use crate::app::listener::{Drained, grace_from, serve, shutdown_signal};
+use crate::app::readiness::Readiness;
 pub use crate::app::router::router;
 use crate::auth::Verifier;
 use crate::auth::authserver;
@@ -36,6 +43,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::hooks_api::Hooks;
 use crate::mcp::server::{CacheHints, Exposure, McpServer};
+use crate::metrics::Metrics;
 use crate::upstream::credentials::Credentials;
 use crate::upstream::{self, Upstream};
 
@@ -131,6 +139,16 @@ pub async fn run_http(
             "ALLOWED_ORIGINS=*: any web page a user opens may call this server from their browser"
         );
     }
+    let grace = grace_from(|name| config.env.get(name)).map_err(|e| e.to_string())?;
+    let metrics = match metrics_listener::address_from(|name| config.env.get(name))
+        .map_err(|e| e.to_string())?
+    {
+        Some(address) => {
+            let version = config.user_agent.rsplit_once('/').map_or("", |(_, v)| v);
+            Some((address, Arc::new(Metrics::new(catalog, version)?)))
+        }
+        None => None,
+    };
     let resource = Url::parse(&config.resource).map_err(|e| format!("RESOURCE_SERVER_URL: {e}"))?;
     let challenger = Challenger::new(metadata::metadata_url(&resource));
     let verifier = match issuer {
@@ -140,9 +158,6 @@ pub async fn run_http(
             let http = authserver::http_client()?;
             let max_stale = jwks::max_stale_from(env).map_err(|e| e.to_string())?;
             let keys = KeyStore::with_max_stale(issuer, http.clone(), max_stale);
-            // Warm the key cache without delaying startup; failures are retried on demand.
-            let warm = Arc::clone(&keys);
-            tokio::spawn(async move { warm.refresh().await });
             let implied = ScopeImplications::from_lookup(catalog.default_scope_implies, env)
                 .map_err(|e| e.to_string())?;
             if !implied.is_empty() {
@@ -166,6 +181,9 @@ pub async fn run_http(
                 );
                 verifier = verifier.with_introspection(introspection, http);
             }
+            if let Some((_, metrics)) = &metrics {
+                verifier = verifier.with_counters(metrics.auth_counters());
+            }
             Some(verifier)
         }
         None => None,
@@ -178,15 +196,25 @@ pub async fn run_http(
         cache_hints(catalog, &config, verifier.is_some()),
         exposure(&config),
     )?;
+    let tokens = verifier.as_ref().map(Verifier::readiness);
+    if let Some(tokens) = tokens.clone() {
+        // Loads the keys without delaying startup; `/readyz` says when they are in.
+        tokio::spawn(tokens.warm());
+    }
+    let readiness = Readiness::new(tokens, &config.upstream_base);
     let shutdown = CancellationToken::new();
-    let app = router(
+    let mut app = router(
         catalog,
         &config,
         server,
         verifier,
         challenger,
         shutdown.child_token(),
-    );
+    )
+    .merge(readiness::route(Arc::clone(&readiness)));
+    if let Some((_, metrics)) = &metrics {
+        app = app.layer(Extension(Arc::clone(metrics)));
+    }
 
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
         .await
@@ -199,6 +227,10 @@ pub async fn run_http(
     let address = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    if let Some((address, metrics)) = metrics {
+        let bound = metrics_listener::start(address, metrics, &config.bounds).await?;
+        tracing::info!(address = %bound, "serving Prometheus metrics at /metrics");
+    }
     tracing::info!(
         %address,
         resource = %config.resource,
@@ -207,10 +239,19 @@ pub async fn run_http(
         tools = catalog.tools.len(),
         "serving MCP at /mcp"
     );
-    serve(listener, app, &config.bounds, async move {
+    let drained = serve(listener, app, &config.bounds, grace, async move {
         shutdown_signal().await;
-        shutdown.cancel();
+        readiness.drain();
     })
     .await;
+    // Only now: rmcp answers the requests still in its hands with an error once cancelled.
+    shutdown.cancel();
+    match drained {
+        Drained::Complete => tracing::info!("drained: every request finished"),
+        Drained::Cut(open) => tracing::warn!(
+            open,
+            "SHUTDOWN_GRACE_SECS ran out: connections still open are closed"
+        ),
+    }
     Ok(())
 }

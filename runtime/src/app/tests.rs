@@ -4,7 +4,7 @@
 use super::*;
 use crate::catalog::*;
 use crate::telemetry::Tracing;
-use crate::testkit::{TestIssuer, echo_upstream};
+use crate::testkit::{READ, TestIssuer, echo_upstream, tool};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
@@ -13,41 +13,6 @@ use std::collections::HashMap;
 use tower::ServiceExt;
 
 const RESOURCE: &str = "http://127.0.0.1:8000/mcp";
-const READ: Annotations = Annotations {
-    read_only: true,
-    destructive: false,
-    idempotent: true,
-    open_world: true,
-};
-const fn tool(name: &'static str, access: Access) -> ToolSpec {
-    ToolSpec {
-        name,
-        title: None,
-        description: "test tool",
-        input_schema: r#"{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}"#,
-        output: None,
-        group: "test",
-        annotations: READ,
-        access,
-        http: HttpBinding {
-            method: "GET",
-            path: "/items/{id}",
-            params: &[Param {
-                arg: "id",
-                name: "id",
-                location: Location::Path,
-                required: true,
-                style: Style::Simple,
-                explode: false,
-                allow_reserved: false,
-            }],
-            body: None,
-            credentials: &[],
-            required_headers: &[],
-            documents_redirects: false,
-        },
-    }
-}
 static MIXED_TOOLS: &[ToolSpec] = &[
     tool(
         "open",
@@ -1167,6 +1132,224 @@ async fn calls_beyond_the_upstream_cap_wait_then_answer_busy() {
     );
     assert_eq!(first.body["result"]["isError"], false, "{}", first.body);
     assert_eq!(second.body["result"]["isError"], false, "{}", second.body);
+}
+
+/// The value of one series in a text exposition.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+}
+
+#[tokio::test]
+async fn metrics_count_calls_by_tool_and_outcome_without_secrets() {
+    let issuer = TestIssuer::start().await;
+    let catalog = catalog(MIXED_TOOLS);
+    let metrics = Arc::new(crate::metrics::Metrics::new(catalog, "9.9.9").unwrap());
+    let app = app_with(catalog, "http", &issuer, &[])
+        .await
+        .layer(Extension(Arc::clone(&metrics)));
+    let mut strong_claims = issuer.claims(RESOURCE, "write");
+    strong_claims["sub"] = json!("subject-that-must-not-show");
+    let strong = issuer.token(&strong_claims);
+    let weak = issuer.token(&issuer.claims(RESOURCE, "read"));
+    let secret_argument = json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+        "params": {"name": "open", "arguments": {"id": 424242}}});
+
+    assert_eq!(
+        post(&app, Some(&strong), call("guarded")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post(&app, None, secret_argument).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(post(&app, None, call("open")).await.status, StatusCode::OK);
+    let refused = post(&app, Some(&weak), call("guarded")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(&app, None, call("guarded")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let forged = format!("{strong}x");
+    assert_eq!(
+        post(&app, Some(&forged), call("guarded")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // A name outside the catalog makes no series.
+    post(&app, None, call("no-such-tool")).await;
+
+    let text = metrics.render().unwrap();
+    for (series, value) in [
+        (r#"mcp_tool_calls_total{outcome="ok",tool="guarded"}"#, 1.0),
+        (r#"mcp_tool_calls_total{outcome="ok",tool="open"}"#, 2.0),
+        (
+            r#"mcp_tool_calls_total{outcome="refused_insufficient_scope",tool="guarded"}"#,
+            1.0,
+        ),
+        (
+            r#"mcp_tool_calls_total{outcome="refused_no_token",tool="guarded"}"#,
+            1.0,
+        ),
+        (
+            r#"mcp_tool_call_duration_seconds_count{outcome="ok",tool="open"}"#,
+            2.0,
+        ),
+        (
+            r#"mcp_upstream_request_duration_seconds_count{status_class="2xx",tool="open"}"#,
+            2.0,
+        ),
+        (
+            r#"mcp_auth_refusals_total{reason="insufficient_scope"}"#,
+            1.0,
+        ),
+        (r#"mcp_auth_refusals_total{reason="no_token"}"#, 1.0),
+        (r#"mcp_auth_refusals_total{reason="invalid_token"}"#, 1.0),
+        (r#"mcp_jwks_fetches_total{result="ok"}"#, 0.0),
+        ("mcp_requests_in_flight", 0.0),
+    ] {
+        assert_eq!(sample(&text, series), value, "{series}");
+    }
+    for secret in [
+        &strong,
+        &weak,
+        "subject-that-must-not-show",
+        "user-1",
+        "424242",
+        "no-such-tool",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the metrics");
+    }
+    // Every label is one the documentation names.
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let labels = line.split_once('{').map_or("", |(_, rest)| rest);
+        for pair in labels.split(',').filter(|p| p.contains('=')) {
+            let name = pair.split('=').next().unwrap().trim_start_matches('}');
+            assert!(
+                [
+                    "tool",
+                    "outcome",
+                    "status_class",
+                    "reason",
+                    "result",
+                    "server",
+                    "version",
+                    "le"
+                ]
+                .contains(&name),
+                "label {name} in {line}"
+            );
+        }
+    }
+}
+
+/// Log lines written to memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_without_the_token() {
+    use crate::logging::{Format, subscriber};
+    // The process's logger, as the server sets it: a scoped one would miss events whose
+    // interest other tests' threads settled first.
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing::subscriber::set_global_default(subscriber(
+            tracing_subscriber::EnvFilter::new("debug"),
+            Format::Json,
+            move || writer.clone(),
+        ))
+        .unwrap();
+        captured
+    });
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "http", &issuer).await;
+    let mut claims = issuer.claims(RESOURCE, "write");
+    claims["sub"] = json!("json-log-subject");
+    let token = issuer.token(&claims);
+    assert_eq!(
+        post(&app, Some(&token), call("guarded")).await.status,
+        StatusCode::OK
+    );
+    let forged = format!("{token}x");
+    post(&app, Some(&forged), call("guarded")).await;
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|l| l["message"] == "mcp request" && l["caller"] == "json-log-subject")
+        .unwrap_or_else(|| panic!("no request line in\n{text}"));
+    assert_eq!(request["level"], "INFO");
+    assert_eq!(request["tool"], "guarded");
+    assert_eq!(request["status"], 200);
+    assert_eq!(request["outcome"], "200");
+    assert!(request["timestamp"].is_string());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "rejected access token"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&token[token.len() - 20..]),
+        "a token in the log"
+    );
+}
+
+#[tokio::test]
+async fn catalog_mode_counts_operations_and_its_own_tools() {
+    let issuer = TestIssuer::start().await;
+    let catalog = catalog_mode();
+    let metrics = Arc::new(crate::metrics::Metrics::new(catalog, "1").unwrap());
+    let app = app_with(catalog, "tool", &issuer, &[])
+        .await
+        .layer(Extension(Arc::clone(&metrics)));
+    let search = tool_call("search_operations", json!({"query": "items"}));
+    assert_eq!(post(&app, None, search).await.status, StatusCode::OK);
+    let open = call_operation("open", json!({"id": 1}));
+    assert_eq!(post(&app, None, open).await.status, StatusCode::OK);
+    let guarded = call_operation("guarded", json!({"id": 1}));
+    assert_eq!(post(&app, None, guarded).await.status, StatusCode::OK);
+    let describe = tool_call("describe_operation", json!({}));
+    assert_eq!(post(&app, None, describe).await.status, StatusCode::OK);
+
+    let text = metrics.render().unwrap();
+    for (series, value) in [
+        (
+            r#"mcp_tool_calls_total{outcome="ok",tool="search_operations"}"#,
+            1.0,
+        ),
+        (r#"mcp_tool_calls_total{outcome="ok",tool="open"}"#, 1.0),
+        (
+            r#"mcp_tool_calls_total{outcome="refused_no_token",tool="guarded"}"#,
+            1.0,
+        ),
+        (
+            r#"mcp_tool_calls_total{outcome="tool_error",tool="describe_operation"}"#,
+            1.0,
+        ),
+        (r#"mcp_auth_refusals_total{reason="no_token"}"#, 1.0),
+    ] {
+        assert_eq!(sample(&text, series), value, "{series}");
+    }
+    assert!(!text.contains(r#"tool="call_operation""#), "{text}");
 }
 
 mod traces;

@@ -12,6 +12,7 @@
 //! tokens, so they never push an accepted token out of its cache.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -24,6 +25,7 @@ use crate::auth::authserver;
 use crate::auth::rejection::{CNF_BOUND, LEEWAY_SECS, Rejection, TRY_AGAIN, reject};
 use crate::cache::{Lru, TokenKey};
 use crate::config::ConfigError;
+use crate::metrics::{AuthCounters, FetchResult};
 use crate::outbound::Failure;
 
 /// How long an "active" answer is trusted (never beyond the token's own `exp`).
@@ -148,6 +150,10 @@ pub struct Introspector {
     /// Re-checks of tokens that were active when last asked (their answer expired from the
     /// cache): a flood of unknown tokens cannot lock out the users already signed in.
     renewals: Mutex<Budget>,
+    /// The endpoint gave a usable answer at least once: tokens can be checked.
+    reached: AtomicBool,
+    /// Where requests are counted, when metrics are on.
+    counters: Option<AuthCounters>,
 }
 
 impl Introspector {
@@ -175,7 +181,39 @@ impl Introspector {
                 available: burst,
                 updated: Instant::now(),
             }),
+            reached: AtomicBool::new(false),
+            counters: None,
         }
+    }
+
+    /// Counts every introspection from now on (`mcp_introspection_requests_total`).
+    pub fn count_with(&mut self, counters: AuthCounters) {
+        self.counters = Some(counters);
+    }
+
+    fn count(&self, result: FetchResult) {
+        if let Some(counters) = &self.counters {
+            counters.introspection(result);
+        }
+    }
+
+    /// Whether the endpoint answered usably at least once: the readiness of a server whose
+    /// tokens may be opaque.
+    pub fn reached(&self) -> bool {
+        self.reached.load(Ordering::Relaxed)
+    }
+
+    /// Asks the endpoint about a token that was never issued, outside the budget and the
+    /// caches, to learn whether it answers (before any caller sent a token). `true` when it
+    /// did.
+    pub async fn probe(&self) -> bool {
+        let answered = self.ask("mcp-readiness-probe").await.is_ok();
+        self.count(if answered {
+            FetchResult::Inactive
+        } else {
+            FetchResult::Error
+        });
+        answered
     }
 
     /// The token's claims when the AS says it is active, for this resource, and current.
@@ -191,6 +229,7 @@ impl Introspector {
             &self.budget
         };
         if !self.spend(budget) {
+            self.count(FetchResult::Throttled);
             return Err(reject(
                 TRY_AGAIN,
                 "introspection: TOKEN_INTROSPECTION_MAX_PER_SEC reached",
@@ -200,14 +239,25 @@ impl Introspector {
             .await
             .ok()
             .and_then(Result::ok)
-            .ok_or_else(|| reject(TRY_AGAIN, "introspection: too many in flight"))?;
+            .ok_or_else(|| {
+                self.count(FetchResult::Throttled);
+                reject(TRY_AGAIN, "introspection: too many in flight")
+            })?;
         // Another request with the same token may have asked while this one waited.
         if let Some(hit) = self.cached(&key) {
             return hit;
         }
         // Transport failures are not cached: the next request asks again.
-        let answer = self.ask(token).await?;
+        let answer = self
+            .ask(token)
+            .await
+            .inspect_err(|_| self.count(FetchResult::Error))?;
         let outcome = self.judge(answer);
+        self.count(if outcome.is_ok() {
+            FetchResult::Ok
+        } else {
+            FetchResult::Inactive
+        });
         let ttl = match &outcome {
             Ok(claims) => claims
                 .get("exp")
@@ -337,7 +387,10 @@ impl Introspector {
             .await
             .map_err(unavailable)?;
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(claims)) => Ok(claims),
+            Ok(Value::Object(claims)) => {
+                self.reached.store(true, Ordering::Relaxed);
+                Ok(claims)
+            }
             _ => Err(unavailable(
                 "introspection response is not a JSON object".to_owned(),
             )),

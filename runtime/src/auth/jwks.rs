@@ -7,7 +7,7 @@
 //! fetch they are no longer trusted.
 
 use std::str::FromStr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
@@ -17,6 +17,7 @@ use tokio::sync::Mutex;
 
 use crate::auth::authserver;
 use crate::config::ConfigError;
+use crate::metrics::AuthCounters;
 
 /// Refetches never happen more often than this, whatever tokens arrive.
 const MIN_REFRESH: Duration = Duration::from_secs(10);
@@ -36,6 +37,8 @@ pub struct KeyStore {
     /// Keys not refreshed for this long are no longer trusted (an outage that outlasts it
     /// could hide a revoked key): tokens are refused until the keys load again.
     max_stale: Duration,
+    /// Where fetches are counted, when metrics are on.
+    counters: OnceLock<AuthCounters>,
 }
 
 #[derive(Default)]
@@ -67,6 +70,21 @@ impl KeyStore {
             keys: RwLock::new(Arc::new(KeySet::default())),
             refresh: Mutex::new(RefreshState::default()),
             max_stale,
+            counters: OnceLock::new(),
+        })
+    }
+
+    /// Counts every fetch from now on in `counters` (`mcp_jwks_fetches_total`).
+    pub fn count_with(&self, counters: AuthCounters) {
+        let _ = self.counters.set(counters);
+    }
+
+    /// Whether keys were loaded and are still trusted (`JWKS_MAX_STALE_SECS`): tokens can be
+    /// checked. The readiness of the server.
+    pub fn loaded(&self) -> bool {
+        self.keys.read().is_ok_and(|set| {
+            set.fetched
+                .is_some_and(|fetched| fetched.elapsed() <= self.max_stale)
         })
     }
 
@@ -131,7 +149,11 @@ impl KeyStore {
 
     async fn fetch_now(&self, state: &mut RefreshState) -> bool {
         state.last_attempt = Some(Instant::now());
-        match self.fetch(state).await {
+        let fetched = self.fetch(state).await;
+        if let Some(counters) = self.counters.get() {
+            counters.jwks_fetch(fetched.is_ok());
+        }
+        match fetched {
             Ok(keys) => {
                 tracing::info!(issuer = %self.issuer, keys = keys.len(), "loaded signing keys");
                 if let Ok(mut slot) = self.keys.write() {

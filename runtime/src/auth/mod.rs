@@ -7,6 +7,8 @@
 //!   client every call to it uses.
 //! - `jwks`: its signing keys, cached and refetched within limits.
 //! - `introspection`: opaque tokens checked at its RFC 7662 endpoint.
+//! - `readiness`: whether tokens can be checked yet (keys loaded, or introspection answering),
+//!   and the retries at startup until they can.
 //! - `rejection`: why a token was refused.
 //! - `scopes`: the scope hierarchy (`SCOPE_IMPLIES`).
 //! - `challenge`, `metadata`: `WWW-Authenticate` challenges and the protected-resource
@@ -17,6 +19,7 @@ pub(crate) mod challenge;
 pub(crate) mod introspection;
 pub(crate) mod jwks;
 pub(crate) mod metadata;
+pub(crate) mod readiness;
 pub(crate) mod rejection;
 pub(crate) mod scopes;
 mod verifier;

@@ -12,10 +12,12 @@ use serde_json::{Map, Value};
 
 use crate::auth::introspection::{IntrospectionConfig, Introspector};
 use crate::auth::jwks::KeyStore;
+use crate::auth::readiness::TokenReadiness;
 pub use crate::auth::rejection::Rejection;
 use crate::auth::rejection::{CNF_BOUND, LEEWAY_SECS, TRY_AGAIN, reject};
 use crate::auth::scopes::ScopeImplications;
 use crate::catalog::Access;
+use crate::metrics::AuthCounters;
 
 /// Longer tokens are refused unread: real access tokens are a few KiB at most.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -129,7 +131,7 @@ pub struct Verifier {
     audiences: Vec<String>,
     implied: ScopeImplications,
     /// For opaque (non-JWT) tokens, when configured.
-    introspector: Option<Introspector>,
+    introspector: Option<Arc<Introspector>>,
 }
 
 impl Verifier {
@@ -157,13 +159,28 @@ impl Verifier {
         config: IntrospectionConfig,
         http: reqwest::Client,
     ) -> Self {
-        self.introspector = Some(Introspector::new(
+        self.introspector = Some(Arc::new(Introspector::new(
             config,
             http,
             self.issuers.clone(),
             self.audiences.clone(),
-        ));
+        )));
         self
+    }
+
+    /// Counts key fetches and introspections in `counters` (after `with_introspection`,
+    /// before `readiness` shares the introspector).
+    pub fn with_counters(mut self, counters: AuthCounters) -> Self {
+        self.keys.count_with(counters.clone());
+        if let Some(introspector) = self.introspector.as_mut().and_then(Arc::get_mut) {
+            introspector.count_with(counters);
+        }
+        self
+    }
+
+    /// What tells whether tokens can be checked yet.
+    pub fn readiness(&self) -> TokenReadiness {
+        TokenReadiness::new(Arc::clone(&self.keys), self.introspector.clone())
     }
 
     pub async fn verify(&self, token: &str) -> Result<Principal, Rejection> {

@@ -24,6 +24,7 @@ use crate::catalog::{Catalog, CatalogRole, ToolMode, ToolSpec};
 use crate::mcp::catalog_mode::{self, CatalogMode};
 use crate::mcp::listing;
 use crate::mcp::outcome;
+use crate::metrics::{Outcome, UpstreamClass};
 use crate::search::Index;
 use crate::telemetry::CallContext;
 use crate::upstream::Upstream;
@@ -103,14 +104,42 @@ fn reads_cache_hints(context: &RequestContext<RoleServer>) -> bool {
 pub struct CallLog(Arc<OnceLock<CallOutcome>>);
 
 pub struct CallOutcome {
-    /// The operation that ran (through `call_operation` in catalog mode).
+    /// The operation that ran (through `call_operation` in catalog mode), or catalog mode's
+    /// tool that answered.
     pub tool: &'static str,
+    /// Its place among the catalog's tools (see [`crate::metrics::Metrics::index_of`]).
+    pub index: usize,
     /// The upstream status, or why there was none (`refused:…`, `invalid_arguments`, …).
     pub outcome: String,
+    /// The same, as a metric label.
+    pub kind: Outcome,
+    /// How the upstream exchange went and how long it took, when there was one.
+    pub upstream: Option<(UpstreamClass, Duration)>,
     /// The token's subject: who called, never the token.
     pub caller: Option<String>,
     /// The result was an error (`isError`), whatever the upstream status.
     pub is_error: bool,
+}
+
+/// How one call went, as [`McpServer::run`] reports it.
+struct Ran {
+    result: CallToolResult,
+    /// For the log line.
+    outcome: String,
+    kind: Outcome,
+    upstream: Option<(UpstreamClass, Duration)>,
+}
+
+impl Ran {
+    /// Ended before any upstream request.
+    fn early(result: CallToolResult, outcome: impl Into<String>, kind: Outcome) -> Self {
+        Self {
+            result,
+            outcome: outcome.into(),
+            kind,
+            upstream: None,
+        }
+    }
 }
 
 impl CallLog {
@@ -277,14 +306,14 @@ impl McpServer {
         Ok(compiled)
     }
 
-    /// Runs one call; returns the result and a short status for the log line.
+    /// Runs one call: its result, and how it went for the log line and the metrics.
     async fn run(
         &self,
         i: usize,
         arguments: Option<Map<String, Value>>,
         principal: Option<&Principal>,
         caller_token: Option<&str>,
-    ) -> (CallToolResult, String) {
+    ) -> Ran {
         let shared = &self.0;
         let spec: &ToolSpec = &shared.catalog.tools[i];
         // Without OAuth (stdio, `--auth none`) every caller is the operator's own.
@@ -304,32 +333,37 @@ impl McpServer {
                     Value::Array(vec![Value::String(refusal.challenge)]),
                 );
                 result.meta = Some(meta);
-                return (result, format!("refused:{}", refusal.error));
+                return Ran::early(
+                    result,
+                    format!("refused:{}", refusal.error),
+                    Outcome::refused(refusal.error),
+                );
             }
         }
         let schemas = match self.schemas(i) {
             Ok(schemas) => schemas,
-            Err(e) => return (internal_error(&e), "internal_error".to_owned()),
+            Err(e) => {
+                return Ran::early(internal_error(&e), "internal_error", Outcome::InternalError);
+            }
+        };
+        let invalid = |text: String| {
+            Ran::early(
+                outcome::error(text),
+                "invalid_arguments",
+                Outcome::InvalidArguments,
+            )
         };
         let args = Value::Object(arguments.unwrap_or_default());
         if let Err(violation) = shared.limits.check(&args) {
-            return (
-                outcome::error(validate::over_limit(spec.name, &violation)),
-                "invalid_arguments".to_owned(),
-            );
+            return invalid(validate::over_limit(spec.name, &violation));
         }
         if let Err(why) = validate::check(&schemas.input, &args) {
-            return (
-                outcome::error(format!("Invalid arguments for `{}`: {why}", spec.name)),
-                "invalid_arguments".to_owned(),
-            );
+            return invalid(format!("Invalid arguments for `{}`: {why}", spec.name));
         }
         let Value::Object(args) = args else {
-            return (
-                outcome::error("arguments must be an object"),
-                "invalid_arguments".to_owned(),
-            );
+            return invalid("arguments must be an object".to_owned());
         };
+        let sent = Instant::now();
         match shared.upstream.send(spec, &args, grant).await {
             Ok(reply) => {
                 let result = outcome::tool_result(
@@ -338,9 +372,21 @@ impl McpServer {
                     schemas.output.as_ref(),
                     spec.http.documents_redirects,
                 );
-                (result, reply.status.as_u16().to_string())
+                let status = reply.status.as_u16();
+                let error_result = result.is_error == Some(true);
+                Ran {
+                    result,
+                    outcome: status.to_string(),
+                    kind: Outcome::of_status(status, error_result),
+                    upstream: Some((UpstreamClass::of_status(status), sent.elapsed())),
+                }
             }
-            Err(e) => (outcome::error(e.to_string()), e.outcome().to_owned()),
+            Err(e) => Ran {
+                result: outcome::error(e.to_string()),
+                outcome: e.outcome().to_owned(),
+                kind: e.kind(),
+                upstream: e.class().map(|class| (class, sent.elapsed())),
+            },
         }
     }
 }
@@ -414,10 +460,40 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let started = Instant::now();
         let principal = principal_of(&context);
+        let parts = context.extensions.get::<Parts>();
+        let caller = principal.and_then(|p| p.subject.clone());
+        let call_log = parts.and_then(|parts| parts.extensions.get::<CallLog>());
         let (i, arguments) = match &self.0.catalog_mode {
             Some(mode) => match self.route(mode, &request.name, request.arguments, principal) {
                 Routed::Run(i, arguments) => (i, arguments),
-                Routed::Answered(result) => return Ok(result.into()),
+                Routed::Answered(result) => {
+                    // Search, describe, or a call naming no operation: counted as the
+                    // catalog tool that answered.
+                    if let (Some(log), Some(j)) = (
+                        call_log,
+                        self.0
+                            .catalog
+                            .catalog_tools
+                            .iter()
+                            .position(|t| t.name == request.name),
+                    ) {
+                        let kind = if result.is_error == Some(true) {
+                            Outcome::ToolError
+                        } else {
+                            Outcome::Ok
+                        };
+                        let _ = log.0.set(CallOutcome {
+                            tool: self.0.catalog.catalog_tools[j].name,
+                            index: self.0.catalog.tools.len() + j,
+                            outcome: kind.as_str().to_owned(),
+                            kind,
+                            upstream: None,
+                            caller,
+                            is_error: result.is_error == Some(true),
+                        });
+                    }
+                    return Ok(result.into());
+                }
                 // Said for every name, so it tells nothing about which operations exist.
                 Routed::Unknown => {
                     return Err(ErrorData::invalid_params(
@@ -440,20 +516,17 @@ impl ServerHandler for McpServer {
             },
         };
         let name = self.0.catalog.tools[i].name;
-        let parts = context.extensions.get::<Parts>();
         // The token the gate validated; used solely by schemes that act as the caller
         // upstream (token exchange, opted-in pass-through).
         let caller_token = parts
             .and_then(|parts| parts.extensions.get::<CallerToken>())
             .map(CallerToken::as_str);
-        let caller = principal.and_then(|p| p.subject.clone());
-        let call_log = parts.and_then(|parts| parts.extensions.get::<CallLog>());
         // The upstream request joins the trace the HTTP gate started, or the caller's. One
         // path either way: two would hold this call's (large) future twice over.
         let trace = parts
             .and_then(|p| p.extensions.get::<CallContext>())
             .map_or_else(opentelemetry::Context::new, |CallContext(cx)| cx.clone());
-        let (result, outcome) = self
+        let ran = self
             .run(i, arguments, principal, caller_token)
             .with_context(trace)
             .await;
@@ -461,20 +534,23 @@ impl ServerHandler for McpServer {
             Some(log) => {
                 let _ = log.0.set(CallOutcome {
                     tool: name,
-                    outcome,
+                    index: i,
+                    outcome: ran.outcome,
+                    kind: ran.kind,
+                    upstream: ran.upstream,
                     caller,
-                    is_error: result.is_error == Some(true),
+                    is_error: ran.result.is_error == Some(true),
                 });
             }
             None => tracing::info!(
                 tool = %name,
-                status = %outcome,
+                status = %ran.outcome,
                 caller = caller.as_deref().unwrap_or("-"),
                 latency_ms = started.elapsed().as_millis() as u64,
                 "tool call"
             ),
         }
-        Ok(result.into())
+        Ok(ran.result.into())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use reqwest::StatusCode;
 
+use crate::metrics::{Outcome, UpstreamClass};
 use crate::outbound::{Failure, FailureKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,37 @@ impl UpstreamError {
             },
             UpstreamError::TooLarge { .. } => "upstream_too_large",
             UpstreamError::Busy { .. } => "upstream_busy",
+        }
+    }
+
+    /// The outcome label of the call's metrics.
+    pub fn kind(&self) -> Outcome {
+        match self {
+            UpstreamError::Arguments(_) => Outcome::InvalidArguments,
+            UpstreamError::NoCredential(_) | UpstreamError::Token(_) => {
+                Outcome::UpstreamCredentialError
+            }
+            UpstreamError::Hook(_) => Outcome::HookRefused,
+            UpstreamError::Send(f) | UpstreamError::Read(f) => match f.kind {
+                FailureKind::TimedOut => Outcome::UpstreamTimeout,
+                _ => Outcome::UpstreamTransportError,
+            },
+            UpstreamError::TooLarge { .. } => Outcome::UpstreamTooLarge,
+            UpstreamError::Busy { .. } => Outcome::UpstreamBusy,
+        }
+    }
+
+    /// How the upstream exchange ended, when a request was sent (`None`: refused before).
+    pub fn class(&self) -> Option<UpstreamClass> {
+        match self {
+            UpstreamError::Send(f) | UpstreamError::Read(f) => Some(match f.kind {
+                FailureKind::TimedOut => UpstreamClass::Timeout,
+                _ => UpstreamClass::Error,
+            }),
+            UpstreamError::TooLarge { status, .. } => {
+                Some(UpstreamClass::of_status(status.as_u16()))
+            }
+            _ => None,
         }
     }
 }
