@@ -289,6 +289,16 @@ impl Gate {
         }
     }
 
+    /// Whether tool `index` (the operations in catalog order, then catalog mode's tools)
+    /// is one this server serves: a name a caller sends for any other gets no series, so
+    /// callers cannot make one per tool of a big catalog that `TOOLSETS` narrows.
+    fn serves(&self, index: usize) -> bool {
+        match self.served.get(index) {
+            Some(served) => *served,
+            None => self.tool_mode == ToolMode::Catalog,
+        }
+    }
+
     pub fn with_rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
         self.rate_limit = rate_limit;
         self
@@ -323,7 +333,7 @@ impl Gate {
         response
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
-        // Counted as the operation it would have run (the metrics keep catalog names only).
+        // Counted as the operation it would have run, when served (see `serves`).
         let tool = self
             .called_operation(rpc)
             .map(|spec| spec.name.to_owned())
@@ -509,7 +519,13 @@ fn refuse(status: StatusCode, error: &str, description: &str, challenge: &str) -
 }
 
 /// Counts one request to `/mcp`: its refusal, its tool call.
-fn count(metrics: &Metrics, call: Option<&CallOutcome>, response: &Response, elapsed: Duration) {
+fn count(
+    gate: &Gate,
+    metrics: &Metrics,
+    call: Option<&CallOutcome>,
+    response: &Response,
+    elapsed: Duration,
+) {
     let refusal = response.extensions().get::<Refusal>().copied();
     if let Some(reason) = refusal.or_else(|| call.and_then(|c| c.kind.refusal())) {
         metrics.refused(reason);
@@ -521,6 +537,7 @@ fn count(metrics: &Metrics, call: Option<&CallOutcome>, response: &Response, ela
         }
     } else if let Some(answer) = response.extensions().get::<GateAnswer>()
         && let Some(index) = metrics.index_of(&answer.tool)
+        && gate.serves(index)
     {
         metrics.tool_call(index, answer.outcome, elapsed);
     }
@@ -615,7 +632,7 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
         "mcp request"
     );
     if let Some(metrics) = &metrics {
-        count(metrics, call, &response, started.elapsed());
+        count(&gate, metrics, call, &response, started.elapsed());
     }
     response
 }

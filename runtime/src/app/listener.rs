@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -20,7 +20,7 @@ use crate::app::rate_limit::ClientAddr;
 use crate::config::{Bounds, ConfigError};
 
 /// Default `SHUTDOWN_GRACE_SECS`: as long as the default `REQUEST_TIMEOUT_SECS`, so every
-/// request in flight can end; the Deployment's `terminationGracePeriodSeconds` (70) covers it,
+/// request in flight can end; the Deployment's `terminationGracePeriodSeconds` (75) covers it,
 /// its preStop pause (5) and a margin.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
 
@@ -60,7 +60,7 @@ impl Connections {
     /// Serves one connection on a task of its own; from the moment the listener closes (now,
     /// or later) it ends after the request it is reading or answering.
     fn spawn(&self, stream: TcpStream, peer: SocketAddr, permit: OwnedSemaphorePermit) {
-        let mut http = self.http.clone();
+        let http = self.http.clone();
         let app = WithClientAddr {
             app: self.app.clone(),
             peer: ClientAddr(peer),
@@ -71,18 +71,16 @@ impl Connections {
             let _permit = permit;
             // hyper drops a connection shut down before it read a byte: a client that
             // connected just before a SIGTERM would see its request refused unanswered. So
-            // hyper gets the connection with its first bytes (which must come within the
-            // header timeout, as the rest of the headers must then). `peek`, as `readable`
-            // may wake before any byte.
-            let accepted = Instant::now();
+            // hyper gets the connection with its first bytes, which must come within the
+            // header timeout; hyper's own timeout then applies in full to every request head
+            // and idle wait (cutting it to what was left would shorten them all), so a first
+            // request has at most twice the header timeout. `peek`, as `readable` may wake
+            // before any byte.
             let mut first = [0u8; 1];
             let arrived = tokio::time::timeout(header_timeout, stream.peek(&mut first)).await;
             if !matches!(arrived, Ok(Ok(n)) if n > 0) {
                 return;
             }
-            // The header timeout counts from the connection, as it did without the wait.
-            let left = header_timeout.saturating_sub(accepted.elapsed());
-            http.header_read_timeout(left.max(Duration::from_millis(1)));
             let connection =
                 http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
             let mut connection = pin!(connection);
@@ -240,6 +238,8 @@ mod tests {
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::sync::oneshot;
+
+    use std::time::Instant;
 
     use super::*;
     use crate::validate::Limits;

@@ -1,7 +1,8 @@
 //! The per-caller rate limit on tool calls (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`):
 //! what keeps one caller, signed in or not, from spending the upstream API's quota for
 //! everyone. A caller is its token's subject; without one, its client address (an IPv6
-//! address by its /64, what one host is usually given). Beyond the limit a call is answered
+//! address by its /56, what one home or small site is usually given: a /64 each would let
+//! one /48, free from tunnel brokers, pose as 65,536 callers). Beyond the limit a call is answered
 //! HTTP 429 with `Retry-After` before anything else is done for it.
 //!
 //! The limiter is governor's GCRA, one cell per caller, over a table of callers that is
@@ -27,7 +28,7 @@ use crate::auth::Principal;
 use crate::config::RateLimitSettings;
 
 /// Callers remembered at once: tens of bytes each, so a few MB at most.
-pub const MAX_CALLERS: usize = 50_000;
+pub const MAX_CALLERS: usize = 100_000;
 /// A full table is swept at most this often, so a flood of new callers costs no more than
 /// one scan of it per interval.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -178,14 +179,14 @@ fn last_address(value: &str) -> Option<IpAddr> {
         .or_else(|| last.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
-/// IPv4 addresses as they are; IPv6 by their /64 (and IPv4-mapped ones as IPv4).
+/// IPv4 addresses as they are; IPv6 by their /56 (and IPv4-mapped ones as IPv4).
 fn host_part(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(_) => address,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
             None => IpAddr::V6(Ipv6Addr::from(
-                u128::from(v6) & 0xffff_ffff_ffff_ffff_0000_0000_0000_0000,
+                u128::from(v6) & 0xffff_ffff_ffff_ff00_0000_0000_0000_0000,
             )),
         },
     }
@@ -245,14 +246,14 @@ mod tests {
         let peer = CallerKey::Address("10.0.0.1".parse().unwrap());
         assert_eq!(limit.caller(Some(&principal(None)), &from), peer);
         assert_eq!(limit.caller(None, &from), peer);
-        // One IPv6 host (its /64) is one caller; IPv4-mapped is IPv4.
+        // One IPv6 site (its /56) is one caller; IPv4-mapped is IPv4.
         assert_eq!(
             limit.caller(None, &parts("[2001:db8:1:2:aaaa::1]:1", &[])),
-            limit.caller(None, &parts("[2001:db8:1:2:bbbb::9]:1", &[]))
+            limit.caller(None, &parts("[2001:db8:1:ff:bbbb::9]:1", &[]))
         );
         assert_ne!(
             limit.caller(None, &parts("[2001:db8:1:2::1]:1", &[])),
-            limit.caller(None, &parts("[2001:db8:1:3::1]:1", &[]))
+            limit.caller(None, &parts("[2001:db8:1:102::1]:1", &[]))
         );
         assert_eq!(limit.caller(None, &parts("[::ffff:10.0.0.1]:1", &[])), peer);
     }

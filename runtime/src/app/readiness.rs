@@ -117,10 +117,17 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!warming.is_finished());
         issuer.down.store(false, Ordering::Relaxed);
-        tokio::time::timeout(Duration::from_secs(10), warming)
+        let loaded = async {
+            while ask(&readiness).await.0 != StatusCode::OK {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), loaded)
             .await
-            .expect("keys loaded within the retries")
-            .unwrap();
+            .expect("keys loaded within the retries");
+        // It goes on, keeping the keys fresh without any token.
+        assert!(!warming.is_finished());
+        warming.abort();
         assert_eq!(
             ask(&readiness).await,
             (StatusCode::OK, serde_json::json!({"status": "ready"}))

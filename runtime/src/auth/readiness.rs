@@ -2,7 +2,10 @@
 //! trusted), or the introspection endpoint answered. Until one of them is so, every token
 //! would be refused, so `/readyz` says not ready and [`TokenReadiness::warm`] keeps asking
 //! the authorization server (it may start after the server, or be down a while), backing
-//! off to [`MAX_RETRY`]. Once ready it stops: later refreshes are the key store's own.
+//! off to [`MAX_RETRY`]. Once ready it keeps the keys fresh every [`KEEP_FRESH`], tokens or
+//! not: a replica no traffic reaches (a quiet weekend, or every replica unready after a long
+//! outage of the authorization server) would otherwise never refresh its keys, and stay
+//! unready for good once they grew older than `JWKS_MAX_STALE_SECS`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +15,9 @@ use crate::auth::jwks::KeyStore;
 
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// How often a ready server refreshes its keys on its own: one fetch an hour per replica,
+/// as a token would have asked for anyway (the key store refreshes keys older than that).
+const KEEP_FRESH: Duration = Duration::from_secs(3600);
 
 #[derive(Clone)]
 pub struct TokenReadiness {
@@ -29,7 +35,7 @@ impl TokenReadiness {
     }
 
     /// Loads the keys (and, when configured, reaches the introspection endpoint) until
-    /// tokens can be checked.
+    /// tokens can be checked, then keeps them fresh; runs for the server's life.
     pub async fn warm(self) {
         let mut wait = FIRST_RETRY;
         loop {
@@ -41,7 +47,9 @@ impl TokenReadiness {
                 introspector.probe().await;
             }
             if self.ready() {
-                return;
+                wait = FIRST_RETRY;
+                tokio::time::sleep(KEEP_FRESH).await;
+                continue;
             }
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(MAX_RETRY);

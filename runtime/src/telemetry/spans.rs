@@ -45,8 +45,6 @@ const MCP_METHODS: &[&str] = &[
     "tools/call",
     "tools/list",
 ];
-/// A longer JSON-RPC id is left off the span.
-const MAX_REQUEST_ID: usize = 64;
 /// The HTTP route every MCP request comes by.
 const ROUTE: &str = "/mcp";
 
@@ -231,9 +229,9 @@ fn protocol_version(headers: &HeaderMap) -> Option<String> {
     shaped.then(|| value.to_owned())
 }
 
+/// Numeric ids only: a string id is the client's free text, which may name its user.
 fn request_id(id: &Value) -> Option<String> {
     match id {
-        Value::String(s) if s.len() <= MAX_REQUEST_ID => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -263,10 +261,10 @@ impl ClientSpan {
             }
             return Self(None);
         };
-        // The URL template is the base URL's path and the operation's path template, never
-        // the URL sent (its path and query carry argument values, its query maybe a key).
-        let prefix = base.map_or("", |b| b.path().trim_end_matches('/'));
-        let url_template = format!("{prefix}{template}");
+        // The operation's path template, never the URL sent (its path and query carry
+        // argument values, its query maybe a key), nor UPSTREAM_BASE_URL's path (some APIs
+        // put the key there, as in `/bot<token>/`).
+        let url_template = template.to_owned();
         let mut attributes = vec![
             KeyValue::new("http.request.method", method.to_string()),
             KeyValue::new("url.template", url_template.clone()),
