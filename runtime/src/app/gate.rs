@@ -585,6 +585,9 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
     // Shed load rather than queue: a client that is told to retry can go elsewhere.
     let Ok(_permit) = Arc::clone(&gate.requests).try_acquire_owned() else {
         tracing::warn!(method = %http_method, "busy: MAX_CONCURRENT_REQUESTS reached");
+        if let Some(metrics) = request.extensions().get::<Arc<Metrics>>() {
+            metrics.shed();
+        }
         let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, "server busy, retry later");
         response
             .headers_mut()

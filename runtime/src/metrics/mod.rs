@@ -7,6 +7,7 @@
 //! - `mcp_upstream_request_duration_seconds{tool,status_class}`: the upstream exchange of a
 //!   call (credential, request, reply read), by [`UpstreamClass`];
 //! - `mcp_requests_in_flight`: requests to `/mcp` being served;
+//! - `mcp_requests_shed_total`: requests to `/mcp` answered 503 at `MAX_CONCURRENT_REQUESTS`;
 //! - `mcp_auth_refusals_total{reason}`: requests or calls refused for their credentials;
 //! - `mcp_jwks_fetches_total{result}`, `mcp_introspection_requests_total{result}`: the
 //!   authorization server's keys and token introspection;
@@ -43,6 +44,7 @@ pub struct Metrics {
     call_seconds: HistogramVec,
     upstream_seconds: HistogramVec,
     in_flight: IntGauge,
+    shed: IntCounter,
     refusals: Vec<IntCounter>,
     auth: AuthCounters,
     /// The names a tool index stands for: the operations, then catalog mode's own tools.
@@ -145,6 +147,13 @@ impl Metrics {
             &registry,
             IntGauge::new("mcp_requests_in_flight", "Requests to /mcp being served."),
         )?;
+        let shed = registered(
+            &registry,
+            IntCounter::new(
+                "mcp_requests_shed_total",
+                "Requests to /mcp answered 503 at once: MAX_CONCURRENT_REQUESTS were being served.",
+            ),
+        )?;
         let refused = counter(
             "mcp_auth_refusals_total",
             "Requests and tool calls refused for their credentials, by reason.",
@@ -200,6 +209,7 @@ impl Metrics {
             call_seconds,
             upstream_seconds,
             in_flight,
+            shed,
         })
     }
 
@@ -251,6 +261,11 @@ impl Metrics {
 
     pub fn refused(&self, reason: Refusal) {
         self.refusals[reason.index()].inc();
+    }
+
+    /// A request to `/mcp` shed at `MAX_CONCURRENT_REQUESTS`.
+    pub fn shed(&self) {
+        self.shed.inc();
     }
 
     /// Counts a request to `/mcp` as in flight while the guard lives.
@@ -316,6 +331,7 @@ mod tests {
         metrics.tool_call(99, Outcome::Ok, Duration::ZERO);
         assert_eq!(metrics.index_of("add_pet"), Some(1));
         assert_eq!(metrics.index_of("Bearer abc"), None);
+        metrics.shed();
         let guard = metrics.in_flight();
         let text = metrics.render().unwrap();
         drop(guard);
@@ -338,6 +354,7 @@ mod tests {
                 1.0,
             ),
             ("mcp_requests_in_flight", 1.0),
+            ("mcp_requests_shed_total", 1.0),
             (r#"mcp_auth_refusals_total{reason="invalid_token"}"#, 1.0),
             (r#"mcp_auth_refusals_total{reason="no_token"}"#, 0.0),
             (r#"mcp_jwks_fetches_total{result="ok"}"#, 1.0),
