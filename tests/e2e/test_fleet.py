@@ -63,6 +63,7 @@ class SlowPetstore:
                     self.send_error(404)
                     return
                 pet_id = int(match.group(1))
+                state.arrived += 1  # one statement: atomic under the GIL
                 time.sleep(pet_id - 900_000 if pet_id >= 900_000 else state.delay)
                 body = json.dumps({"id": pet_id, "name": "doggie", "photoUrls": [], "status": "available"}).encode()
                 self.send_response(200)
@@ -75,6 +76,8 @@ class SlowPetstore:
                 pass
 
         self.delay = delay
+        # Requests that reached the upstream (the tool calls in flight there).
+        self.arrived = 0
         self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://{LOOPBACK}:{self.server.server_address[1]}"
@@ -376,8 +379,10 @@ def test_a_call_longer_than_the_grace_period_is_cut_and_the_server_exits(workdir
 
     caller = threading.Thread(target=slow_call, daemon=True)
     caller.start()
+    # In flight at the upstream, not merely at the server: the client's first request
+    # (discovery) is in flight too, and a drain that ends with it is not this test.
     deadline = time.monotonic() + 10
-    while in_flight(replica.scrape()) < 1:
+    while upstream.arrived < 1 or in_flight(replica.scrape()) < 1:
         assert time.monotonic() < deadline, "the slow call never got in flight"
         time.sleep(0.02)
     signalled = time.monotonic()
