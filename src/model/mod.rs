@@ -5,6 +5,7 @@ mod binary;
 mod naming;
 mod operation;
 mod output;
+mod parallel;
 mod parameters;
 mod request_body;
 mod responses;
@@ -357,25 +358,24 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
             .profiles
             .name_budget(&server_name, options.max_name_len, DEFAULT_MAX_LEN)?;
     let mut names = naming::Registry::bounded(max_name_len);
-    // One for the document: it remembers what operations share.
-    let mut shared = operation::Shared::new(root, doc.version);
-    let mut tools = Vec::new();
     // Operations the normalize stage left out were read too.
     let mut operations_read = doc.dropped;
     let mut filtered = 0;
-    let mut degraded = 0;
     let mut seen_keys = std::collections::BTreeSet::new();
     let paths_at = Pointer::root().push("paths");
     let Some(Value::Object(paths)) = root.get("paths") else {
         return Err(Error::spec("/paths", "not an object"));
     };
+    // The operations to map, each with the warnings that come before it in document order.
+    let mut jobs = Vec::new();
+    let mut pending = Vec::new();
     for (path, item) in paths {
         let item_at = paths_at.push(path);
         let item = match resolve_item(root, item, &item_at) {
             Ok(item) => item,
             Err(e) => {
                 // Its operations are unknown, so none is counted.
-                warnings.push(Warning::left_out(e, LeftOut::PathItem)?);
+                pending.push(Warning::left_out(e, LeftOut::PathItem)?);
                 continue;
             }
         };
@@ -386,7 +386,7 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
             operations_read += 1;
             let op_at = item_at.push(method);
             if op.get("x-mcp") == Some(&Value::Bool(false)) {
-                warnings.push(Warning::new(
+                pending.push(Warning::new(
                     WarningClass::Hidden,
                     &op_at,
                     "hidden by `x-mcp: false`",
@@ -399,37 +399,60 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
                 filtered += 1;
                 continue;
             }
-            let site = operation::Site {
-                root,
+            jobs.push(Job {
+                before: std::mem::take(&mut pending),
                 path,
                 method,
                 item,
                 op,
-                at: &op_at,
-            };
-            let before = warnings.len();
-            let mut tool = match operation::build(
-                &site,
-                &schemes,
-                options,
-                &mut names,
-                &mut shared,
-                &mut warnings,
-            ) {
-                Ok(tool) => tool,
-                Err(e) => {
-                    warnings.truncate(before);
-                    warnings.push(Warning::left_out(e, LeftOut::Operation)?);
-                    continue;
-                }
-            };
-            if warnings[before..].iter().any(|w| w.class.degrades()) {
-                degraded += 1;
-            }
-            select::apply_text_overrides(&options.select, &facts, &mut tool);
-            tools.push(tool);
+                at: op_at,
+            });
         }
     }
+    let mapped = parallel::map(
+        &jobs,
+        || operation::Shared::new(root, doc.version),
+        |shared, job| {
+            let site = operation::Site {
+                root,
+                path: job.path,
+                method: job.method,
+                item: job.item,
+                op: job.op,
+                at: &job.at,
+            };
+            let mut found = Vec::new();
+            let tool = operation::build(&site, &schemes, options, shared, &mut found);
+            (tool, found)
+        },
+    );
+    let mut tools = Vec::new();
+    let mut degraded = 0;
+    for (job, (tool, found)) in jobs.into_iter().zip(mapped) {
+        warnings.extend(job.before);
+        let mut tool = match tool {
+            Ok(tool) => tool,
+            Err(e) => {
+                // Nothing of a broken operation is kept, its warnings and name included.
+                warnings.push(Warning::left_out(e, LeftOut::Operation)?);
+                continue;
+            }
+        };
+        if found.iter().any(|w| w.class.degrades()) {
+            degraded += 1;
+        }
+        warnings.extend(found);
+        // Names are claimed in document order, so clashes resolve as they always have.
+        tool.name = names.claim_bounded(&tool.name);
+        let facts = select::OpFacts {
+            op: job.op,
+            method: job.method,
+            path: job.path,
+        };
+        select::apply_text_overrides(&options.select, &facts, &mut tool);
+        tools.push(tool);
+    }
+    warnings.extend(pending);
     let mut upstream_schemes = schemes.used(&tools);
     select::rename_credentials(&options.select, &mut upstream_schemes);
     warnings.extend(select::unused(
@@ -485,6 +508,16 @@ impl Api {
 }
 
 /// A path item may itself be a `$ref` (to `#/components/pathItems/…` in 3.1).
+/// One operation to map, and the warnings that come before it in document order.
+struct Job<'a> {
+    before: Vec<Warning>,
+    path: &'a str,
+    method: &'static str,
+    item: &'a Value,
+    op: &'a Value,
+    at: Pointer,
+}
+
 fn resolve_item<'a>(root: &'a Value, item: &'a Value, at: &Pointer) -> Result<&'a Value> {
     let Some(reference) = item.get("$ref").and_then(Value::as_str) else {
         return Ok(item);

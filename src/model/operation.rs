@@ -43,7 +43,6 @@ pub fn build(
     site: &Site,
     schemes: &Schemes,
     options: &Options,
-    names: &mut naming::Registry,
     shared: &mut Shared,
     warnings: &mut Vec<Warning>,
 ) -> Result<Tool> {
@@ -145,7 +144,8 @@ pub fn build(
         Err(other) => return Err(other),
     };
     Ok(Tool {
-        name: names.claim_bounded(&wanted),
+        // Claimed in document order by the caller, once the operation is known to be kept.
+        name: wanted,
         title: text(site.op, "summary").map(|s| single_line(&s)),
         description: description(site, &method),
         input_schema: SchemaJson::new(&input),
@@ -273,7 +273,6 @@ mod tests {
             &site,
             &schemes,
             &Options::default(),
-            &mut naming::Registry::bounded(naming::DEFAULT_MAX_LEN),
             &mut Shared::new(&root, Version::V3_0),
             &mut w,
         )

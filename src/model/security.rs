@@ -12,8 +12,8 @@
 //! the upstream for it is chosen by `--upstream-auth`: nothing (`env`, the default), an RFC 8693
 //! token-exchange result (`token-exchange`), or the caller's token as is (`passthrough`).
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -95,7 +95,8 @@ pub struct Schemes {
     default_scopes: Vec<String>,
     /// Scopes operations require of each client-credentials scheme: the server asks for
     /// their union, not every scope the flow declares.
-    cc_scopes: RefCell<BTreeMap<String, BTreeSet<String>>>,
+    /// A Mutex: operations are mapped on several threads (the union is the same in any order).
+    cc_scopes: Mutex<BTreeMap<String, BTreeSet<String>>>,
 }
 
 /// What the security requirements of one operation mean for its tool.
@@ -144,7 +145,7 @@ impl Schemes {
             classes,
             auth: options.auth,
             default_scopes: options.default_scopes.clone(),
-            cc_scopes: RefCell::default(),
+            cc_scopes: Mutex::default(),
         })
     }
 
@@ -202,7 +203,8 @@ impl Schemes {
                     }
                     Some(Class::Upstream(SchemeKind::ClientCredentials { .. })) => {
                         self.cc_scopes
-                            .borrow_mut()
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
                             .entry(name.clone())
                             .or_default()
                             .extend(json::strings(Some(scopes)));
@@ -283,7 +285,8 @@ impl Schemes {
                         client_secret_env: client_secret_env.clone(),
                         scopes: self
                             .cc_scopes
-                            .borrow()
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
                             .get(name)
                             .map(|s| s.iter().cloned().collect())
                             .unwrap_or_default(),
