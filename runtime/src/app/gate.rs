@@ -289,6 +289,15 @@ impl Gate {
         }
     }
 
+    /// The tool a `tools/call` the gate answers itself is counted as: the operation it would
+    /// have run, else the tool it names (`count` keeps only served ones).
+    fn counted_as(&self, rpc: &RpcInfo) -> Option<String> {
+        self.called_operation(rpc)
+            .map(|spec| spec.name)
+            .or(rpc.tool.as_deref())
+            .map(str::to_owned)
+    }
+
     /// Whether tool `index` (the operations in catalog order, then catalog mode's tools)
     /// is one this server serves: a name a caller sends for any other gets no series, so
     /// callers cannot make one per tool of a big catalog that `TOOLSETS` narrows.
@@ -333,16 +342,12 @@ impl Gate {
         response
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
-        // Counted as the operation it would have run, when served (see `serves`).
-        let tool = self
-            .called_operation(rpc)
-            .map(|spec| spec.name.to_owned())
-            .or_else(|| rpc.tool.clone())
-            .unwrap_or_default();
-        response.extensions_mut().insert(GateAnswer {
-            tool,
-            outcome: Outcome::RateLimited,
-        });
+        if let Some(tool) = self.counted_as(rpc) {
+            response.extensions_mut().insert(GateAnswer {
+                tool,
+                outcome: Outcome::RateLimited,
+            });
+        }
         Some(response)
     }
 
@@ -605,13 +610,9 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
         Err(_) => {
             tracing::warn!(tool = ?rpc.tool, "request timed out (REQUEST_TIMEOUT_SECS)");
             let mut response = plain(StatusCode::GATEWAY_TIMEOUT, "request timed out");
-            let tool = match gate.tool_mode {
-                ToolMode::Catalog => rpc.operation.as_ref().or(rpc.tool.as_ref()),
-                ToolMode::Tools => rpc.tool.as_ref(),
-            };
-            if let Some(tool) = tool {
+            if let Some(tool) = gate.counted_as(&rpc) {
                 response.extensions_mut().insert(GateAnswer {
-                    tool: tool.clone(),
+                    tool,
                     outcome: Outcome::RequestTimeout,
                 });
             }
