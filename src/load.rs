@@ -20,13 +20,28 @@ pub struct Loaded {
     pub digest: String,
 }
 
+/// Documents at least this large are fingerprinted beside the parse, on another core: both
+/// take milliseconds per megabyte, and a thread costs more than hashing a small one.
+const DIGEST_APART: usize = 1024 * 1024;
+
 pub fn load(source: &str) -> Result<Loaded> {
     let bytes = read_source(source)?;
-    let value = parse(source, &bytes)?;
+    let (value, digest) = if bytes.len() >= DIGEST_APART {
+        std::thread::scope(|scope| {
+            let digest = scope.spawn(|| crate::digest::sha256_hex(&bytes));
+            let value = parse(source, &bytes);
+            let digest = digest
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (value, digest)
+        })
+    } else {
+        (parse(source, &bytes), crate::digest::sha256_hex(&bytes))
+    };
     Ok(Loaded {
         origin: source.to_string(),
-        value,
-        digest: crate::digest::sha256_hex(&bytes),
+        value: value?,
+        digest,
     })
 }
 

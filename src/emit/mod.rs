@@ -63,6 +63,27 @@ pub const DEFAULT_RESOURCE_URL: &str = "http://127.0.0.1:8000/mcp";
 pub type Files = BTreeMap<PathBuf, Vec<u8>>;
 
 pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
+    // The search index and the tools' fingerprints (a third of the time on GitHub) are made
+    // on another core while the Rust sources are written; neither depends on the other.
+    let (mut files, (index, fingerprints)) = std::thread::scope(|scope| {
+        let beside = scope.spawn(|| (search_index::render(api), fingerprints(api)));
+        let sources = sources(api, settings);
+        let beside = beside
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        sources.map(|files| (files, beside))
+    })?;
+    files.insert(
+        PathBuf::from(tools_rs::SEARCH_INDEX_FILE),
+        index.into_bytes(),
+    );
+    let manifest = manifest(settings, fingerprints, &files);
+    files.insert(PathBuf::from(MANIFEST), manifest.to_bytes());
+    Ok(files)
+}
+
+/// Every file but the search index and the manifest.
+fn sources(api: &Api, settings: &Settings) -> Result<Files> {
     let mut files = Files::new();
     let mut add = |path: &str, bytes: Vec<u8>| {
         files.insert(PathBuf::from(path), bytes);
@@ -78,16 +99,10 @@ pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
         tools_rs::render(api, settings, &schemas).into_bytes(),
     );
     add(schemas_rs::FILE, schemas.render().into_bytes());
-    add(
-        tools_rs::SEARCH_INDEX_FILE,
-        search_index::render(api).into_bytes(),
-    );
     for (path, text) in project::render(api, settings)? {
         add(&path, headed(&path, &text));
     }
     add(HOOKS, HOOKS_SEED.as_bytes().to_vec());
-    let manifest = manifest(api, settings, &files);
-    files.insert(PathBuf::from(MANIFEST), manifest.to_bytes());
     Ok(files)
 }
 
@@ -118,7 +133,7 @@ fn headed(path: &str, text: &str) -> Vec<u8> {
 
 /// What made this output: enough to regenerate it, to tell whether it is current, and to
 /// know which files are generated (everything else in the directory is the user's).
-fn manifest(api: &Api, settings: &Settings, files: &Files) -> Manifest {
+fn manifest(settings: &Settings, tools: serde_json::Map<String, Value>, files: &Files) -> Manifest {
     Manifest {
         generator: format!("mcp-gen {}", env!("CARGO_PKG_VERSION")),
         spec: SpecRecord {
@@ -127,17 +142,21 @@ fn manifest(api: &Api, settings: &Settings, files: &Files) -> Manifest {
         },
         config: settings.config_file.clone(),
         options: settings.recorded.clone(),
-        tools: api
-            .tools
-            .iter()
-            .map(|t| (t.name.clone(), check::tool_fingerprint(t)))
-            .collect(),
+        tools,
         files: files
             .keys()
             .map(|p| slash_path(p))
             .filter(|p| !USER_OWNED.contains(&p.as_str()))
             .collect(),
     }
+}
+
+/// Per tool, what `--check` compares.
+fn fingerprints(api: &Api) -> serde_json::Map<String, Value> {
+    api.tools
+        .iter()
+        .map(|t| (t.name.clone(), check::tool_fingerprint(t)))
+        .collect()
 }
 
 /// A relative path with `/` separators, as the manifest records it on every platform.

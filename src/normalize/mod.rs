@@ -223,7 +223,7 @@ pub type Broken = (String, Option<String>, Error);
 /// Returns the operations and path items that fail on their own; with those left out, the
 /// rest must pass.
 fn validate_3_0_types(root: &Value) -> Result<Vec<Broken>> {
-    let mut root = without_schemas(root, false);
+    let mut root = without_schemas(root, Part::Fields);
     let whole = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&root);
     let Err(error) = whole else {
         return Ok(Vec::new());
@@ -280,26 +280,88 @@ fn validate_3_0_types(root: &Value) -> Result<Vec<Broken>> {
 /// it where it is used, and degrades only that argument. Callbacks are emptied as well:
 /// nothing reads them, and `openapiv3` refuses the `$ref`s OpenAPI allows in them
 /// (PeerTube's spec lost three operations to that).
-fn without_schemas(value: &Value, schema_map: bool) -> Value {
+///
+/// Examples, which may be any JSON, are left out too (`example` and an example's `value`
+/// become `null`): they were half of what the check copied on GitHub (a fifth of its
+/// document is `components.examples`). Only where `example` is a field name, not the name
+/// of a header, a response or another named entry.
+fn without_schemas(value: &Value, what: Part) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if schema_map || k == "schema" || k == "callbacks" {
-                        Value::Object(serde_json::Map::new())
-                    } else {
-                        without_schemas(v, k == "schemas" && v.is_object())
+                    let v = match (what, k.as_str()) {
+                        (Part::Schemas, _) | (_, "schema" | "callbacks") => {
+                            Value::Object(serde_json::Map::new())
+                        }
+                        (_, "schemas") if v.is_object() => without_schemas(v, Part::Schemas),
+                        (Part::Fields, "example") | (Part::Example, "value") => Value::Null,
+                        (Part::Fields, "examples") if v.is_object() => {
+                            without_schemas(v, Part::Examples)
+                        }
+                        (Part::Examples, _) => without_schemas(v, Part::Example),
+                        (Part::Fields, k) if NAMED.contains(&k) && v.is_object() => {
+                            without_schemas(v, Part::Named)
+                        }
+                        (Part::Fields, "security") if v.is_array() => {
+                            without_schemas(v, Part::Named)
+                        }
+                        _ => without_schemas(v, Part::Fields),
                     };
                     (k.clone(), v)
                 })
                 .collect(),
         ),
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| without_schemas(v, false)).collect())
-        }
+        // The items of a `security` list are named maps; any other list holds objects.
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| {
+                    without_schemas(
+                        v,
+                        if what == Part::Named {
+                            Part::Named
+                        } else {
+                            Part::Fields
+                        },
+                    )
+                })
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
+
+/// What an object is, for [`without_schemas`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Keyed by field names (or unknown).
+    Fields,
+    /// Keyed by names the document chose: a header or a response may be called `example`.
+    Named,
+    /// `components.schemas`, or any `schemas` map.
+    Schemas,
+    /// A map of examples.
+    Examples,
+    /// One example (or a reference to one).
+    Example,
+}
+
+/// Fields whose values are maps keyed by the document's own names (OpenAPI 3.0).
+const NAMED: &[&str] = &[
+    "paths",
+    "responses",
+    "parameters",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "links",
+    "content",
+    "encoding",
+    "variables",
+    "scopes",
+    "mapping",
+];
 
 fn located(base: Pointer, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
     let location = to_pointer(base, e.path());
@@ -446,6 +508,53 @@ mod tests {
             "components": {"securitySchemes": 5}
         });
         let err = normalize(doc).unwrap_err();
+        assert!(err.to_string().starts_with("/components"), "{err}");
+    }
+
+    #[test]
+    fn examples_are_left_out_of_the_check_but_entries_named_example_are_not() {
+        let masked = without_schemas(
+            &json!({
+                "paths": {"/a": {"get": {
+                    "parameters": [{"name": "q", "in": "query", "example": {"in": 5}}],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {
+                        "examples": {"one": {"summary": "s", "value": [1, 2]}}
+                    }}}}
+                }}},
+                "components": {
+                    "examples": {"big": {"value": {"deep": "data"}}},
+                    "headers": {"example": {"schema": {"type": "string"}}}
+                },
+                "security": [{"example": ["read"]}]
+            }),
+            Part::Fields,
+        );
+        let get = &masked["paths"]["/a"]["get"];
+        assert_eq!(get["parameters"][0]["example"], Value::Null);
+        let media = &get["responses"]["200"]["content"]["application/json"];
+        assert_eq!(media["examples"]["one"], json!({"summary": "s", "value": null}));
+        assert_eq!(masked["components"]["examples"]["big"], json!({"value": null}));
+        // Named entries keep their content, schemas emptied as everywhere.
+        assert_eq!(masked["components"]["headers"]["example"], json!({"schema": {}}));
+        assert_eq!(masked["security"], json!([{"example": ["read"]}]));
+
+        // So entries named `example` are checked as what they are (a null would fail).
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"get": {
+                "responses": {"200": {"description": "ok", "headers": {"example": {"schema": {}}}}},
+                "security": [{"example": []}]
+            }}},
+            "components": {
+                "parameters": {"example": {"name": "x", "in": "query", "schema": {}}},
+                "securitySchemes": {"example": {"type": "apiKey", "name": "k", "in": "header"}}
+            }
+        });
+        assert!(normalize(doc.clone()).is_ok());
+        let mut broken = doc;
+        broken["components"]["parameters"]["example"]["in"] = json!(5);
+        let err = normalize(broken).unwrap_err();
         assert!(err.to_string().starts_with("/components"), "{err}");
     }
 
