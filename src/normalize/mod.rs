@@ -532,10 +532,19 @@ mod tests {
         let get = &masked["paths"]["/a"]["get"];
         assert_eq!(get["parameters"][0]["example"], Value::Null);
         let media = &get["responses"]["200"]["content"]["application/json"];
-        assert_eq!(media["examples"]["one"], json!({"summary": "s", "value": null}));
-        assert_eq!(masked["components"]["examples"]["big"], json!({"value": null}));
+        assert_eq!(
+            media["examples"]["one"],
+            json!({"summary": "s", "value": null})
+        );
+        assert_eq!(
+            masked["components"]["examples"]["big"],
+            json!({"value": null})
+        );
         // Named entries keep their content, schemas emptied as everywhere.
-        assert_eq!(masked["components"]["headers"]["example"], json!({"schema": {}}));
+        assert_eq!(
+            masked["components"]["headers"]["example"],
+            json!({"schema": {}})
+        );
         assert_eq!(masked["security"], json!([{"example": ["read"]}]));
 
         // So entries named `example` are checked as what they are (a null would fail).

@@ -28,11 +28,12 @@ MAX_REQUESTS = 2
 MAX_CONNECTIONS = 4
 UPSTREAM_SLEEP = 4.0
 # Peak resident memory (VmHWM) of a fresh Petstore server across 20 calls of ~4 MB arguments,
-# 4 at a time (measured: about 50 MB), and of another across 3 upstream replies of ~4 MB that
-# break the outputSchema (about 110 MB: the reply itself is parsed). Before the bounds, the
+# 4 at a time (measured: about 70 MB), and of another across 4 upstream replies of 0.9-4 MB
+# that break the outputSchema (about 90 MB: a reply under the server's 500,000 values is
+# parsed, a larger one is not; when every reply was parsed, 175 MB). Before the bounds, the
 # calls took a server to 1.6 GB.
 PEAK_RSS_CALLS_MB = 100
-PEAK_RSS_REPLIES_MB = 200
+PEAK_RSS_REPLIES_MB = 140
 # How long an attack may hold a connection before a test calls it "never closed".
 PATIENCE = 8.0
 
@@ -45,8 +46,9 @@ def measured(attack: str, outcome: str):
 
 
 class Handler(upstream_peer.Handler):
-    """GET /user/slow sleeps; GET /pet/<id> answers a ~4 MB Pet whose every photoUrl has the
-    wrong type; anything else answers `{}`."""
+    """GET /user/slow sleeps; GET /pet/1 answers a ~4 MB Pet whose 1,900,001 photoUrls all
+    have the wrong type, and GET /pet/<other id> one of 450,001 (under the server's 500,000
+    values a reply is read into); anything else answers `{}`."""
 
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -55,8 +57,10 @@ class Handler(upstream_peer.Handler):
         if self.path.startswith("/user/slow"):
             time.sleep(UPSTREAM_SLEEP)
             body = b'{"id": 1, "username": "slow"}'
-        elif self.path.startswith("/pet/"):
+        elif self.path.startswith("/pet/1"):
             body = b'{"id": 1, "name": "huge", "photoUrls": [' + b"0," * 1_900_000 + b"0]}"
+        elif self.path.startswith("/pet/"):
+            body = b'{"id": 2, "name": "big", "photoUrls": [' + b"0," * 450_000 + b"0]}"
         else:
             body = b"{}"
         return self._send(200, "application/json", body)
@@ -181,22 +185,28 @@ def test_oversized_and_error_dense_arguments_cost_bounded_memory(memory_server):
     assert peak < PEAK_RSS_CALLS_MB * 1024, f"peak RSS {peak // 1024} MB > {PEAK_RSS_CALLS_MB} MB"
 
 
-def test_huge_reply_breaking_the_output_schema_costs_bounded_memory(reply_server, auth_server):
+def test_huge_replies_breaking_the_output_schema_cost_bounded_memory(reply_server, auth_server):
     base, proc = reply_server
     pid = proc.proc.pid
     at_start = status_kb(pid, "VmHWM")
     token = auth_server.key.mint(iss=auth_server.issuer, aud=f"{base}/mcp", scope=None)
     started = time.monotonic()
-    for i in range(3):
+    for i in range(2):
+        # Under the limit: read, checked, and an error result that says why and carries the
+        # reply (it does not conform).
+        error, text = tool_text(post(base, call_body("get_pet_by_id", b'{"petId":2}', i), token))
+        assert error and "does not match the tool's output schema" in text and '{"id":2,"name":"big"' in text, \
+            text[:300]
+        # Over it: not read, carried unchanged as text.
         error, text = tool_text(post(base, call_body("get_pet_by_id", b'{"petId":1}', i), token))
-        # An error result that says why and carries the reply (it does not conform).
-        assert error and "does not match the tool's output schema" in text and '{"id":1,"name":"huge"' in text, \
+        assert error and "more than 500000 JSON values" in text and '{"id": 1, "name": "huge"' in text, \
             text[:300]
     took = time.monotonic() - started
     peak, rss = status_kb(pid, "VmHWM"), status_kb(pid, "VmRSS")
-    measured("3 upstream replies of ~4 MB whose 1,900,000 photoUrls break the outputSchema",
+    measured("4 upstream replies of 0.9-4 MB whose 450,001 and 1,900,001 photoUrls break the outputSchema",
              f"peak RSS {at_start // 1024} → {peak // 1024} MB (RSS after: {rss // 1024} MB), {took:.1f} s")
-    assert "does not match the outputSchema" in proc.log_text()
+    log = proc.log_text()
+    assert "does not match the outputSchema" in log and "too many JSON values" in log
     assert peak < PEAK_RSS_REPLIES_MB * 1024, f"peak RSS {peak // 1024} MB > {PEAK_RSS_REPLIES_MB} MB"
 
 

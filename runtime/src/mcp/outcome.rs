@@ -21,12 +21,16 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Map, Value};
 
 use crate::reply::Reply;
-use crate::validate::{self, OutputCheck};
+use crate::validate::{self, Limits, OutputCheck};
 
 /// Longest body excerpt quoted in an error result, in characters.
 const EXCERPT_CHARS: usize = 2000;
 /// The property a wrapped reply travels in (the generator's `WRAP_PROPERTY`).
 const WRAP_PROPERTY: &str = "result";
+/// Most JSON values a reply is read into. A value costs the parsed tree about 80 bytes
+/// however short its text, so a 4 MB reply of `0,0,0,…` would take 160 MB; past this many
+/// a reply travels as text, unparsed (a model could not read more anyway).
+pub const MAX_REPLY_VALUES: usize = 500_000;
 
 /// The result of one call. `redirects`: the operation documents 3xx responses.
 pub fn tool_result(
@@ -95,20 +99,37 @@ fn declared(tool: &str, reply: &Reply, check: &OutputCheck) -> CallToolResult {
     let media = media_type(reply);
     let value = if reply.body.is_empty() {
         Value::Object(Map::new())
-    } else if let Some(value) = parse_json(reply) {
-        if check.wrapped {
-            Value::Object(Map::from_iter([(WRAP_PROPERTY.to_owned(), value)]))
-        } else {
-            value
-        }
     } else {
-        tracing::warn!(tool, status = status.as_u16(), content_type = ?media, "upstream reply is not the JSON the outputSchema describes; answered as an error result carrying the reply");
-        let shown = if media.is_empty() { "none" } else { &media };
-        return carried(
-            status,
-            &format!("the reply is not JSON (Content-Type: {shown})"),
-            raw_content(reply, &media),
-        );
+        match parse_json(reply) {
+            Parsed::Json(value) if check.wrapped => {
+                Value::Object(Map::from_iter([(WRAP_PROPERTY.to_owned(), value)]))
+            }
+            Parsed::Json(value) => value,
+            Parsed::TooManyValues => {
+                tracing::warn!(
+                    tool,
+                    status = status.as_u16(),
+                    max_values = MAX_REPLY_VALUES,
+                    "upstream reply has too many JSON values to check against the outputSchema; answered as an error result carrying the reply"
+                );
+                return carried(
+                    status,
+                    &format!(
+                        "it holds more than {MAX_REPLY_VALUES} JSON values, more than the server reads to check against the tool's output schema"
+                    ),
+                    raw_content(reply, &media),
+                );
+            }
+            Parsed::NotJson => {
+                tracing::warn!(tool, status = status.as_u16(), content_type = ?media, "upstream reply is not the JSON the outputSchema describes; answered as an error result carrying the reply");
+                let shown = if media.is_empty() { "none" } else { &media };
+                return carried(
+                    status,
+                    &format!("the reply is not JSON (Content-Type: {shown})"),
+                    raw_content(reply, &media),
+                );
+            }
+        }
     };
     match validate::check_reply(&check.validator, &value) {
         Ok(()) => {
@@ -168,13 +189,15 @@ fn undeclared(reply: &Reply) -> CallToolResult {
         return CallToolResult::success(raw_content(reply, &media));
     }
     match parse_json(reply) {
-        Some(value @ Value::Object(_)) => {
+        Parsed::Json(value @ Value::Object(_)) => {
             let mut result = CallToolResult::success(vec![ContentBlock::text(value.to_string())]);
             result.structured_content = Some(value);
             result
         }
-        Some(value) => CallToolResult::success(vec![ContentBlock::text(value.to_string())]),
-        None => CallToolResult::success(raw_content(reply, &media)),
+        Parsed::Json(value) => CallToolResult::success(vec![ContentBlock::text(value.to_string())]),
+        Parsed::TooManyValues | Parsed::NotJson => {
+            CallToolResult::success(raw_content(reply, &media))
+        }
     }
 }
 
@@ -208,16 +231,45 @@ fn media_type(reply: &Reply) -> String {
         .to_ascii_lowercase()
 }
 
-fn parse_json(reply: &Reply) -> Option<Value> {
+enum Parsed {
+    Json(Value),
+    NotJson,
+    /// JSON (or not) with more than [`MAX_REPLY_VALUES`] values, left unparsed.
+    TooManyValues,
+}
+
+fn parse_json(reply: &Reply) -> Parsed {
     let declared = reply
         .content_type
         .as_deref()
         .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
-    if declared || reply.content_type.is_none() {
-        serde_json::from_slice(&reply.body).ok()
-    } else {
-        None
+    if !declared && reply.content_type.is_some() {
+        return Parsed::NotJson;
     }
+    if too_many_values(&reply.body) {
+        return Parsed::TooManyValues;
+    }
+    match serde_json::from_slice(&reply.body) {
+        Ok(value) => Parsed::Json(value),
+        Err(_) => Parsed::NotJson,
+    }
+}
+
+/// Whether JSON text holds more than [`MAX_REPLY_VALUES`] values, counted without building
+/// them. Every value but the first takes at least two bytes (itself and a separator), so
+/// shorter text is not walked at all.
+fn too_many_values(body: &[u8]) -> bool {
+    if body.len() <= 2 * MAX_REPLY_VALUES {
+        return false;
+    }
+    let values = Limits {
+        depth: usize::MAX,
+        items: usize::MAX,
+        members: usize::MAX,
+        string_bytes: usize::MAX,
+        values: MAX_REPLY_VALUES,
+    };
+    values.check_json(body).is_err()
 }
 
 /// Text as text; anything that is not text (by type, or not UTF-8) is described.
@@ -443,6 +495,45 @@ mod tests {
             false,
         );
         assert_eq!(text(&xml), "<a/>");
+    }
+
+    #[test]
+    fn a_reply_of_too_many_values_travels_unparsed() {
+        let many = format!("[{}0]", "0,".repeat(MAX_REPLY_VALUES));
+        let schema = check(json!({"type": "object"}), true);
+        let r = tool_result(
+            "t",
+            &reply(200, Some("application/json"), &many),
+            Some(&schema),
+            false,
+        );
+        assert_eq!(r.is_error, Some(true));
+        assert!(
+            text(&r).contains(&format!("more than {MAX_REPLY_VALUES} JSON values")),
+            "{}",
+            text(&r)
+        );
+        assert_eq!(r.content[1].as_text().unwrap().text, many);
+        let r = tool_result("t", &reply(200, None, &many), None, false);
+        assert_eq!((r.is_error, text(&r)), (Some(false), many));
+
+        // At the limit (the array and its items), and long enough to be counted: parsed
+        // and checked as usual.
+        let most = format!("[{}0]{}", "0,".repeat(MAX_REPLY_VALUES - 2), " ".repeat(8));
+        assert!(most.len() > 2 * MAX_REPLY_VALUES);
+        let r = tool_result(
+            "t",
+            &reply(200, Some("application/json"), &most),
+            Some(&schema),
+            false,
+        );
+        assert_eq!(r.is_error, Some(false));
+        assert_eq!(
+            r.structured_content.unwrap()["result"]
+                .as_array()
+                .map(Vec::len),
+            Some(MAX_REPLY_VALUES - 1)
+        );
     }
 
     #[test]
