@@ -7,6 +7,7 @@
 //! fetch they are no longer trusted.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -39,12 +40,23 @@ pub struct KeyStore {
     max_stale: Duration,
     /// Where fetches are counted, when metrics are on.
     counters: OnceLock<AuthCounters>,
+    /// Key sets loaded so far.
+    generations: AtomicU64,
+}
+
+/// Keys that may have signed a token, and the key set they come from
+/// ([`KeyStore::trusted_generation`]).
+pub struct Candidates {
+    pub keys: Vec<DecodingKey>,
+    pub generation: u64,
 }
 
 #[derive(Default)]
 struct KeySet {
     keys: Vec<Jwk>,
     fetched: Option<Instant>,
+    /// Which fetch this is (0: none yet), for what was checked against it.
+    generation: u64,
 }
 
 #[derive(Default)]
@@ -71,6 +83,7 @@ impl KeyStore {
             refresh: Mutex::new(RefreshState::default()),
             max_stale,
             counters: OnceLock::new(),
+            generations: AtomicU64::new(0),
         })
     }
 
@@ -88,14 +101,22 @@ impl KeyStore {
         })
     }
 
+    /// Which key set is held, while its keys are trusted (loaded, not older than
+    /// `JWKS_MAX_STALE_SECS`): a token verified against it needs no new check while it lasts.
+    pub fn trusted_generation(&self) -> Option<u64> {
+        let set = self.keys.read().ok()?;
+        set.fetched.filter(|f| f.elapsed() <= self.max_stale)?;
+        Some(set.generation)
+    }
+
     /// Keys that may have signed a token with this `kid` and `alg`; `Err` (why, for the log)
     /// when the cached keys are too old to be trusted.
     pub async fn candidates(
         self: &Arc<Self>,
         kid: Option<&str>,
         alg: Algorithm,
-    ) -> Result<Vec<DecodingKey>, String> {
-        let (found, age) = self.matching(kid, alg);
+    ) -> Result<Candidates, String> {
+        let (found, age, generation) = self.matching(kid, alg);
         if let Some(age) = age.filter(|age| *age > self.max_stale) {
             self.refresh_in_background();
             return Err(format!(
@@ -108,11 +129,15 @@ impl KeyStore {
             if age.is_some_and(|age| age > MAX_AGE) {
                 self.refresh_in_background();
             }
-            return Ok(found);
+            return Ok(Candidates {
+                keys: found,
+                generation,
+            });
         }
         // Matched again even when this call did not fetch: a concurrent one may have.
         self.refresh_on_demand().await;
-        Ok(self.matching(kid, alg).0)
+        let (keys, _, generation) = self.matching(kid, alg);
+        Ok(Candidates { keys, generation })
     }
 
     fn refresh_in_background(self: &Arc<Self>) {
@@ -160,6 +185,7 @@ impl KeyStore {
                     *slot = Arc::new(KeySet {
                         keys,
                         fetched: Some(Instant::now()),
+                        generation: self.generations.fetch_add(1, Ordering::Relaxed) + 1,
                     });
                 }
                 state.fetched_at = Some(Instant::now());
@@ -220,11 +246,15 @@ pub fn max_stale_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Duratio
 }
 
 impl KeyStore {
-    /// Matching keys, and how long ago the key set was loaded (`None`: never).
-    fn matching(&self, kid: Option<&str>, alg: Algorithm) -> (Vec<DecodingKey>, Option<Duration>) {
+    /// Matching keys, how long ago the key set was loaded (`None`: never), and which set.
+    fn matching(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> (Vec<DecodingKey>, Option<Duration>, u64) {
         let set = match self.keys.read() {
             Ok(set) => Arc::clone(&set),
-            Err(_) => return (Vec::new(), None),
+            Err(_) => return (Vec::new(), None, 0),
         };
         let found = set
             .keys
@@ -233,7 +263,7 @@ impl KeyStore {
             .filter(|k| usable_for(k, alg))
             .filter_map(|k| DecodingKey::from_jwk(k).ok())
             .collect();
-        (found, set.fetched.map(|t| t.elapsed()))
+        (found, set.fetched.map(|t| t.elapsed()), set.generation)
     }
 
     async fn fetch(&self, state: &mut RefreshState) -> Result<Vec<Jwk>, String> {

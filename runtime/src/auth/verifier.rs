@@ -3,7 +3,8 @@
 //! [`Principal`] whose scopes decide which tools may be called. Tokens are never logged.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderMap, header::AUTHORIZATION};
 use jsonwebtoken::errors::ErrorKind;
@@ -16,6 +17,7 @@ use crate::auth::readiness::TokenReadiness;
 pub use crate::auth::rejection::Rejection;
 use crate::auth::rejection::{CNF_BOUND, LEEWAY_SECS, TRY_AGAIN, reject};
 use crate::auth::scopes::ScopeImplications;
+use crate::cache::{Lru, TokenKey};
 use crate::catalog::Access;
 use crate::metrics::AuthCounters;
 
@@ -23,6 +25,8 @@ use crate::metrics::AuthCounters;
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// `typ` values of access tokens (RFC 9068 §2.1); `JWT` because most providers still use it.
 const ACCESS_TOKEN_TYPES: &[&str] = &["at+jwt", "application/at+jwt", "jwt"];
+/// JWTs remembered as verified (see [`Verified`]); about 200 bytes each.
+const MAX_VERIFIED: usize = 10_000;
 /// Claims only ID tokens carry (OpenID Connect Core §2, §3.1.3.6): never an access token.
 const ID_TOKEN_CLAIMS: &[&str] = &["nonce", "at_hash", "c_hash"];
 
@@ -132,6 +136,19 @@ pub struct Verifier {
     implied: ScopeImplications,
     /// For opaque (non-JWT) tokens, when configured.
     introspector: Option<Arc<Introspector>>,
+    /// JWTs verified lately: a client sends the same token with every call until it
+    /// expires, and checking its signature again was a third of the call's CPU.
+    verified: Mutex<Lru<Verified>>,
+}
+
+/// A JWT that passed every check, remembered by its SHA-256 (never the token itself).
+struct Verified {
+    principal: Principal,
+    /// Its `exp` plus the leeway, in Unix seconds: what the check itself would allow.
+    until: u64,
+    /// The key set it was verified against: it counts only while that set is held and
+    /// trusted, so a key rotated away or gone stale takes its tokens with it.
+    keys: u64,
 }
 
 impl Verifier {
@@ -144,6 +161,7 @@ impl Verifier {
             audiences: vec![resource.to_owned()],
             implied: ScopeImplications::default(),
             introspector: None,
+            verified: Mutex::new(Lru::new(MAX_VERIFIED)),
         }
     }
 
@@ -186,9 +204,29 @@ impl Verifier {
     pub async fn verify(&self, token: &str) -> Result<Principal, Rejection> {
         // Three segments: a JWS, verified here and never introspected, so garbage of that
         // shape costs no round trip to the authorization server.
-        let claims = if token.split('.').count() == 3 {
-            self.verify_jwt(token).await?
-        } else if let Some(introspector) = &self.introspector {
+        if token.split('.').count() == 3 {
+            let key = TokenKey::of(token);
+            let held = self.keys.trusted_generation();
+            if let Some(principal) = held.and_then(|keys| self.recall(&key, keys, unix_now())) {
+                return Ok(principal);
+            }
+            let (claims, keys) = self.verify_jwt(token).await?;
+            let principal = self.principal_of(&claims)?;
+            if let Some(exp) = claims.get("exp").and_then(Value::as_u64) {
+                let until = exp.saturating_add(LEEWAY_SECS);
+                let principal = principal.clone();
+                self.remember(
+                    key,
+                    Verified {
+                        principal,
+                        until,
+                        keys,
+                    },
+                );
+            }
+            return Ok(principal);
+        }
+        let claims = if let Some(introspector) = &self.introspector {
             if !is_b64token(token) {
                 return Err(reject(
                     "The access token is malformed.",
@@ -202,17 +240,39 @@ impl Verifier {
                 "not a JWS compact token and no introspection configured",
             ));
         };
+        self.principal_of(&claims)
+    }
+
+    fn principal_of(&self, claims: &Map<String, Value>) -> Result<Principal, Rejection> {
         // RFC 9449 / RFC 8705: a sender-constrained token is only valid with its proof of
         // possession, which a bearer-only server cannot check.
         if claims.contains_key("cnf") {
             return Err(reject(CNF_BOUND, "cnf claim present"));
         }
-        let mut principal = principal(&claims);
+        let mut principal = principal(claims);
         self.implied.expand(&mut principal.scopes);
         Ok(principal)
     }
 
-    async fn verify_jwt(&self, token: &str) -> Result<Map<String, Value>, Rejection> {
+    /// The caller of a token verified against key set `keys` and not expired at `now`.
+    fn recall(&self, key: &TokenKey, keys: u64, now: u64) -> Option<Principal> {
+        let mut verified = self.verified.lock().ok()?;
+        let found = verified.get(key)?;
+        if found.keys == keys && now <= found.until {
+            return Some(found.principal.clone());
+        }
+        verified.remove(key);
+        None
+    }
+
+    fn remember(&self, key: TokenKey, verified: Verified) {
+        if let Ok(mut cache) = self.verified.lock() {
+            cache.insert(key, verified);
+        }
+    }
+
+    /// The claims, and the key set ([`KeyStore::trusted_generation`]) that verified them.
+    async fn verify_jwt(&self, token: &str) -> Result<(Map<String, Value>, u64), Rejection> {
         let header = decode_header(token)
             .map_err(|e| reject("The access token is malformed.", format!("bad header: {e}")))?;
         // RFC 7515 §4.1.11: we implement no extensions, so any critical one is unknown to us.
@@ -245,7 +305,7 @@ impl Verifier {
             .candidates(header.kid.as_deref(), header.alg)
             .await
             .map_err(|reason| reject(TRY_AGAIN, reason))?;
-        if candidates.is_empty() {
+        if candidates.keys.is_empty() {
             return Err(reject(
                 "The access token was signed with an unknown key.",
                 format!("no key for kid {:?} and {:?}", header.kid, header.alg),
@@ -259,7 +319,7 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
 
         let mut last = reject("The access token signature is invalid.", "no key verified");
-        for key in &candidates {
+        for key in &candidates.keys {
             match decode::<Map<String, Value>>(token, key, &validation) {
                 Ok(data) => {
                     if let Some(claim) = ID_TOKEN_CLAIMS
@@ -271,7 +331,7 @@ impl Verifier {
                             format!("carries the ID token claim {claim:?}"),
                         ));
                     }
-                    return Ok(data.claims);
+                    return Ok((data.claims, candidates.generation));
                 }
                 Err(e) => {
                     last = rejection(e.kind());
@@ -284,6 +344,13 @@ impl Verifier {
         }
         Err(last)
     }
+}
+
+/// Seconds since the Unix epoch, as `exp` counts them.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn rejection(kind: &ErrorKind) -> Rejection {
@@ -487,6 +554,31 @@ mod tests {
         let err = v.verify(&token).await.unwrap_err();
         assert_eq!(err.description, TRY_AGAIN, "{err:?}");
         assert!(err.reason.contains("JWKS_MAX_STALE_SECS"), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_remembered_only_while_unexpired_and_its_keys_held() {
+        let issuer = TestIssuer::start().await;
+        let v = verifier(&issuer);
+        let token = issuer.token(&issuer.claims(RESOURCE, "read:pets"));
+        let first = v.verify(&token).await.unwrap();
+        let keys = v.keys.trusted_generation().unwrap();
+        let key = TokenKey::of(&token);
+        let exp = issuer.claims(RESOURCE, "")["exp"].as_u64().unwrap();
+        let again = v.recall(&key, keys, now()).unwrap();
+        assert_eq!((again.subject, again.scopes), (first.subject, first.scopes));
+        // Up to `exp` and the leeway the check allows, not a second beyond.
+        assert!(v.recall(&key, keys, exp + LEEWAY_SECS).is_some());
+        assert!(v.recall(&key, keys, exp + LEEWAY_SECS + 1).is_none());
+        // Forgotten once seen expired, and never for another key set.
+        assert!(v.recall(&key, keys, now()).is_none());
+        assert!(v.verify(&token).await.is_ok());
+        assert!(v.recall(&key, keys + 1, now()).is_none());
+        assert!(v.recall(&key, keys, now()).is_none());
+        // A token that failed is not remembered.
+        let other = issuer.token(&issuer.claims("http://elsewhere/mcp", ""));
+        assert!(v.verify(&other).await.is_err());
+        assert!(v.recall(&TokenKey::of(&other), keys, now()).is_none());
     }
 
     #[test]

@@ -246,6 +246,22 @@ impl Upstream {
     /// The base URL plus the encoded path and query. Every argument was percent-encoded, so
     /// the result must still be on the base URL's origin; anything else is refused.
     fn url(&self, parts: &encode::RequestParts) -> Result<Url, String> {
+        // The usual case sets the path and query on a copy of the parsed base: parsing the
+        // whole URL again (its host above all) was 2% of a call's instructions. A path that
+        // holds `?` or `#` (some specs put a query in their path keys) takes the long way,
+        // where those start the query as in any URL.
+        if let Some(base) = &self.base_url
+            && parts.path.starts_with('/')
+            && !parts.path.contains(['?', '#'])
+        {
+            let mut url = base.clone();
+            let prefix = base.path().trim_end_matches('/');
+            url.set_path(&format!("{prefix}{}", parts.path));
+            if !parts.query.is_empty() {
+                url.set_query(Some(&parts.query.join("&")));
+            }
+            return Ok(url);
+        }
         let mut url = format!("{}{}", self.base, parts.path);
         if !parts.query.is_empty() {
             url.push('?');
@@ -474,6 +490,51 @@ mod tests {
                 required_headers: headers,
                 documents_redirects: false,
             },
+        }
+    }
+
+    #[test]
+    fn urls_set_on_the_parsed_base_are_those_parsed_whole() {
+        let paths = [
+            "/pet/1",
+            "/pet/a%20b/..%2F",
+            "/a/../b/./c",
+            "/x//y",
+            "/pet/%E2%82%AC\\z",
+            "/search?type=pet",
+            "/p#frag",
+            "/w@evil.example/x",
+        ];
+        let queries = [vec![], vec!["a=1".to_owned(), "b=%20&c".to_owned()]];
+        for base in [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "https://api.example.com/v1/",
+            "https://api.example.com/a b/../c",
+            "http://[::1]:9/base/x",
+        ] {
+            let upstream = upstream(base, None);
+            for path in paths {
+                for query in &queries {
+                    let parts = encode::RequestParts {
+                        path: path.to_owned(),
+                        query: query.clone(),
+                        headers: Vec::new(),
+                        cookies: Vec::new(),
+                    };
+                    let mut whole = format!("{}{path}", base.trim_end_matches('/'));
+                    if !query.is_empty() {
+                        whole.push('?');
+                        whole.push_str(&query.join("&"));
+                    }
+                    let expected = Url::parse(&whole).unwrap();
+                    assert_eq!(
+                        upstream.url(&parts).map(String::from),
+                        Ok(expected.to_string()),
+                        "{base} {path} {query:?}"
+                    );
+                }
+            }
         }
     }
 
