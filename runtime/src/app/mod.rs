@@ -12,6 +12,7 @@
 //! - `healthcheck`: `--healthcheck`, the server asking its own `/healthz`.
 
 mod cors;
+mod direct_call;
 pub(crate) mod gate;
 pub(crate) mod healthcheck;
 mod listener;

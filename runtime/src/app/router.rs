@@ -1,13 +1,17 @@
-//! The HTTP routes: `/mcp` (rmcp's Streamable HTTP service behind the gate and CORS),
+//! The HTTP routes: `/mcp` (rmcp's Streamable HTTP service behind the gate and CORS, plain
+//! tool calls answered directly: `direct_call.rs`),
 //! `/healthz`, and the protected-resource metadata at its well-known paths.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::{Body, to_bytes};
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderName, Method};
 use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use reqwest::Url;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -16,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::app::cors::mcp_cors;
+use crate::app::direct_call::{self, DirectCalls};
 use crate::app::gate::{self, Gate};
 use crate::app::rate_limit::RateLimit;
 use crate::auth::Verifier;
@@ -46,6 +51,7 @@ pub fn router(
         mcp_config = mcp_config.with_allowed_origins(config.allowed_origins.clone());
     }
     let oauth = verifier.is_some();
+    let direct = Arc::new((DirectCalls::new(&config.allowed_hosts), server.clone()));
     // Shared, not cloned: the router clones a service for every request, and rmcp's
     // carries its whole configuration.
     let service = Arc::new(StreamableHttpService::new(
@@ -55,7 +61,22 @@ pub fn router(
     ));
     let serve_mcp = move |request: Request| {
         let service = Arc::clone(&service);
-        async move { service.handle(request).await }
+        let direct = Arc::clone(&direct);
+        async move {
+            // The gate has read the body into memory already: this takes it back at once.
+            let (parts, body) = request.into_parts();
+            let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+                return StatusCode::BAD_REQUEST.into_response();
+            };
+            let (calls, server) = &*direct;
+            match calls.take(&parts, &bytes) {
+                Some(call) => direct_call::answer(server, call, &parts).await,
+                None => service
+                    .handle(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+                    .into_response(),
+            }
+        }
     };
     let gate_state = Arc::new(
         Gate::new(

@@ -155,10 +155,32 @@ async fn send(
     message: Value,
     headers: &[(&'static str, String)],
 ) -> Answer {
+    let accept = "application/json, text/event-stream";
+    let (status, response_headers, bytes) =
+        exchange(app, token, &message.to_string(), accept, headers).await;
+    let challenge = response_headers
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer {
+        status,
+        challenge,
+        body,
+    }
+}
+
+/// A POST to `/mcp` with `accept` and `headers`: status, headers and body bytes.
+async fn exchange(
+    app: &Router,
+    token: Option<&str>,
+    message: &str,
+    accept: &str,
+    headers: &[(&'static str, String)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let mut request = Request::post("/mcp")
         .header("host", "127.0.0.1:8000")
         .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream");
+        .header("accept", accept);
     for (name, value) in headers {
         request = request.header(*name, value);
     }
@@ -167,21 +189,13 @@ async fn send(
     }
     let response = app
         .clone()
-        .oneshot(request.body(Body::from(message.to_string())).unwrap())
+        .oneshot(request.body(Body::from(message.to_owned())).unwrap())
         .await
         .unwrap();
     let status = response.status();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let headers = response.headers().clone();
     let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        challenge,
-        body,
-    }
+    (status, headers, bytes.to_vec())
 }
 
 fn call(name: &str) -> Value {
@@ -1353,3 +1367,79 @@ async fn catalog_mode_counts_operations_and_its_own_tools() {
 }
 
 mod traces;
+
+/// Status, `Content-Type` and body of `message` sent by a 2025-06-18 client with `accept`.
+async fn raw(
+    app: &Router,
+    token: Option<&str>,
+    message: &str,
+    accept: &str,
+) -> (StatusCode, String, Vec<u8>) {
+    let version = [("mcp-protocol-version", "2025-06-18".to_owned())];
+    let (status, headers, body) = exchange(app, token, message, accept, &version).await;
+    let content_type = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, body)
+}
+
+#[tokio::test]
+async fn plain_tool_calls_answered_directly_are_answered_as_rmcp_answers_them() {
+    use std::sync::atomic::Ordering;
+    let issuer = TestIssuer::start().await;
+    let app = app(MIXED_TOOLS, "tool", &issuer).await;
+    let token = issuer.token(&issuer.claims(RESOURCE, "write"));
+    let calls = [
+        (
+            None,
+            r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"open","arguments":{"id":3}}}"#,
+        ),
+        (
+            None,
+            r#"{"jsonrpc":"2.0","id":"a-1","method":"tools/call","params":{"name":"open"}}"#,
+        ),
+        (
+            None,
+            r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"arguments":{"id":"x"},"name":"open"}}"#,
+        ),
+        (
+            None,
+            r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"guarded","arguments":{"id":3}}}"#,
+        ),
+        (
+            Some(token.as_str()),
+            r#"{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"guarded","arguments":{"id":3}}}"#,
+        ),
+        (
+            None,
+            r#"{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"nope","arguments":{}}}"#,
+        ),
+    ];
+    for (token, message) in calls {
+        let before = direct_call::TAKEN.load(Ordering::SeqCst);
+        let direct = raw(&app, token, message, "application/json, text/event-stream").await;
+        assert!(
+            direct_call::TAKEN.load(Ordering::SeqCst) > before,
+            "not taken: {message}"
+        );
+        // A weight makes rmcp read it (and is no different to it).
+        let through_rmcp = raw(
+            &app,
+            token,
+            message,
+            "application/json;q=1, text/event-stream",
+        )
+        .await;
+        assert_eq!(
+            (direct.0, &direct.1, String::from_utf8_lossy(&direct.2)),
+            (
+                through_rmcp.0,
+                &through_rmcp.1,
+                String::from_utf8_lossy(&through_rmcp.2)
+            ),
+            "{message}"
+        );
+        assert_eq!(direct.0, StatusCode::OK, "{message}");
+    }
+}

@@ -458,9 +458,21 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        self.call(request, context.extensions.get::<Parts>()).await
+    }
+}
+
+impl McpServer {
+    /// `tools/call`, from rmcp or straight from the HTTP app (`app/direct_call.rs`). `parts`:
+    /// the HTTP request, which carries what the gate found (caller, call log, trace); none
+    /// on stdio.
+    pub async fn call(
+        &self,
+        request: CallToolRequestParams,
+        parts: Option<&Parts>,
+    ) -> Result<CallToolResponse, ErrorData> {
         let started = Instant::now();
-        let principal = principal_of(&context);
-        let parts = context.extensions.get::<Parts>();
+        let principal = parts.and_then(|parts| parts.extensions.get::<Principal>());
         let caller = principal.and_then(|p| p.subject.clone());
         let call_log = parts.and_then(|parts| parts.extensions.get::<CallLog>());
         let (i, arguments) = match &self.0.catalog_mode {
