@@ -11,6 +11,10 @@
 //! with an id, `method`, and `params` of only `name` and `arguments`. Anything else (a
 //! browser, `_meta`, a progress token, a current client, a malformed request) goes to rmcp,
 //! which answers it as it always did.
+//!
+//! One difference is by design: a client that disconnects (or the gate's request timeout)
+//! drops the call here, its upstream request with it, where rmcp lets the handler run on in
+//! a task of its own to an answer nobody reads.
 
 use axum::http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
 use axum::http::request::Parts;
@@ -28,9 +32,11 @@ use crate::mcp::server::McpServer;
 /// (2024-11-05 clients use the old SSE transport; 2026-07-28 negotiates per request.)
 const LEGACY_VERSIONS: &[&str] = &["2025-03-26", "2025-06-18", "2025-11-25"];
 
-/// Calls answered here, counted for the tests that compare both ways.
 #[cfg(test)]
-pub static TAKEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+thread_local! {
+    /// Calls answered here on this thread (a test's runtime runs its requests on its own).
+    pub static TAKEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// The `Host` values rmcp is configured to accept, in the one spelling taken here.
 pub struct DirectCalls {
@@ -90,7 +96,7 @@ impl DirectCalls {
             return None;
         }
         #[cfg(test)]
-        TAKEN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        TAKEN.with(|taken| taken.set(taken.get() + 1));
         let mut params = CallToolRequestParams::new(message.params.name);
         params.arguments = message.params.arguments;
         Some(Call {
@@ -115,8 +121,8 @@ impl DirectCalls {
 /// before 2026-07-28.
 pub async fn answer(server: &McpServer, call: Call, parts: &Parts) -> Response {
     let message = match server.call(call.params, Some(parts)).await {
-        Ok(response) => {
-            let mut result = ServerResult::from(response);
+        Ok(result) => {
+            let mut result = ServerResult::CallToolResult(result);
             result.strip_result_type_for_legacy_peer();
             result.strip_non_object_output_for_legacy_peer();
             ServerJsonRpcMessage::response(result, call.id)

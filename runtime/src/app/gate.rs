@@ -41,7 +41,7 @@ use crate::validate::{self, Limits};
 /// The JSON-RPC error code of a call refused by the rate limit (implementation-defined range).
 const RATE_LIMITED: i64 = -32029;
 /// Same bound as rmcp's own request limit.
-const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 /// A tools/list response is rewritten only up to this size (and passed through beyond).
 const MAX_LIST_BYTES: usize = 64 * 1024 * 1024;
 
@@ -197,6 +197,11 @@ fn peek(body: &[u8]) -> RpcInfo {
         }
         fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
             Ok(Some(text.into()))
+        }
+        // Unread like the rest: a `true` must not fail the whole peek, which would leave a
+        // call uncounted by the rate limit and the metrics.
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
         }
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
             Ok(None)
@@ -794,7 +799,14 @@ mod tests {
             ..RpcInfo::default()
         };
         assert_eq!(peek(call), expected);
-        for odd in [r#""text""#, "[1,{}]", "null", "7", r#"{"operation":3}"#] {
+        for odd in [
+            r#""text""#,
+            "[1,{}]",
+            "null",
+            "7",
+            r#"{"operation":3}"#,
+            r#"{"operation":true}"#,
+        ] {
             let call =
                 format!(r#"{{"method":"tools/call","params":{{"name":"t","arguments":{odd}}}}}"#);
             let seen = peek(call.as_bytes());
@@ -819,7 +831,7 @@ mod tests {
         );
         assert_eq!(seen.tracestate.as_deref(), Some("rojo=1"));
         // Not strings: ignored, the rest of the message still read.
-        let odd = br#"{"method":"tools/list","params":{"_meta":{"traceparent":{"a":[1]},"tracestate":7}}}"#;
+        let odd = br#"{"method":"tools/list","id":false,"params":{"_meta":{"traceparent":true,"tracestate":7}}}"#;
         let seen = peek(odd);
         assert_eq!(seen.method.as_deref(), Some("tools/list"));
         assert_eq!((seen.traceparent, seen.tracestate), (None, None));

@@ -65,7 +65,7 @@ pub fn router(
         async move {
             // The gate has read the body into memory already: this takes it back at once.
             let (parts, body) = request.into_parts();
-            let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+            let Ok(bytes) = to_bytes(body, gate::MAX_REQUEST_BYTES).await else {
                 return StatusCode::BAD_REQUEST.into_response();
             };
             let (calls, server) = &*direct;

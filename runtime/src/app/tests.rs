@@ -1386,7 +1386,7 @@ async fn raw(
 
 #[tokio::test]
 async fn plain_tool_calls_answered_directly_are_answered_as_rmcp_answers_them() {
-    use std::sync::atomic::Ordering;
+    let taken = || direct_call::TAKEN.with(std::cell::Cell::get);
     let issuer = TestIssuer::start().await;
     let app = app(MIXED_TOOLS, "tool", &issuer).await;
     let token = issuer.token(&issuer.claims(RESOURCE, "write"));
@@ -1417,12 +1417,9 @@ async fn plain_tool_calls_answered_directly_are_answered_as_rmcp_answers_them() 
         ),
     ];
     for (token, message) in calls {
-        let before = direct_call::TAKEN.load(Ordering::SeqCst);
+        let before = taken();
         let direct = raw(&app, token, message, "application/json, text/event-stream").await;
-        assert!(
-            direct_call::TAKEN.load(Ordering::SeqCst) > before,
-            "not taken: {message}"
-        );
+        assert_eq!(taken(), before + 1, "not taken: {message}");
         // A weight makes rmcp read it (and is no different to it).
         let through_rmcp = raw(
             &app,
@@ -1431,6 +1428,7 @@ async fn plain_tool_calls_answered_directly_are_answered_as_rmcp_answers_them() 
             "application/json;q=1, text/event-stream",
         )
         .await;
+        assert_eq!(taken(), before + 1, "taken: {message}");
         assert_eq!(
             (direct.0, &direct.1, String::from_utf8_lossy(&direct.2)),
             (

@@ -458,7 +458,9 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        self.call(request, context.extensions.get::<Parts>()).await
+        self.call(request, context.extensions.get::<Parts>())
+            .await
+            .map(Into::into)
     }
 }
 
@@ -470,7 +472,7 @@ impl McpServer {
         &self,
         request: CallToolRequestParams,
         parts: Option<&Parts>,
-    ) -> Result<CallToolResponse, ErrorData> {
+    ) -> Result<CallToolResult, ErrorData> {
         let started = Instant::now();
         let principal = parts.and_then(|parts| parts.extensions.get::<Principal>());
         let caller = principal.and_then(|p| p.subject.clone());
@@ -504,7 +506,7 @@ impl McpServer {
                             is_error: result.is_error == Some(true),
                         });
                     }
-                    return Ok(result.into());
+                    return Ok(result);
                 }
                 // Said for every name, so it tells nothing about which operations exist.
                 Routed::Unknown => {
@@ -562,7 +564,7 @@ impl McpServer {
                 "tool call"
             ),
         }
-        Ok(ran.result.into())
+        Ok(ran.result)
     }
 }
 
