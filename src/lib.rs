@@ -15,6 +15,7 @@ pub mod load;
 pub mod model;
 pub mod normalize;
 mod openapi;
+mod parallel;
 mod pointer;
 pub mod profile;
 mod tokens;

@@ -27,14 +27,11 @@ const DIGEST_APART: usize = 1024 * 1024;
 pub fn load(source: &str) -> Result<Loaded> {
     let bytes = read_source(source)?;
     let (value, digest) = if bytes.len() >= DIGEST_APART {
-        std::thread::scope(|scope| {
-            let digest = scope.spawn(|| crate::digest::sha256_hex(&bytes));
-            let value = parse(source, &bytes);
-            let digest = digest
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (value, digest)
-        })
+        let (digest, value) = crate::parallel::join(
+            || crate::digest::sha256_hex(&bytes),
+            || parse(source, &bytes),
+        );
+        (value, digest)
     } else {
         (parse(source, &bytes), crate::digest::sha256_hex(&bytes))
     };

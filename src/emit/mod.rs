@@ -65,14 +65,11 @@ pub type Files = BTreeMap<PathBuf, Vec<u8>>;
 pub fn render(api: &Api, settings: &Settings) -> Result<Files> {
     // The search index and the tools' fingerprints (a third of the time on GitHub) are made
     // on another core while the Rust sources are written; neither depends on the other.
-    let (mut files, (index, fingerprints)) = std::thread::scope(|scope| {
-        let beside = scope.spawn(|| (search_index::render(api), fingerprints(api)));
-        let sources = sources(api, settings);
-        let beside = beside
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        sources.map(|files| (files, beside))
-    })?;
+    let ((index, fingerprints), files) = crate::parallel::join(
+        || (search_index::render(api), fingerprints(api)),
+        || sources(api, settings),
+    );
+    let mut files = files?;
     files.insert(
         PathBuf::from(tools_rs::SEARCH_INDEX_FILE),
         index.into_bytes(),

@@ -93,14 +93,8 @@ fn put_all<'a>(root: &Path, files: impl Iterator<Item = (&'a Path, &'a [u8])>) -
         Ok(())
     };
     let (first, second) = files.split_at(files.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| put(second));
-        let mine = put(first);
-        let other = other
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        mine.and(other)
-    })
+    let (second, first) = crate::parallel::join(|| put(second), || put(first));
+    first.and(second)
 }
 
 fn in_place(files: &BTreeMap<PathBuf, Vec<u8>>, out: &Path) -> Result<()> {

@@ -5,7 +5,6 @@ mod binary;
 mod naming;
 mod operation;
 mod output;
-mod parallel;
 mod parameters;
 mod request_body;
 mod responses;
@@ -409,7 +408,7 @@ pub fn build(doc: &Document, options: &Options) -> Result<Api> {
             });
         }
     }
-    let mapped = parallel::map(
+    let mapped = crate::parallel::map(
         &jobs,
         || operation::Shared::new(root, doc.version),
         |shared, job| {

@@ -1,8 +1,9 @@
-//! Maps a document's operations on every core. Each thread keeps its own
-//! [`operation::Shared`](super::operation::Shared) (what its operations share: expansions of
-//! types, outputs made), which gives what one for the whole document gives (the memo is
-//! proven so by `schema::tests::the_memo_gives_what_a_fresh_converter_gives`); results come
-//! back in the jobs' order, so the output is the same whatever the thread count.
+//! Work on every core. [`map`] maps a document's operations: each thread keeps its own
+//! `model::operation::Shared` (what its operations share:
+//! expansions of types, outputs made), which gives what one for the whole document gives (the
+//! memo is proven so by `schema::tests::the_memo_gives_what_a_fresh_converter_gives`);
+//! results come back in the jobs' order, so the output is the same whatever the thread count.
+//! [`join`] runs two independent pieces of a stage side by side.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -52,6 +53,18 @@ pub fn map<J: Sync, S, R: Send>(
     done.into_iter().map(|(_, result)| result).collect()
 }
 
+/// `a` on another thread and `b` on this one; both results. A panic in either goes on here.
+pub fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let other = scope.spawn(a);
+        let mine = b();
+        let other = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (other, mine)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +80,16 @@ mod tests {
         });
         assert_eq!(out, jobs.iter().map(|j| j * 2).collect::<Vec<_>>());
         assert_eq!(map(&jobs[..3], || (), |(), &j| j), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn join_runs_the_first_apart_and_returns_both_in_order() {
+        let here = std::thread::current().id();
+        let (a, b) = join(
+            || std::thread::current().id(),
+            || std::thread::current().id(),
+        );
+        assert_ne!(a, here);
+        assert_eq!(b, here);
     }
 }
